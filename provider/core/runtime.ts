@@ -1,0 +1,43 @@
+// The implementation side of every dvrlab dynamic resource. The serialized shim (shim.ts) stored
+// in the Pulumi state only names a kind and requires this module at run time, so refresh and
+// delete always run the installed code, and the state stays small.
+import { SshPool, Executor } from "../ssh/executor";
+import { credentialsFor, setConfigSource, ConfigSource } from "./config";
+import { providerFor, KindSpec } from "./kind";
+import { kinds } from "../kinds";
+
+/** Bumped with any change of the shim/runtime contract; the shim passes the version it was written with. */
+export const RUNTIME_VERSION = 1;
+
+let pool: SshPool | undefined;
+
+export function executor(): Executor {
+    if (!pool) pool = new SshPool(credentialsFor);
+    return pool;
+}
+
+/** For scripts and tests that drive providers in-process. */
+export function closeExecutor(): void {
+    pool?.close();
+    pool = undefined;
+}
+
+export async function configure(config: ConfigSource): Promise<void> {
+    setConfigSource(config);
+}
+
+const providers = new Map<string, any>();
+
+export function provider(kind: string, shimVersion: number): any {
+    if (shimVersion > RUNTIME_VERSION) {
+        throw new Error(`dvrlab: the state was written by a newer dvrlab (shim ${shimVersion} > runtime ${RUNTIME_VERSION}); upgrade dvrlab`);
+    }
+    let p = providers.get(kind);
+    if (!p) {
+        const spec = (kinds as Record<string, KindSpec<any, any>>)[kind];
+        if (!spec) throw new Error(`dvrlab: unknown resource kind ${kind}`);
+        p = providerFor(spec, executor);
+        providers.set(kind, p);
+    }
+    return p;
+}

@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+// Kernel interface names: IFNAMSIZ-1 = 15 bytes, no "/", no whitespace. We also refuse shell
+// metacharacters so a name is safe in any context (it is still always passed as one argv element).
+export const ifName = z
+    .string()
+    .min(1)
+    .max(15, "interface names are at most 15 characters (IFNAMSIZ)")
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-' only, starting with a letter or digit")
+    .refine((s) => s !== "." && s !== "..", "not a valid interface name");
+
+export const hostName = z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9a-fA-F:]+$/, "a host name or IP address");
+
+export const ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, "an IPv4 address like 192.168.10.168");
+
+export const cidr4 = z
+    .string()
+    .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/, "an IPv4 CIDR like 192.168.10.0/24");
+
+export const mac = z
+    .string()
+    .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, "a MAC address like fa:16:3e:ff:aa:66")
+    .transform((s) => s.toLowerCase());
+
+export const vlan = z.number().int().min(0).max(4095);
+export const vni = z.number().int().min(0).max(2 ** 24 - 1);
+
+export const configKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "a config key name");
+
+/** How a resource reaches its host. The key is a reference to provider config, never a value. */
+export const connection = z.object({
+    host: hostName,
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name").default("root"),
+    /** Config key (namespace dvrlab) holding the private key; `<keyRef>File` may hold a path instead. */
+    keyRef: configKey.default("sshPrivateKey"),
+});
+export type ConnectionArgs = z.input<typeof connection>;
+export type ConnectionSpec = z.output<typeof connection>;
+
+/** Who owns an object on a host: "dvrlab:<project>/<stack>". Written into markers on the host. */
+export const owner = z.string().regex(/^dvrlab:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "dvrlab:<project>/<stack>");
+
+export interface Failure {
+    property: string;
+    reason: string;
+}
+
+/** Maps zod issues to Pulumi check failures naming the property path. */
+export function failuresOf(err: z.ZodError): Failure[] {
+    return err.issues.map((i) => ({
+        property: i.path.length ? i.path.map(String).join(".") : "(inputs)",
+        reason: i.message,
+    }));
+}

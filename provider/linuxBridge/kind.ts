@@ -1,0 +1,75 @@
+import { KindSpec } from "../core/kind";
+import { runPlan, showLinkJson } from "../core/hostops";
+import { describe } from "../ssh/executor";
+import { linuxBridgeSchema } from "./schema";
+import { BridgeState, parseLink, planConverge, planCreate, planDelete, showLink, toInputs } from "./planner";
+
+async function current(ctx: Parameters<KindSpec<any>["create"]>[0], name: string): Promise<BridgeState | undefined> {
+    const out = await showLinkJson(ctx.ex, ctx.conn, showLink(name));
+    return out === undefined ? undefined : parseLink(out);
+}
+
+export const linuxBridgeKind: KindSpec<typeof linuxBridgeSchema> = {
+    kind: "LinuxBridge",
+    version: 1,
+    schema: linuxBridgeSchema,
+    replaceOn: ["name"],
+    deleteBeforeReplace: true,
+    id: (b) => `${b.connection.host}/${b.name}`,
+
+    async create(ctx, b) {
+        const cur = await current(ctx, b.name);
+        const where = `${b.name} on ${describe(ctx.conn)}`;
+        if (cur) {
+            if (!cur.isBridge) throw new Error(`LinuxBridge ${where}: a device of that name exists and is not a bridge`);
+            if (cur.alias && cur.alias !== b.owner) throw new Error(`LinuxBridge ${where}: exists and belongs to ${cur.alias}`);
+            const conflicts: string[] = [];
+            if (cur.stp !== b.stp) conflicts.push(`stp ${cur.stp} (want ${b.stp})`);
+            if (cur.forwardDelay !== b.forwardDelay) conflicts.push(`forwardDelay ${cur.forwardDelay} (want ${b.forwardDelay})`);
+            if (cur.multicastSnooping !== b.multicastSnooping) conflicts.push(`multicastSnooping ${cur.multicastSnooping} (want ${b.multicastSnooping})`);
+            if (conflicts.length && cur.alias !== b.owner) {
+                throw new Error(`LinuxBridge ${where}: an unmanaged bridge of that name exists with different settings: ${conflicts.join(", ")}; remove it or import it`);
+            }
+            // Identical (or ours from an interrupted run): adopt and mark.
+            await runPlan(ctx.ex, ctx.conn, planConverge(cur, b));
+            return {};
+        }
+        try {
+            await runPlan(ctx.ex, ctx.conn, planCreate(b));
+        } catch (e) {
+            // Never leave a half-configured bridge behind.
+            await runPlan(ctx.ex, ctx.conn, planDelete(b.name)).catch(() => undefined);
+            throw e;
+        }
+        return {};
+    },
+
+    async read(ctx, _id, olds) {
+        const cur = await current(ctx, olds.name);
+        if (!cur || !cur.isBridge) return undefined;
+        return toInputs(cur, olds);
+    },
+
+    async update(ctx, _id, _olds, b) {
+        const cur = await current(ctx, b.name);
+        if (!cur) {
+            await runPlan(ctx.ex, ctx.conn, planCreate(b));
+            return {};
+        }
+        if (cur.alias && cur.alias !== b.owner) throw new Error(`LinuxBridge ${b.name} on ${describe(ctx.conn)} belongs to ${cur.alias}`);
+        await runPlan(ctx.ex, ctx.conn, planConverge(cur, b));
+        return {};
+    },
+
+    async delete(ctx, _id, olds) {
+        const cur = await current(ctx, olds.name);
+        if (!cur) return; // already gone
+        if (!cur.isBridge || cur.alias !== olds.owner) {
+            throw new Error(
+                `LinuxBridge ${olds.name} on ${describe(ctx.conn)}: not deleting, it is ${cur.isBridge ? `marked ${cur.alias ?? "(no owner)"}` : "not a bridge"}, not ${olds.owner}; ` +
+                    "remove it by hand or `pulumi state delete` it",
+            );
+        }
+        await runPlan(ctx.ex, ctx.conn, planDelete(olds.name));
+    },
+};

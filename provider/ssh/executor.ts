@@ -1,0 +1,229 @@
+import { NodeSSH } from "node-ssh";
+import { Argv, shellJoin } from "./quote";
+import { KnownHost, parseKnownHosts, verifyHostKey } from "./knownHosts";
+
+export interface Connection {
+    host: string;
+    port: number;
+    user: string;
+}
+
+export interface Credentials {
+    privateKey: string;
+    passphrase?: string;
+    knownHosts: string; // OpenSSH known_hosts text
+}
+
+export interface ExecResult {
+    stdout: string;
+    stderr: string;
+    code: number;
+}
+
+export interface ExecOptions {
+    stdin?: string;
+    /** Per-command limit; the remote side runs the command under coreutils `timeout` too. */
+    timeoutMs?: number;
+}
+
+/** The interface resources program against; tests of pure planners may pass a fake. */
+export interface Executor {
+    run(c: Connection, argv: Argv, opts?: ExecOptions): Promise<ExecResult>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+// sshd's MaxSessions defaults to 10: stay below it per connection.
+const MAX_CHANNELS = 8;
+
+export function describe(c: Connection): string {
+    return `${c.user}@${c.host}:${c.port}`;
+}
+
+export class CommandError extends Error {
+    constructor(
+        public readonly connection: Connection,
+        public readonly argv: Argv,
+        public readonly result: ExecResult,
+    ) {
+        super(
+            `command failed on ${describe(connection)} (exit ${result.code}): ${shellJoin(argv)}` +
+                (result.stderr.trim() ? `\nstderr: ${result.stderr.trim()}` : "") +
+                (result.stdout.trim() ? `\nstdout: ${result.stdout.trim().slice(0, 2000)}` : ""),
+        );
+        this.name = "CommandError";
+    }
+}
+
+export class ConnectError extends Error {
+    constructor(c: Connection, reason: string) {
+        super(`cannot connect to ${describe(c)}: ${reason}`);
+        this.name = "ConnectError";
+    }
+}
+
+/** Throws CommandError unless the command exited 0; success is the exit code, never stderr. */
+export async function check(ex: Executor, c: Connection, argv: Argv, opts?: ExecOptions): Promise<string> {
+    const r = await ex.run(c, argv, opts);
+    if (r.code !== 0) throw new CommandError(c, argv, r);
+    return r.stdout;
+}
+
+class Semaphore {
+    private waiting: (() => void)[] = [];
+    constructor(private free: number) {}
+    async acquire(): Promise<() => void> {
+        if (this.free > 0) this.free--;
+        else await new Promise<void>((res) => this.waiting.push(res));
+        let released = false;
+        return () => {
+            if (released) return;
+            released = true;
+            const next = this.waiting.shift();
+            if (next) next();
+            else this.free++;
+        };
+    }
+}
+
+interface Pooled {
+    ssh?: NodeSSH;
+    dialing?: Promise<NodeSSH>;
+    sem: Semaphore;
+}
+
+/**
+ * One pooled SSH connection per (host, port, user), reused across resources and operations;
+ * host keys are pinned; a dropped connection is re-dialled on next use.
+ */
+export class SshPool implements Executor {
+    private pool = new Map<string, Pooled>();
+    private knownHostsCache?: { text: string; entries: KnownHost[] };
+
+    constructor(private readonly credentials: (c: Connection) => Credentials) {}
+
+    private entries(text: string): KnownHost[] {
+        if (this.knownHostsCache?.text !== text) this.knownHostsCache = { text, entries: parseKnownHosts(text) };
+        return this.knownHostsCache.entries;
+    }
+
+    private slot(c: Connection): Pooled {
+        const key = `${c.user}@${c.host}:${c.port}`;
+        let p = this.pool.get(key);
+        if (!p) {
+            p = { sem: new Semaphore(MAX_CHANNELS) };
+            this.pool.set(key, p);
+        }
+        return p;
+    }
+
+    private async dial(c: Connection): Promise<NodeSSH> {
+        const creds = this.credentials(c);
+        const entries = this.entries(creds.knownHosts);
+        let lastErr = "";
+        for (let attempt = 0; attempt < 3; attempt++) {
+            let refusal: string | undefined;
+            const ssh = new NodeSSH();
+            try {
+                await ssh.connect({
+                    host: c.host,
+                    port: c.port,
+                    username: c.user,
+                    privateKey: creds.privateKey,
+                    passphrase: creds.passphrase,
+                    readyTimeout: 10_000,
+                    keepaliveInterval: 5_000,
+                    keepaliveCountMax: 3,
+                    hostVerifier: (key: Buffer) => {
+                        refusal = verifyHostKey(entries, c.host, c.port, key);
+                        return refusal === undefined;
+                    },
+                } as any);
+                return ssh;
+            } catch (e: any) {
+                ssh.dispose();
+                if (refusal) throw new ConnectError(c, refusal); // never retry a key mismatch
+                lastErr = e?.message ?? String(e);
+                if (/authentication/i.test(lastErr)) break;
+                await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+            }
+        }
+        throw new ConnectError(c, lastErr);
+    }
+
+    private async connection(c: Connection, p: Pooled): Promise<NodeSSH> {
+        if (p.ssh?.isConnected()) return p.ssh;
+        if (!p.dialing) {
+            p.dialing = this.dial(c)
+                .then((ssh) => {
+                    p.ssh = ssh;
+                    const drop = () => {
+                        if (p.ssh === ssh) p.ssh = undefined;
+                    };
+                    ssh.connection?.on("close", drop);
+                    ssh.connection?.on("error", drop);
+                    return ssh;
+                })
+                .finally(() => {
+                    p.dialing = undefined;
+                });
+        }
+        return p.dialing;
+    }
+
+    async run(c: Connection, argv: Argv, opts: ExecOptions = {}): Promise<ExecResult> {
+        const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
+        const full = ["env", "LC_ALL=C", "timeout", "-k", "2", String(secs), ...argv];
+        const line = shellJoin(full);
+        const p = this.slot(c);
+        const release = await p.sem.acquire();
+        try {
+            for (let attempt = 0; ; attempt++) {
+                const ssh = await this.connection(c, p);
+                let channel: any;
+                let timer: NodeJS.Timeout | undefined;
+                try {
+                    const exec = ssh.execCommand(line, {
+                        stdin: opts.stdin,
+                        noTrim: true,
+                        onChannel: (ch: any) => {
+                            channel = ch;
+                        },
+                    } as any);
+                    const timeout = new Promise<never>((_, rej) => {
+                        timer = setTimeout(() => {
+                            channel?.close();
+                            rej(new Error(`command timed out after ${timeoutMs} ms on ${describe(c)}: ${shellJoin(argv)}`));
+                        }, timeoutMs + 3000);
+                    });
+                    const r = await Promise.race([exec, timeout]);
+                    const code = r.code ?? (r.signal ? 128 : 255);
+                    if (code === 124) {
+                        throw new Error(`command timed out after ${timeoutMs} ms on ${describe(c)}: ${shellJoin(argv)}`);
+                    }
+                    return { stdout: r.stdout, stderr: r.stderr, code };
+                } catch (e: any) {
+                    // A channel that never opened ran nothing: safe to re-dial once.
+                    const msg = e?.message ?? String(e);
+                    if (!channel && attempt === 0 && /not connected|no response|channel open failure|ECONNRESET|closed/i.test(msg)) {
+                        if (p.ssh === ssh) p.ssh = undefined;
+                        ssh.dispose();
+                        continue;
+                    }
+                    if (/timed out/.test(msg)) throw e;
+                    throw new ConnectError(c, `${msg} (while running: ${shellJoin(argv)})`);
+                } finally {
+                    if (timer) clearTimeout(timer);
+                }
+            }
+        } finally {
+            release();
+        }
+    }
+
+    /** Closes every pooled connection (tests and scripts; the provider process just exits). */
+    close(): void {
+        for (const p of this.pool.values()) p.ssh?.dispose();
+        this.pool.clear();
+    }
+}
