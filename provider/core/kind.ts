@@ -100,7 +100,9 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
             const o = lift(props);
             const cur = await spec.read(ctxFor(o), id, o);
             if (!cur) return {}; // gone: refresh drops it
-            return { id, props: stamp(cur) };
+            // Inputs follow the host too, so the next preview shows the repair as "real => desired".
+            const inputs = Object.fromEntries(inputKeys.filter((k) => (cur as any)[k] !== undefined).map((k) => [k, (cur as any)[k]]));
+            return { id, props: stamp(cur), inputs };
         },
 
         async update(id: string, olds: any, news: any) {

@@ -58,7 +58,9 @@ export function planConverge(cur: BridgeState, b: LinuxBridgeSpec): Argv[] {
         cur.multicastSnooping !== b.multicastSnooping ||
         (b.nfCallIptables !== undefined && cur.nfCallIptables !== b.nfCallIptables);
     if (differs) {
-        // Turning STP on with a 0 s delay is refused by the kernel: set the delay first then.
+        // The kernel applies forward_delay before stp_state and refuses a delay below 2 s while STP
+        // is on: when turning STP off, switch it off first.
+        if (cur.stp && !b.stp) cmds.push(["ip", "link", "set", "dev", b.name, "type", "bridge", "stp_state", "0"]);
         cmds.push(["ip", "link", "set", "dev", b.name, "type", "bridge", ...bridgeAttrs(b)]);
     }
     if (cur.alias !== b.owner) cmds.push(["ip", "link", "set", "dev", b.name, "alias", b.owner]);
@@ -70,13 +72,15 @@ export const planDelete = (name: string): Argv[] => [["ip", "link", "del", "dev"
 
 /** The state in input form, for read/refresh. */
 export function toInputs(cur: BridgeState, olds: LinuxBridgeSpec): LinuxBridgeSpec {
-    return {
+    const r: LinuxBridgeSpec = {
         ...olds,
         stp: cur.stp,
         forwardDelay: cur.forwardDelay,
         multicastSnooping: cur.multicastSnooping,
         up: cur.up,
-        nfCallIptables: olds.nfCallIptables === undefined ? undefined : cur.nfCallIptables,
         owner: cur.alias ?? "",
     };
+    // Only report what the user manages.
+    if (olds.nfCallIptables !== undefined) r.nfCallIptables = cur.nfCallIptables;
+    return r;
 }

@@ -15,6 +15,10 @@ export interface TestSshd {
     knownHosts: string; // pins this sshd's host key
     knownHostsFile: string;
     hostKeyPub: string;
+    /** The sshd listener; its children are the client sessions. */
+    pid: number;
+    /** sshd's log so far (VERBOSE: one 'Accepted publickey' line per session). */
+    log(): string;
     stop(): Promise<void>;
 }
 
@@ -72,7 +76,7 @@ export async function startSshd(): Promise<TestSshd> {
             "MaxSessions 10",
             "MaxStartups 50",
             "AllowStreamLocalForwarding yes",
-            "LogLevel ERROR",
+            "LogLevel VERBOSE",
             "",
         ].join("\n"),
     );
@@ -104,6 +108,8 @@ export async function startSshd(): Promise<TestSshd> {
         knownHosts,
         knownHostsFile,
         hostKeyPub,
+        pid: proc.pid!,
+        log: () => stderr,
         async stop() {
             if (proc.exitCode === null) {
                 const exited = new Promise((r) => proc.once("exit", r));

@@ -1,0 +1,100 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { check, CommandError, ConnectError, SshPool } from "../../../provider/ssh/executor";
+import { startSshd, TestSshd } from "../../helpers/sshd";
+
+describe("SSH executor against a real sshd", function () {
+    this.timeout(30_000);
+    let sshd: TestSshd;
+    let pool: SshPool;
+    const conn = () => ({ host: sshd.host, port: sshd.port, user: "root" });
+
+    before(async () => {
+        sshd = await startSshd();
+        pool = new SshPool(() => ({ privateKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
+    });
+    after(async () => {
+        pool?.close();
+        await sshd?.stop();
+    });
+
+    it("runs a command with the pinned host key and returns stdout, stderr and exit code", async () => {
+        const r = await pool.run(conn(), ["sh", "-c", "echo out; echo err >&2; exit 3"]);
+        assert.deepEqual(r, { stdout: "out\n", stderr: "err\n", code: 3 });
+    });
+
+    it("passes hostile arguments literally", async () => {
+        const hostile = ["a b;rm -rf /", "$(x)", "`id`", "it's", 'q"uote', "new\nline", "*", "$HOME", "a\\b"];
+        const out = await check(pool, conn(), ["printf", "%s\\0", ...hostile]);
+        assert.deepEqual(out.split("\0").slice(0, -1), hostile);
+    });
+
+    it("feeds stdin and keeps output untrimmed", async () => {
+        const r = await pool.run(conn(), ["cat"], { stdin: "  line 1\nline 2\n\n" });
+        assert.equal(r.stdout, "  line 1\nline 2\n\n");
+    });
+
+    it("throws CommandError naming host, command and stderr on non-zero exit", async () => {
+        await assert.rejects(check(pool, conn(), ["ls", "/definitely/not/here"]), (e: any) => {
+            assert.ok(e instanceof CommandError);
+            assert.match(e.message, /root@127\.0\.0\.1:\d+/);
+            assert.match(e.message, /ls \/definitely\/not\/here/);
+            assert.match(e.message, /No such file/);
+            return true;
+        });
+    });
+
+    it("runs the login shell without root's heavy .bashrc", async () => {
+        const out = await check(pool, conn(), ["sh", "-c", "cat ~/.bashrc"]);
+        assert.match(out, /dvrlab test host/);
+    });
+
+    it("times out a hung command with a clear error", async () => {
+        const t0 = Date.now();
+        await assert.rejects(pool.run(conn(), ["sleep", "30"], { timeoutMs: 1000 }), /timed out after 1000 ms/);
+        assert.ok(Date.now() - t0 < 8000);
+    });
+
+    it("reuses one connection for many concurrent commands (more than sshd's MaxSessions)", async () => {
+        const before = execFileSync("sh", ["-c", `ss -tn state established '( dport = :${sshd.port} )' | tail -n +2 | wc -l`], { encoding: "utf8" }).trim();
+        const outs = await Promise.all(Array.from({ length: 30 }, (_, i) => check(pool, conn(), ["echo", String(i)])));
+        assert.deepEqual(outs, Array.from({ length: 30 }, (_, i) => `${i}\n`));
+        const after = execFileSync("sh", ["-c", `ss -tn state established '( dport = :${sshd.port} )' | tail -n +2 | wc -l`], { encoding: "utf8" }).trim();
+        assert.equal(after, before === "0" ? "1" : before);
+    });
+
+    it("re-dials after the connection drops", async () => {
+        await check(pool, conn(), ["true"]);
+        // Kill this sshd's session processes (children of the listener we started), not the listener.
+        const killed = execFileSync("sh", ["-c", `pkill -e -P ${sshd.pid} || true`], { encoding: "utf8" });
+        assert.match(killed, /killed/);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(await check(pool, conn(), ["echo", "back"]), "back\n");
+    });
+
+    it("refuses a changed host key", async () => {
+        const other = execFileSync("sh", ["-c", `d=$(mktemp -d); ssh-keygen -q -t ed25519 -N '' -f $d/k; cat $d/k.pub; rm -rf $d`], { encoding: "utf8" });
+        const [type, blob] = other.trim().split(/\s+/);
+        const p2 = new SshPool(() => ({ privateKey: sshd.clientKey, knownHosts: `[127.0.0.1]:${sshd.port} ${type} ${blob}\n` }));
+        await assert.rejects(p2.run(conn(), ["true"]), (e: any) => e instanceof ConnectError && /CHANGED/.test(e.message));
+        p2.close();
+    });
+
+    it("refuses an unknown host", async () => {
+        const p2 = new SshPool(() => ({ privateKey: sshd.clientKey, knownHosts: "" }));
+        await assert.rejects(p2.run(conn(), ["true"]), /unknown/);
+        p2.close();
+    });
+
+    it("reports a refused connection naming the host", async () => {
+        const p2 = new SshPool(() => ({ privateKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
+        await assert.rejects(p2.run({ host: "127.0.0.1", port: 1, user: "root" }, ["true"]), /cannot connect to root@127\.0\.0\.1:1/);
+        p2.close();
+    });
+
+    it("key file stays where it is: the known_hosts file the helper wrote pins this sshd", () => {
+        assert.ok(fs.readFileSync(path.join(sshd.dir, "known_hosts"), "utf8").includes(sshd.hostKeyPub.split(" ")[1]));
+    });
+});

@@ -1,0 +1,53 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { linuxBridgeSchema } from "../../../provider/linuxBridge/schema";
+import { parseLink, planConverge, planCreate, planDelete, toInputs } from "../../../provider/linuxBridge/planner";
+
+const fixture = (f: string) => fs.readFileSync(path.join(__dirname, "../../fixtures", f), "utf8");
+const spec = linuxBridgeSchema.parse({
+    connection: { host: "10.0.0.1" },
+    owner: "dvrlab:proj/dev",
+    name: "qbr-cirros",
+});
+
+describe("LinuxBridge planner", () => {
+    it("creates like the seed: stp off, forward delay 0, no multicast snooping, marked, up", () => {
+        assert.deepEqual(planCreate(spec), [
+            ["ip", "link", "add", "name", "qbr-cirros", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"],
+            ["ip", "link", "set", "dev", "qbr-cirros", "alias", "dvrlab:proj/dev"],
+            ["ip", "link", "set", "dev", "qbr-cirros", "up"],
+        ]);
+    });
+
+    it("converges only what differs", () => {
+        const cur = { isBridge: true, stp: false, forwardDelay: 0, multicastSnooping: true, up: true, alias: "dvrlab:proj/dev" };
+        assert.deepEqual(planConverge(cur, spec), [
+            ["ip", "link", "set", "dev", "qbr-cirros", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"],
+        ]);
+        assert.deepEqual(planConverge({ ...cur, multicastSnooping: false }, spec), []);
+        assert.deepEqual(planConverge({ ...cur, multicastSnooping: false, up: false, alias: undefined }, spec), [
+            ["ip", "link", "set", "dev", "qbr-cirros", "alias", "dvrlab:proj/dev"],
+            ["ip", "link", "set", "dev", "qbr-cirros", "up"],
+        ]);
+    });
+
+    it("sets nf_call_iptables only when asked", () => {
+        const s = linuxBridgeSchema.parse({ ...spec, nfCallIptables: true });
+        assert.ok(planCreate(s)[0].join(" ").endsWith("nf_call_iptables 1"));
+    });
+
+    it("deletes by name", () => {
+        assert.deepEqual(planDelete("qbr-x"), [["ip", "link", "del", "dev", "qbr-x"]]);
+    });
+
+    it("parses real `ip -d -j link show` output of a bridge and of a veth", () => {
+        const b = parseLink(fixture("ip-link-bridge.json"));
+        assert.deepEqual(
+            { ...b },
+            { isBridge: true, stp: false, forwardDelay: 0, multicastSnooping: false, up: true, nfCallIptables: false, alias: "dvrlab:proj/dev" },
+        );
+        assert.equal(parseLink(fixture("ip-link-veth.json")).isBridge, false);
+        assert.deepEqual(toInputs(b, spec), { ...spec, owner: "dvrlab:proj/dev", up: true });
+    });
+});
