@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the dvrlab guest image from Debian packages and cache it; print the manifest's path.
 #
-#   lab/guest/build.sh [--force]
+#   lab/guest/build.sh [--force | --prune]
 #
 # Output, under ${DVRLAB_CACHE:-$HOME/.cache/dvrlab}/guest/<version>/:
 #   vmlinuz      Debian's kernel, from the linux-image .deb (never installed on the host)
@@ -32,11 +32,12 @@ CMDLINE="console=ttyS0 root=/dev/vda quiet ipv6.disable=1"
 MIN_MEMORY_MIB=96
 DISK_MIB=64
 
-force=0
+force=0 prune=0
 case ${1:-} in
 --force) force=1 ;;
+--prune) prune=1 ;;
 '') ;;
-*) echo "usage: $0 [--force]" >&2; exit 2 ;;
+*) echo "usage: $0 [--force | --prune]" >&2; exit 2 ;;
 esac
 
 log() { echo "guest-build: $*" >&2; }
@@ -82,7 +83,20 @@ version=$(printf '%s\n' "$recipe_hash" "$kernel_deb $kernel_sha" "$busybox_deb $
 out=$gdir/$version
 manifest=$out/manifest.json
 
+# --prune: delete every other version (they pile up as the recipe or kernel changes). Overlays
+# made from an older base stop working, so only prune with no domain running from one.
+prune_others() {
+	local d
+	for d in "$gdir"/*/; do
+		d=${d%/}
+		[ "${d##*/}" = "$version" ] || [ -L "$d" ] || { log "removing ${d##*/}"; rm -rf "$d"; }
+	done
+	find "$gdir" -maxdepth 1 -name 'resolved-*' ! -name "resolved-$recipe_hash" -delete
+	find "$debs" -maxdepth 1 -name '*.deb' ! -name "$kernel_deb" ! -name "$busybox_deb" -delete
+}
+
 if [ "$force" = 0 ] && [ -s "$manifest" ]; then
+	[ "$prune" = 0 ] || prune_others
 	echo "$manifest"
 	exit 0
 fi
@@ -221,6 +235,7 @@ cat >"$work/out/manifest.json" <<EOF
 {
   "version": "$version",
   "kernel": "$out/$kernel_file",
+  "kernelCompressed": "$out/vmlinuz",
   "initrd": "$out/initrd.img",
   "baseImage": "$out/base.qcow2",
   "baseImageFormat": "qcow2",
@@ -238,5 +253,6 @@ EOF
 rm -rf "$out"
 mv "$work/out" "$out"
 ln -sfn "$version" "$gdir/current"
+[ "$prune" = 0 ] || prune_others
 log "built $version ($(du -sh "$out" | cut -f1))"
 echo "$manifest"
