@@ -117,3 +117,60 @@ describe("LinuxBridge end to end with the pulumi CLI", function () {
         assert.equal(link(NAME), undefined);
     });
 });
+
+// test/fixtures/state-linuxbridge-shim1.json is a `pulumi stack export` written by dvrlab 0.1.0
+// (shim 1, LinuxBridge v1) — its serialized provider is frozen there. Whatever the code becomes,
+// such a state must still refresh, preview clean and destroy.
+describe("a state written by an earlier dvrlab", function () {
+    this.timeout(240_000);
+    const LEGACY = "dvrlt-legacy";
+    let sshd: TestSshd;
+    let stack: TestStack;
+    let work: string;
+
+    before(async () => {
+        sshd = await startSshd();
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "dvrl-e2e-"));
+        stack = new TestStack(project, "legacy", work);
+        stack.init();
+        stack.setConfig("test:host", sshd.host);
+        stack.setConfig("test:port", String(sshd.port));
+        stack.setConfig("test:bridgeName", LEGACY);
+        stack.setConfig("dvrlab:sshPrivateKey", sshd.clientKey, true);
+        stack.setConfig("dvrlab:knownHosts", sshd.knownHosts);
+        const fixture = fs
+            .readFileSync(path.join(repoRoot, "test/fixtures/state-linuxbridge-shim1.json"), "utf8")
+            .replaceAll("__PORT__", String(sshd.port))
+            .replaceAll("__DIR__", sshd.dir);
+        const file = path.join(work, "legacy.json");
+        fs.writeFileSync(file, fixture);
+        stack.run(["stack", "import", "--file", file]);
+        // The object that state describes, as that version left it on the host.
+        if (link(LEGACY)) execFileSync("ip", ["link", "del", "dev", LEGACY]);
+        execFileSync("sh", ["-c", `ip link add name ${LEGACY} type bridge stp_state 0 forward_delay 0 mcast_snooping 0 && ip link set dev ${LEGACY} alias dvrlab:dvrlab-e2e-bridge/legacy up`]);
+    });
+    after(async () => {
+        if (link(LEGACY)) execFileSync("ip", ["link", "del", "dev", LEGACY]);
+        stack?.run(["stack", "rm", "--yes", "--force"], { allowFail: true });
+        fs.rmSync(path.join(project, "Pulumi.legacy.yaml"), { force: true });
+        fs.rmSync(work, { recursive: true, force: true });
+        await sshd?.stop();
+    });
+
+    it("keeps its old serialized provider, refreshes and previews clean with the current code", () => {
+        const before = stack.exportState().deployment.resources.find((r: any) => r.type.endsWith("LinuxBridge"));
+        const fixtureText = fs.readFileSync(path.join(repoRoot, "test/fixtures/state-linuxbridge-shim1.json"), "utf8").replaceAll("__PORT__", "0");
+        const frozen = JSON.parse(fixtureText).deployment.resources.find((r: any) => r.type.endsWith("LinuxBridge"));
+        assert.equal(before.inputs.__provider, frozen.inputs.__provider);
+        stack.run(["refresh", "--yes", "--expect-no-changes"]);
+        stack.run(["preview", "--expect-no-changes"]);
+    });
+
+    it("sees drift and destroys with the current code", () => {
+        execFileSync("ip", ["link", "set", "dev", LEGACY, "down"]);
+        const r = stack.run(["refresh", "--yes", "--diff"]);
+        assert.match(r.stdout, /up\s*:\s*true\s*=>\s*false/);
+        stack.run(["destroy", "--yes"]);
+        assert.equal(link(LEGACY), undefined);
+    });
+});

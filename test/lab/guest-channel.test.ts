@@ -8,14 +8,17 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { NodeSSH } from "node-ssh";
 import {
     GuestChannelError,
     GuestCommandTimeoutError,
     guestExec,
     localSocket,
+    sshSocket,
     waitForAgent,
     withGuestSession,
 } from "../../lab/guest/channel";
+import { startSshd, TestSshd } from "../helpers/sshd";
 
 const AGENT = path.join(__dirname, "../../lab/guest/files/dvrlab-agent");
 
@@ -160,6 +163,30 @@ describe("guest channel protocol (agent on the host, no VM)", function () {
         await withGuestSession(sock, async (s) => {
             for (let i = 0; i < 5; i++) assert.strictEqual((await s.exec(["echo", `${i}`])).stdout, `${i}\n`);
         });
+    });
+
+    it("reaches a socket on a remote host through SSH streamlocal forwarding", async function () {
+        if (process.getuid?.() !== 0 || !fs.existsSync("/usr/sbin/sshd")) this.skip();
+        serial.startAgent();
+        let sshd: TestSshd | undefined;
+        const ssh = new NodeSSH();
+        try {
+            sshd = await startSshd();
+            await ssh.connect({ host: sshd.host, port: sshd.port, username: "root", privateKey: sshd.clientKey });
+            const sock = sshSocket(ssh.connection!, serial.sockPath, "test-host");
+            assert.match(sock.key, /^ssh#\d+\(test-host\):/);
+            const r = await guestExec(sock, ["printf", "%s|", "a b", "$(x)"]);
+            assert.deepStrictEqual(r, { stdout: "a b|$(x)|", stderr: "", code: 0 });
+            const par = await Promise.all([1, 2, 3].map((i) => guestExec(sock, ["echo", `${i}`])));
+            assert.deepStrictEqual(par.map((x) => x.stdout), ["1\n", "2\n", "3\n"]);
+            await assert.rejects(
+                waitForAgent(sshSocket(ssh.connection!, path.join(tmp, "missing.sock")), 800),
+                (e: unknown) => e instanceof GuestChannelError && e.kind === "not-ready",
+            );
+        } finally {
+            ssh.dispose();
+            await sshd?.stop();
+        }
     });
 
     it("ignores junk on the line and rejects a bad argv before sending", async () => {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `npm test`: type check, then every mocha test (unit, integration against a real sshd, lab,
+# end to end with the real pulumi CLI). Brings the lab up for the tests that need it and takes it
+# down again at the end (even on failure) if it was not up before. Extra args go to mocha
+# (e.g. `npm test -- -g LinuxBridge`).
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+bash scripts/engine/build.sh >/dev/null || { echo "engine missing: run bash scripts/setup.sh"; exit 1; }
+echo "[test] type check"
+npx tsc --noEmit -p . || exit 1
+
+lab_started=0
+if [ -f lab/lab.sh ] && [ "${DVRLAB_SKIP_LAB:-0}" != 1 ]; then
+    if ! bash lab/lab.sh status --json >/dev/null 2>&1 || ! bash lab/lab.sh status --json 2>/dev/null | grep -q '"up": *true'; then
+        echo "[test] lab:up"
+        bash lab/lab.sh up || { echo "[test] lab:up failed"; exit 1; }
+        lab_started=1
+    fi
+    export DVRLAB_LAB_UP=1
+fi
+cleanup() { if [ $lab_started = 1 ]; then echo "[test] lab:down"; bash lab/lab.sh down; fi; }
+trap cleanup EXIT
+
+npx mocha 'test/**/*.test.ts' "$@"
