@@ -1,6 +1,12 @@
 // Every resource kind the runtime can serve, by the name the shim stores.
 import { linuxBridgeKind } from "./linuxBridge/kind";
+import { ovsBridgeKind } from "./ovsBridge/kind";
+import { ovsPortKind } from "./ovsPort/kind";
+import { vethPairKind } from "./vethPair/kind";
 
 export const kinds = {
     LinuxBridge: linuxBridgeKind,
+    OvsBridge: ovsBridgeKind,
+    OvsPort: ovsPortKind,
+    VethPair: vethPairKind,
 };

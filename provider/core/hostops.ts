@@ -21,3 +21,12 @@ export async function showLinkJson(ex: Executor, c: ConnectionSpec, argv: Argv):
         throw e;
     }
 }
+
+/**
+ * Whether the host's OVS can use the kernel datapath. Without the openvswitch module, bridges
+ * must be `netdev` (userspace) and veths it reads need tx checksum offload off.
+ */
+export async function hasKernelDatapath(ex: Executor, c: ConnectionSpec): Promise<boolean> {
+    const r = await ex.run(c, ["test", "-d", "/sys/module/openvswitch"]);
+    return r.code === 0;
+}

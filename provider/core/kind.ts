@@ -23,6 +23,8 @@ export interface KindSpec<S extends z.ZodObject<any>, O extends object = {}> {
     replaceOn: readonly string[];
     /** Objects keyed by name on the host cannot have old and new side by side. */
     deleteBeforeReplace: boolean;
+    /** Optional inputs the host decides when left unset (e.g. datapath type by detection): not a change then. */
+    hostDefaults?: readonly string[];
     id(i: z.output<S>): string;
     create(ctx: OpContext, i: z.output<S>): Promise<O>;
     /** Real host state in input form (plus outputs), or undefined when the object is gone. */
@@ -81,7 +83,7 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
             // `o` went through the schema on create; re-parse so defaults added later compare equal.
             const op = spec.schema.safeParse(o);
             const oldIn: any = op.success ? op.data : o;
-            const changed = inputKeys.filter((k) => !isDeepStrictEqual(oldIn[k], n[k]));
+            const changed = inputKeys.filter((k) => !isDeepStrictEqual(oldIn[k], n[k]) && !(n[k] === undefined && spec.hostDefaults?.includes(k)));
             const replaces = changed.filter((k) => spec.replaceOn.includes(k) || (k === "connection" && oldIn.connection?.host !== n.connection?.host));
             return {
                 changes: changed.length > 0,

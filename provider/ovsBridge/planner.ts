@@ -1,0 +1,69 @@
+import { Argv } from "../ssh/quote";
+import { mapArgs, optional, OWNER_KEY, rows, vsctl } from "../ovs/vsctl";
+import { OvsBridgeSpec } from "./schema";
+
+export interface BridgeRow {
+    name: string;
+    datapathType: string;
+    failMode?: string;
+    protocols: string[];
+    externalIds: Record<string, string>;
+}
+
+export const findBridge = (name: string): Argv =>
+    vsctl("--format=json", "--columns=name,datapath_type,fail_mode,protocols,external_ids", "find", "Bridge", `name=${JSON.stringify(name)}`);
+
+export function parseBridge(json: string): BridgeRow | undefined {
+    const r = rows(json)[0];
+    if (!r) return undefined;
+    return {
+        name: r.name,
+        datapathType: r.datapath_type || "system", // "" means the default, system
+        failMode: optional<string>(r.fail_mode),
+        protocols: [...(r.protocols ?? [])].sort(),
+        externalIds: r.external_ids ?? {},
+    };
+}
+
+function settings(b: OvsBridgeSpec, datapathType: string): string[] {
+    return [
+        `datapath_type=${datapathType}`,
+        `fail_mode=${b.failMode}`,
+        `protocols=${b.protocols.join(",")}`,
+        ...mapArgs("external_ids", { ...b.externalIds, [OWNER_KEY]: b.owner }),
+    ];
+}
+
+/** One OVSDB transaction: the bridge exists fully configured or not at all. */
+export function planCreate(b: OvsBridgeSpec, datapathType: string): Argv[] {
+    return [vsctl("--", "add-br", b.name, "--", "set", "Bridge", b.name, ...settings(b, datapathType))];
+}
+
+export function planConverge(cur: BridgeRow, b: OvsBridgeSpec, datapathType: string): Argv[] {
+    const stale = Object.keys(cur.externalIds).filter((k) => k !== OWNER_KEY && !(k in b.externalIds));
+    const cmd = vsctl("--", "set", "Bridge", b.name, ...settings(b, datapathType));
+    for (const k of stale) cmd.push("--", "remove", "Bridge", b.name, "external_ids", k);
+    return [cmd];
+}
+
+export const planDelete = (name: string): Argv[] => [vsctl("--if-exists", "del-br", name)];
+
+export function toInputs(cur: BridgeRow, olds: OvsBridgeSpec): OvsBridgeSpec {
+    const { [OWNER_KEY]: own, ...ext } = cur.externalIds;
+    return {
+        ...olds,
+        owner: own ?? "",
+        datapathType: cur.datapathType as any,
+        failMode: (cur.failMode ?? "standalone") as any,
+        protocols: cur.protocols as any,
+        externalIds: ext,
+    };
+}
+
+/** What makes an existing bridge different from the wanted one (for adoption). */
+export function conflicts(cur: BridgeRow, b: OvsBridgeSpec, datapathType: string): string[] {
+    const out: string[] = [];
+    if (cur.datapathType !== datapathType) out.push(`datapathType ${cur.datapathType} (want ${datapathType})`);
+    if ((cur.failMode ?? "standalone") !== b.failMode) out.push(`failMode ${cur.failMode ?? "standalone"} (want ${b.failMode})`);
+    return out;
+}

@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { connection, ifName, owner } from "../core/schema";
+import { externalIds } from "../ovs/vsctl";
+
+export const ovsBridgeSchema = z.object({
+    connection,
+    owner,
+    name: ifName,
+    /** netdev (userspace) or system (kernel); unset = detected on the host. */
+    datapathType: z.enum(["netdev", "system"]).optional(),
+    /** Neutron runs br-int and br-tun in secure mode: no NORMAL fallback without a controller. */
+    failMode: z.enum(["secure", "standalone"]).default("secure"),
+    protocols: z.array(z.enum(["OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", "OpenFlow15"])).default(["OpenFlow10", "OpenFlow13"]),
+    externalIds: externalIds.default({}),
+});
+
+export type OvsBridgeArgs = z.input<typeof ovsBridgeSchema>;
+export type OvsBridgeSpec = z.output<typeof ovsBridgeSchema>;

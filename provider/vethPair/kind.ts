@@ -1,0 +1,78 @@
+import { KindSpec, OpContext } from "../core/kind";
+import { hasKernelDatapath, runPlan } from "../core/hostops";
+import { check, describe } from "../ssh/executor";
+import { vethPairSchema, VethPairSpec } from "./schema";
+import { EndState, parsePair, planConverge, planCreate, planDelete, showPair, toInputs } from "./planner";
+
+async function current(ctx: OpContext, v: Pick<VethPairSpec, "name" | "peer">) {
+    return parsePair(await check(ctx.ex, ctx.conn, showPair(v.name, v.peer)));
+}
+
+async function txFor(ctx: OpContext, v: VethPairSpec): Promise<boolean> {
+    if (v.txChecksum !== undefined) return v.txChecksum;
+    return hasKernelDatapath(ctx.ex, ctx.conn);
+}
+
+/** Both ends exist and are each other's peer. */
+function isPair(a?: EndState, b?: EndState): a is EndState {
+    return !!a && !!b && a.isVeth && b.isVeth && a.peerIfindex === b.ifindex && b.peerIfindex === a.ifindex;
+}
+
+export const vethPairKind: KindSpec<typeof vethPairSchema> = {
+    kind: "VethPair",
+    version: 1,
+    schema: vethPairSchema,
+    replaceOn: ["name", "peer"],
+    deleteBeforeReplace: true,
+    hostDefaults: ["txChecksum"],
+    id: (v) => `${v.connection.host}/${v.name}`,
+
+    async create(ctx, v) {
+        const where = `VethPair ${v.name}/${v.peer} on ${describe(ctx.conn)}`;
+        const tx = await txFor(ctx, v);
+        const [a, b] = await current(ctx, v);
+        if (a || b) {
+            if (!isPair(a, b)) throw new Error(`${where}: ${a ? v.name : v.peer} exists and is not one end of the pair ${v.name}/${v.peer}`);
+            if (a.alias && a.alias !== v.owner) throw new Error(`${where}: exists and belongs to ${a.alias}`);
+            await runPlan(ctx.ex, ctx.conn, planConverge([a, b!], v, tx));
+            return { txChecksum: tx };
+        }
+        try {
+            await runPlan(ctx.ex, ctx.conn, planCreate(v, tx));
+        } catch (e) {
+            await runPlan(ctx.ex, ctx.conn, planDelete(v.name)).catch(() => undefined);
+            throw e;
+        }
+        return { txChecksum: tx };
+    },
+
+    async read(ctx, _id, olds) {
+        const [a, b] = await current(ctx, olds);
+        if (!isPair(a, b)) return undefined;
+        return toInputs([a, b!], olds);
+    },
+
+    async update(ctx, _id, _olds, v) {
+        const tx = await txFor(ctx, v);
+        const [a, b] = await current(ctx, v);
+        if (!a && !b) {
+            await runPlan(ctx.ex, ctx.conn, planCreate(v, tx));
+        } else {
+            if (!isPair(a, b)) throw new Error(`VethPair ${v.name}/${v.peer} on ${describe(ctx.conn)}: the pair is broken; delete the stray end`);
+            if (a.alias && a.alias !== v.owner) throw new Error(`VethPair ${v.name} on ${describe(ctx.conn)} belongs to ${a.alias}`);
+            await runPlan(ctx.ex, ctx.conn, planConverge([a, b!], v, tx));
+        }
+        return { txChecksum: tx };
+    },
+
+    async delete(ctx, _id, olds) {
+        const [a, b] = await current(ctx, olds);
+        if (!a && !b) return;
+        const end = a ?? b!;
+        if (end.alias !== olds.owner) {
+            throw new Error(`VethPair ${olds.name} on ${describe(ctx.conn)}: not deleting, it is marked ${end.alias ?? "(no owner)"}, not ${olds.owner}`);
+        }
+        // Deleting either end removes both.
+        await runPlan(ctx.ex, ctx.conn, planDelete(a ? olds.name : olds.peer));
+    },
+};
