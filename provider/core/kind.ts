@@ -62,6 +62,7 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
         return spec.migrate ? spec.migrate({ ...s, [VERSION_KEY]: stored?.[VERSION_KEY] ?? 0 }) : s;
     };
     const stamp = (o: object) => ({ ...o, [VERSION_KEY]: spec.version });
+    const resolvedOf = (outs: any) => Object.fromEntries((spec.hostDefaults ?? []).filter((k) => outs?.[k] !== undefined).map((k) => [k, outs[k]]));
     const inputKeys = Object.keys(spec.schema.shape);
 
     return {
@@ -83,7 +84,12 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
             // `o` went through the schema on create; re-parse so defaults added later compare equal.
             const op = spec.schema.safeParse(o);
             const oldIn: any = op.success ? op.data : o;
-            const changed = inputKeys.filter((k) => !isDeepStrictEqual(oldIn[k], n[k]) && !(n[k] === undefined && spec.hostDefaults?.includes(k)));
+            // A host-defaulted input left unset is compared with what the host resolved it to at
+            // create/update time, so drift there (e.g. checksum offload turned back on) is repaired.
+            const resolved = o.hostResolved ?? {};
+            const changed = inputKeys.filter((k) =>
+                n[k] === undefined && spec.hostDefaults?.includes(k) ? k in resolved && !isDeepStrictEqual(oldIn[k], resolved[k]) : !isDeepStrictEqual(oldIn[k], n[k]),
+            );
             const replaces = changed.filter((k) => spec.replaceOn.includes(k) || (k === "connection" && oldIn.connection?.host !== n.connection?.host));
             return {
                 changes: changed.length > 0,
@@ -95,7 +101,7 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
         async create(inputs: any) {
             const i = parseInputs(spec, inputs);
             const outs = await spec.create(ctxFor(i), i);
-            return { id: spec.id(i), outs: stamp({ ...i, ...outs }) };
+            return { id: spec.id(i), outs: stamp({ ...i, ...outs, hostResolved: resolvedOf(outs) }) };
         },
 
         async read(id: string, props: any) {
@@ -104,14 +110,14 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
             if (!cur) return {}; // gone: refresh drops it
             // Inputs follow the host too, so the next preview shows the repair as "real => desired".
             const inputs = Object.fromEntries(inputKeys.filter((k) => (cur as any)[k] !== undefined).map((k) => [k, (cur as any)[k]]));
-            return { id, props: stamp(cur), inputs };
+            return { id, props: stamp({ ...cur, hostResolved: o.hostResolved ?? {} }), inputs };
         },
 
         async update(id: string, olds: any, news: any) {
             const o = lift(olds);
             const n = parseInputs(spec, news);
             const outs = await spec.update(ctxFor(n), id, o, n);
-            return { outs: stamp({ ...n, ...outs }) };
+            return { outs: stamp({ ...n, ...outs, hostResolved: resolvedOf(outs) }) };
         },
 
         async delete(id: string, props: any) {

@@ -15,7 +15,7 @@ async function txFor(ctx: OpContext, v: VethPairSpec): Promise<boolean> {
 
 /** Both ends exist and are each other's peer. */
 function isPair(a?: EndState, b?: EndState): a is EndState {
-    return !!a && !!b && a.isVeth && b.isVeth && a.peerIfindex === b.ifindex && b.peerIfindex === a.ifindex;
+    return !!a && !!b && a.isVeth && b.isVeth && a.peerName === b.name && b.peerName === a.name;
 }
 
 export const vethPairKind: KindSpec<typeof vethPairSchema> = {

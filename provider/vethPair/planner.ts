@@ -3,8 +3,9 @@ import { VethPairSpec } from "./schema";
 
 export interface EndState {
     isVeth: boolean;
-    peerIfindex?: number;
-    ifindex: number;
+    name: string;
+    /** The peer's name (iproute2 prints it as `link` when both ends share a namespace). */
+    peerName?: string;
     promisc: boolean;
     up: boolean;
     mtu: number;
@@ -30,8 +31,8 @@ function parseEnd(linkJson: string, tx: string): EndState | undefined {
     if (!l) return undefined;
     return {
         isVeth: l.linkinfo?.info_kind === "veth",
-        ifindex: l.ifindex,
-        peerIfindex: l.link_index,
+        name: l.ifname,
+        peerName: l.link,
         // The PROMISC flag is the user's setting; `promiscuity` also counts bridge/OVS membership.
         promisc: (l.flags ?? []).includes("PROMISC"),
         up: (l.flags ?? []).includes("UP"),
@@ -102,6 +103,9 @@ export function toInputs(cur: [EndState, EndState], olds: VethPairSpec): VethPai
         peerEnd: end(b),
     };
     if (olds.mtu !== undefined) r.mtu = a.mtu;
-    if (a.txChecksum !== undefined) r.txChecksum = a.txChecksum && (b.txChecksum ?? a.txChecksum);
+    // Both ends must agree; if they don't, report the end that differs from what was set.
+    const want = olds.txChecksum;
+    const txs = [a.txChecksum, b.txChecksum].filter((x): x is boolean => x !== undefined);
+    if (txs.length) r.txChecksum = txs.find((x) => x !== want) ?? txs[0];
     return r;
 }

@@ -26,8 +26,8 @@ describe("VethPair planner", () => {
     });
 
     it("parses both ends and converges only the drifted bits", () => {
-        const a = [{ ifindex: 5, link_index: 6, flags: ["BROADCAST", "UP"], mtu: 1500, master: "qbr-cirros", ifalias: "dvrlab:p/s", linkinfo: { info_kind: "veth" } }];
-        const b = [{ ifindex: 6, link_index: 5, flags: ["BROADCAST", "UP"], mtu: 1500, ifalias: "dvrlab:p/s", promiscuity: 1, linkinfo: { info_kind: "veth" } }];
+        const a = [{ ifname: "qvb-cirros", link: "qvo-cirros", flags: ["BROADCAST", "UP"], mtu: 1500, master: "qbr-cirros", ifalias: "dvrlab:p/s", linkinfo: { info_kind: "veth" } }];
+        const b = [{ ifname: "qvo-cirros", link: "qvb-cirros", flags: ["BROADCAST", "UP"], mtu: 1500, ifalias: "dvrlab:p/s", promiscuity: 1, linkinfo: { info_kind: "veth" } }];
         const out = `${JSON.stringify(a)}\noff\n\n${JSON.stringify(b)}\non\n\n`;
         const [ea, eb] = parsePair(out);
         assert.equal(ea!.promisc, false);
