@@ -3,10 +3,12 @@ import { linuxBridgeKind } from "./linuxBridge/kind";
 import { ovsBridgeKind } from "./ovsBridge/kind";
 import { ovsPortKind } from "./ovsPort/kind";
 import { vethPairKind } from "./vethPair/kind";
+import { securityGroupKind } from "./securityGroup/kind";
 
 export const kinds = {
     LinuxBridge: linuxBridgeKind,
     OvsBridge: ovsBridgeKind,
     OvsPort: ovsPortKind,
     VethPair: vethPairKind,
+    SecurityGroup: securityGroupKind,
 };

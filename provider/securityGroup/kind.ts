@@ -1,0 +1,49 @@
+import { KindSpec, OpContext } from "../core/kind";
+import { runPlan } from "../core/hostops";
+import { check } from "../ssh/executor";
+import { securityGroupSchema, SecurityGroupSpec } from "./schema";
+import { chains, parseRules, parseState, planApply, planDelete, restoreScript, showAll } from "./planner";
+
+async function state(ctx: OpContext, s: Pick<SecurityGroupSpec, "portId" | "tap">) {
+    return parseState(await check(ctx.ex, ctx.conn, showAll()), s);
+}
+
+async function apply(ctx: OpContext, s: SecurityGroupSpec) {
+    const st = await state(ctx, s);
+    await check(ctx.ex, ctx.conn, planApply(), { stdin: restoreScript(s, st.jumps) });
+}
+
+export const securityGroupKind: KindSpec<typeof securityGroupSchema> = {
+    kind: "SecurityGroup",
+    version: 1,
+    schema: securityGroupSchema,
+    replaceOn: ["portId", "tap"],
+    deleteBeforeReplace: true,
+    id: (s) => `${s.connection.host}/sg/${s.portId}`,
+
+    // Our chains are named for the port: an existing one (e.g. from an interrupted run) is rewritten.
+    async create(ctx, s) {
+        await apply(ctx, s);
+        return {};
+    },
+
+    async read(ctx, _id, olds) {
+        const st = await state(ctx, olds);
+        if (!st.ingress && !st.egress && !st.jumps.some(Boolean)) return undefined;
+        const ingress = st.ingress ? parseRules(chains(olds.portId).ingress, st.ingress) : undefined;
+        const problems: string[] = [];
+        if (!st.jumps.every(Boolean)) problems.push("FORWARD jump missing");
+        if (!st.egress) problems.push("egress chain missing");
+        if (!ingress) problems.push("ingress chain missing or edited by hand");
+        return { ...olds, ingress: ingress ?? [], enforcement: problems.length ? (`broken: ${problems.join(", ")}` as any) : "enforced" };
+    },
+
+    async update(ctx, _id, _olds, s) {
+        await apply(ctx, s);
+        return {};
+    },
+
+    async delete(ctx, _id, olds) {
+        await runPlan(ctx.ex, ctx.conn, planDelete(olds));
+    },
+};

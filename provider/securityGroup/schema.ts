@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { cidr4, connection, ifName, owner } from "../core/schema";
+
+/** One ingress allow rule, as in a Neutron security group (egress is allowed, as Neutron's default group). */
+export const ruleSchema = z
+    .object({
+        protocol: z.enum(["icmp", "tcp", "udp", "any"]),
+        /** tcp/udp destination port or range "from:to". */
+        port: z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}:\d{1,5}$/, "a port range like 8000:8080")]).optional(),
+        remoteCidr: cidr4.default("0.0.0.0/0"),
+    })
+    .strict()
+    .refine((r) => r.port === undefined || r.protocol === "tcp" || r.protocol === "udp", { message: "port applies to tcp/udp only", path: ["port"] });
+
+export const securityGroupSchema = z.object({
+    connection,
+    owner,
+    /** The VM's id: names the chains (dvrl-i-<id>, dvrl-o-<id>). */
+    portId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,19}$/, "lower-case letters, digits, '-', at most 20"),
+    /** The VM's tap device: Neutron's hybrid firewall matches it with physdev on the qbr bridge. */
+    tap: ifName,
+    ingress: z.array(ruleSchema).default([]),
+    /** Not for users to set: refresh reports "broken: …" when the host's chains are incomplete, so up rewrites them. */
+    enforcement: z.literal("enforced").default("enforced"),
+});
+
+export type SecurityGroupArgs = z.input<typeof securityGroupSchema>;
+export type SecurityGroupSpec = z.output<typeof securityGroupSchema>;
+export type Rule = z.output<typeof ruleSchema>;
