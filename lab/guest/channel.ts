@@ -26,6 +26,11 @@ export interface GuestSocket {
     /** Names the socket (host + path): calls with the same key are serialized. */
     readonly key: string;
     open(): Promise<Duplex>;
+    /**
+     * Send a lone newline when an answer stalls half-way (see `sshSocket`): the agent ignores
+     * empty lines, and the segment carries the TCP ACK that the far end's Nagle waits for.
+     */
+    readonly nudgeStalledAnswers?: boolean;
 }
 
 export interface GuestExecOptions {
@@ -83,6 +88,7 @@ const PING_INTERVAL_MS = 500;
 /** Time the agent needs beyond the command's limit: `timeout -k 2` and writing the answer. */
 const ANSWER_GRACE_MS = 8_000;
 const MAX_LINE = 64 * 1024 * 1024;
+const NUDGE_AFTER_MS = 2;
 
 /** A socket on this machine (tests, or a provider running on the host itself). */
 export function localSocket(path: string): GuestSocket {
@@ -106,15 +112,22 @@ export interface StreamLocalForwarder {
         socketPath: string,
         cb: (err: Error | undefined, stream: Duplex) => void,
     ): unknown;
+    setNoDelay?(noDelay: boolean): unknown;
 }
 
 const clientIds = new WeakMap<object, number>();
 let nextClientId = 1;
 
 /**
- * A socket on a remote host, opened through an connected ssh2 `Client` with OpenSSH's
+ * A socket on a remote host, opened through a connected ssh2 `Client` with OpenSSH's
  * direct-streamlocal channel (sshd's AllowStreamLocalForwarding, on by default). `label` (e.g. the
  * host name) makes errors readable; serialization is per client object and path either way.
+ *
+ * Latency: qemu hands the guest's serial output to the socket a byte at a time, so sshd forwards
+ * an answer in several small packets, and sshd leaves Nagle on for non-interactive channels: each
+ * packet after the first waits for the client's delayed ACK (40 ms). Hence TCP_NODELAY on the
+ * client's socket (this changes it for the whole SSH connection; it only lowers latency) and a
+ * one-byte nudge when an answer stalls half-way. Measured on the lab: 60 ms per command → ~3 ms.
  */
 export function sshSocket(client: StreamLocalForwarder, path: string, label?: string): GuestSocket {
     let id = clientIds.get(client);
@@ -124,9 +137,11 @@ export function sshSocket(client: StreamLocalForwarder, path: string, label?: st
     }
     return {
         key: `ssh#${id}${label ? `(${label})` : ""}:${path}`,
+        nudgeStalledAnswers: true,
         open: () =>
             new Promise<Duplex>((resolve, reject) => {
                 try {
+                    client.setNoDelay?.(true);
                     client.openssh_forwardOutStreamLocal(path, (err, stream) => (err ? reject(err) : resolve(stream)));
                 } catch (e) {
                     reject(e); // ssh2 throws synchronously when the client is not connected
@@ -175,8 +190,12 @@ class Connection {
     private waiters: { match: (fields: string[]) => boolean; resolve: (f: string[]) => void }[] = [];
     private failure: Error | undefined;
     private failWaiters: ((e: Error) => void)[] = [];
+    private nudgeTimer: NodeJS.Timeout | undefined;
 
-    constructor(readonly stream: Duplex) {
+    constructor(
+        readonly stream: Duplex,
+        private readonly nudge = false,
+    ) {
         stream.setEncoding("latin1"); // the protocol is ASCII; junk must not throw
         stream.on("data", (chunk: string) => this.onData(chunk));
         stream.on("error", (e) => this.fail(e));
@@ -199,11 +218,21 @@ class Connection {
             if (i >= 0) this.waiters.splice(i, 1)[0].resolve(fields);
         }
         if (this.buf.length > MAX_LINE) this.fail(new Error(`line longer than ${MAX_LINE} bytes`));
+        if (this.nudge) {
+            // half a line and then silence: the rest is likely held back waiting for our ACK
+            clearTimeout(this.nudgeTimer);
+            if (this.buf.length > 0) {
+                this.nudgeTimer = setTimeout(() => {
+                    if (!this.failure && this.buf.length > 0) this.stream.write("\n");
+                }, NUDGE_AFTER_MS);
+            }
+        }
     }
 
     private fail(e: Error) {
         if (this.failure) return;
         this.failure = e;
+        clearTimeout(this.nudgeTimer);
         for (const f of this.failWaiters) f(e);
         this.failWaiters = [];
     }
@@ -245,6 +274,7 @@ class Connection {
     }
 
     close() {
+        clearTimeout(this.nudgeTimer);
         this.stream.removeAllListeners("data");
         this.stream.on("error", () => undefined);
         this.stream.end();
@@ -282,7 +312,7 @@ export class GuestSession {
                 await sleep(Math.min(PING_INTERVAL_MS, Math.max(0, deadline - Date.now())));
                 continue;
             }
-            const conn = new Connection(stream);
+            const conn = new Connection(stream, socket.nudgeStalledAnswers);
             const ids = new Set<string>();
             try {
                 while (Date.now() < deadline) {
