@@ -103,7 +103,20 @@ describe("guest image on qemu (TCG) with DHCP and the command channel", function
         fs.rmSync(DIR, { recursive: true, force: true });
     }
 
+    // mocha skips `after` when interrupted: clean up synchronously on the way out as well
+    function cleanupNow() {
+        for (const c of [qemu, dnsmasq]) if (c?.pid && c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+        if (nsCreated) spawnSync("ip", ["netns", "delete", NS]);
+        fs.rmSync(DIR, { recursive: true, force: true });
+    }
+    const onSignal = (sig: NodeJS.Signals) => {
+        cleanupNow();
+        process.kill(process.pid, sig);
+    };
+
     before(async function () {
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
         if (process.getuid?.() !== 0 || !["qemu-system-x86_64", "qemu-img", "dnsmasq", "ip"].every(have)) {
             this.skip();
         }
@@ -131,6 +144,7 @@ describe("guest image on qemu (TCG) with DHCP and the command channel", function
         await ipn("link", "set", TAP, "master", BRIDGE, "up");
 
         const log = path.join(DIR, "dnsmasq.log");
+        const dnsmasqErr = fs.openSync(path.join(DIR, "dnsmasq.stderr"), "w");
         // `ip netns exec` execs, so the child's pid is dnsmasq's (and later qemu's)
         dnsmasq = spawn(
             "ip",
@@ -143,13 +157,15 @@ describe("guest image on qemu (TCG) with DHCP and the command channel", function
                 `--dhcp-leasefile=${path.join(DIR, "leases")}`, `--pid-file=${path.join(DIR, "dnsmasq.pid")}`,
                 "--log-dhcp", `--log-facility=${log}`,
             ],
-            { stdio: ["ignore", "ignore", fs.openSync(path.join(DIR, "dnsmasq.stderr"), "w")] },
+            { stdio: ["ignore", "ignore", dnsmasqErr] },
         );
+        fs.closeSync(dnsmasqErr);
 
         const overlay = path.join(DIR, "overlay.qcow2");
         await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", manifest.baseImage, overlay]);
         const agentSock = path.join(DIR, "agent.sock");
         sock = localSocket(agentSock);
+        const qemuErr = fs.openSync(path.join(DIR, "qemu.stderr"), "w");
         const t0 = Date.now();
         // the same devices LibvirtDomain gives a domain (lab/guest/example-domain.xml)
         qemu = spawn(
@@ -165,14 +181,17 @@ describe("guest image on qemu (TCG) with DHCP and the command channel", function
                 "-chardev", `socket,id=s1,path=${agentSock},server=on,wait=off`, "-serial", "chardev:s1",
                 "-pidfile", path.join(DIR, "qemu.pid"),
             ],
-            { stdio: ["ignore", "ignore", fs.openSync(path.join(DIR, "qemu.stderr"), "w")] },
+            { stdio: ["ignore", "ignore", qemuErr] },
         );
+        fs.closeSync(qemuErr);
 
         const ready = waitForAgent(sock, 60_000).then(() => Date.now() - t0);
         const ack = `DHCPACK(${BRIDGE}) ${GUEST_IP} ${GUEST_MAC}`;
         for (;;) {
             if (fs.existsSync(log) && fs.readFileSync(log, "utf8").includes(ack)) break;
-            if (qemu.exitCode !== null) throw new Error(`qemu exited with ${qemu.exitCode}`);
+            if (qemu.exitCode !== null) {
+                throw new Error(`qemu exited with ${qemu.exitCode}: ${fs.readFileSync(path.join(DIR, "qemu.stderr"), "utf8")}`);
+            }
             if (Date.now() - t0 > 60_000) {
                 const console = fs.existsSync(path.join(DIR, "console.log")) ? fs.readFileSync(path.join(DIR, "console.log"), "utf8") : "";
                 throw new Error(`no ${ack} within 60 s; console:\n${console.slice(-3000)}`);
@@ -192,6 +211,8 @@ describe("guest image on qemu (TCG) with DHCP and the command channel", function
 
     after(async function () {
         this.timeout(30_000);
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
         await cleanup();
         if (Object.keys(numbers).length) console.log(`      guest numbers: ${JSON.stringify(numbers)}`);
     });
