@@ -1,4 +1,6 @@
 export { LinuxBridge, LinuxBridgeResourceArgs } from "./linuxBridge/resource";
+export { FlowEntry, FlowEntryResourceArgs, FlowSpec, flowArgs } from "./flowEntry/resource";
+export { brTun, brInt, brIntTables, brTunTables } from "./flows";
 export { OvsBridge, OvsBridgeResourceArgs } from "./ovsBridge/resource";
 export { OvsPort, OvsPortResourceArgs } from "./ovsPort/resource";
 export { VethPair, VethPairResourceArgs } from "./vethPair/resource";

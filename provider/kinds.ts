@@ -1,5 +1,6 @@
 // Every resource kind the runtime can serve, by the name the shim stores.
 import { linuxBridgeKind } from "./linuxBridge/kind";
+import { flowEntryKind } from "./flowEntry/kind";
 import { ovsBridgeKind } from "./ovsBridge/kind";
 import { ovsPortKind } from "./ovsPort/kind";
 import { vethPairKind } from "./vethPair/kind";
@@ -7,6 +8,7 @@ import { securityGroupKind } from "./securityGroup/kind";
 
 export const kinds = {
     LinuxBridge: linuxBridgeKind,
+    FlowEntry: flowEntryKind,
     OvsBridge: ovsBridgeKind,
     OvsPort: ovsPortKind,
     VethPair: vethPairKind,

@@ -1,0 +1,213 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import {
+    addFlows,
+    addLine,
+    canonicalise,
+    decideEnsure,
+    decideModify,
+    deleteLine,
+    DumpedFlow,
+    dumpFlows,
+    flowCookie,
+    isBundleUnsupported,
+    isMissingBridge,
+    modifyLine,
+    needsCanonical,
+    parseDumpFlows,
+    parseFlowLine,
+    sameStack,
+    stackCookie,
+    toInputs,
+} from "../../../provider/flowEntry/planner";
+
+// Fixtures: real `ovs-ofctl` 3.1.0 output of the seed's flows (plus a few with timeouts, flags and
+// OpenFlow 1.3+ actions) on a netdev bridge:
+//   ovs-ofctl -O OpenFlow10,…,OpenFlow15 --no-stats --no-names dump-flows BR   (bridge OF1.0+1.3+1.4 → 1.4)
+//   ovs-ofctl -O … --no-names dump-flows BR                                     (same, with stats)
+//   ovs-ofctl --no-names dump-flows BR                                          (bridge OF1.0 only)
+const fixture = (f: string) => fs.readFileSync(path.join(__dirname, "../../fixtures", f), "utf8");
+
+const O = "OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15";
+const spec = { cookie: "0xd71a2b3c4d5e6f70", table: 22, priority: 32768, match: "dl_vlan=1", actions: "strip_vlan,set_tunnel:0x813,output:2,output:3" };
+
+describe("FlowEntry planner", () => {
+    describe("cookies", () => {
+        it("are tagged 0xd7, share 16 stack bits within a stack, and are stable", () => {
+            const a = flowCookie("dvrlab", "dev", "flood-vlan1");
+            assert.equal(a, flowCookie("dvrlab", "dev", "flood-vlan1"));
+            assert.match(a, /^0xd7[0-9a-f]{14}$/);
+            const b = flowCookie("dvrlab", "dev", "learn");
+            const c = flowCookie("dvrlab", "prod", "flood-vlan1");
+            assert.notEqual(a, b);
+            assert.notEqual(a, c);
+            assert.ok(sameStack(a, b));
+            assert.ok(!sameStack(a, c));
+            assert.ok(a.startsWith(stackCookie("dvrlab", "dev").slice(0, 8)));
+            assert.ok(!sameStack("0x0", a), "a hand-made flow is no stack's");
+            assert.ok(!sameStack("0x1234", "0x1234"), "untagged cookies are not dvrlab's");
+        });
+    });
+
+    describe("commands", () => {
+        it("dump-flows and add-flows argv, exactly", () => {
+            assert.deepEqual(dumpFlows("br-tun"), ["ovs-ofctl", "-O", O, "--no-names", "--no-stats", "dump-flows", "br-tun"]);
+            assert.deepEqual(addFlows("br-tun", true), ["ovs-ofctl", "-O", O, "--no-names", "--bundle", "add-flows", "br-tun", "-"]);
+            assert.deepEqual(addFlows("br-tun", false), ["ovs-ofctl", "-O", O, "--no-names", "add-flows", "br-tun", "-"]);
+            const c = canonicalise("br-tun", "dvrlab-sabcdef");
+            assert.deepEqual(c.slice(0, 2), ["sh", "-c"]);
+            assert.deepEqual(c.slice(3), ["dvrlab-canonicalise", "br-tun", "dvrlab-sabcdef", "ovs-ofctl", "-O", O, "--no-names"]);
+            assert.match(c[2], /trap 'ovs-vsctl --timeout=10 --if-exists del-br "\$s"' EXIT/);
+        });
+
+        it("flow_mod lines: add with cookie, modify_strict and delete scoped to it", () => {
+            assert.equal(addLine(spec), "add cookie=0xd71a2b3c4d5e6f70,table=22,priority=32768,dl_vlan=1,actions=strip_vlan,set_tunnel:0x813,output:2,output:3");
+            assert.equal(
+                addLine({ ...spec, match: undefined, idleTimeout: 30, hardTimeout: 60, actions: "drop" }),
+                "add cookie=0xd71a2b3c4d5e6f70,table=22,priority=32768,idle_timeout=30,hard_timeout=60,actions=drop",
+            );
+            assert.equal(modifyLine(spec), "modify_strict cookie=0xd71a2b3c4d5e6f70/-1,table=22,priority=32768,dl_vlan=1,actions=strip_vlan,set_tunnel:0x813,output:2,output:3");
+            assert.equal(deleteLine(spec.cookie), "delete cookie=0xd71a2b3c4d5e6f70/-1");
+        });
+
+        it("recognises a missing bridge and a bridge without OpenFlow 1.4", () => {
+            assert.ok(isMissingBridge("ovs-ofctl: nosuchbr is not a bridge or a socket\n"));
+            assert.ok(
+                isBundleUnsupported("2026-11-25T21:07:52Z|00001|vconn|WARN|unix:/run/openvswitch/br.mgmt: version negotiation failed (we support version 0x05, peer supports versions 0x01, 0x04)\novs-ofctl: br: failed to connect to socket (Broken pipe)"),
+            );
+            assert.ok(!isBundleUnsupported("ovs-ofctl: -:1: unknown action foo"));
+        });
+    });
+
+    describe("dump-flows parser", () => {
+        it("parses OpenFlow 1.4 output without stats (what the provider asks for)", () => {
+            const flows = parseDumpFlows(fixture("ovs-dump-flows-of14.txt"));
+            assert.equal(flows.length, 17);
+            const by = (c: string) => flows.find((f) => f.cookie === c)!;
+            assert.deepEqual(by("0xa"), { cookie: "0xa", table: 0, priority: 10, idleTimeout: 0, hardTimeout: 0, flags: [], match: "arp,in_port=43", actions: "resubmit(,24)" });
+            assert.deepEqual(by("0xc"), { cookie: "0xc", table: 0, priority: 1, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: "NORMAL" });
+            assert.deepEqual(by("0xd"), { cookie: "0xd", table: 3, priority: 5, idleTimeout: 30, hardTimeout: 60, flags: [], match: "ip,nw_src=10.0.0.0/24", actions: "drop" });
+            // OVS's own rewrites of the seed's text: why canonical forms come from OVS.
+            assert.equal(by("0x5").priority, 32768);
+            assert.equal(by("0x5").match, "dl_vlan=1");
+            assert.equal(by("0x5").actions, "pop_vlan,set_field:0x813->tun_id,output:2,output:3");
+            assert.equal(by("0x7").actions, "push_vlan:0x8100,set_field:4097->vlan_vid,resubmit(,9)");
+            assert.equal(
+                by("0x9").actions,
+                "learn(table=20,hard_timeout=300,priority=1,cookie=0xb8a7772eecbcd5b8,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:NXM_OF_IN_PORT[]),output:1",
+            );
+            assert.deepEqual(by("0xd7a1b2c3d4e5f607"), { cookie: "0xd7a1b2c3d4e5f607", table: 5, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: "drop" });
+            // Cookie 0 is not printed without stats; flags and importance sit in the header.
+            const zero = flows.filter((f) => f.cookie === "0x0");
+            assert.deepEqual(
+                zero.map((f) => [f.table, f.priority, f.flags, f.match, f.actions]),
+                [
+                    [6, 8, ["reset_counts", "no_packet_counts"], "ip", "ct(commit,zone=5),output:2"],
+                    [6, 7, ["send_flow_rem"], "udp,tp_dst=4789", "LOCAL"],
+                    [7, 9, [], "ct_state=+est+trk,ip", "set_field:fa:16:3e:00:00:01->eth_src,goto_table:8"],
+                ],
+            );
+        });
+
+        it("reads the same flows from output with stats", () => {
+            const a = parseDumpFlows(fixture("ovs-dump-flows-of14.txt"));
+            const b = parseDumpFlows(fixture("ovs-dump-flows-of14-stats.txt"));
+            assert.deepEqual(b, a);
+        });
+
+        it("parses OpenFlow 1.0 output (NXST_FLOW, idle_age) where OVS prints the 1.0 spelling", () => {
+            const flows = parseDumpFlows(fixture("ovs-dump-flows-of10-stats.txt"));
+            assert.equal(flows.length, 17);
+            const f5 = flows.find((f) => f.cookie === "0x5")!;
+            assert.equal(f5.actions, "strip_vlan,load:0x813->NXM_NX_TUN_ID[],output:2,output:3");
+            assert.equal(flows.find((f) => f.cookie === "0x7")!.actions, "mod_vlan_vid:1,resubmit(,9)");
+            assert.equal(flows.find((f) => f.cookie === "0xd")!.idleTimeout, 30);
+        });
+
+        it("handles a catch-all at default priority in table 0 with cookie 0, and refuses garbage", () => {
+            assert.deepEqual(parseFlowLine(" actions=drop"), { cookie: "0x0", table: 0, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: "drop" });
+            assert.deepEqual(parseFlowLine(" cookie=0x1f, idle_timeout=5, actions=drop")!.idleTimeout, 5);
+            assert.equal(parseFlowLine("NXST_FLOW reply (xid=0x4):"), undefined);
+            assert.throws(() => parseFlowLine(" cookie=0x1, what is this actions=drop"), /cannot parse/);
+        });
+    });
+
+    describe("decisions", () => {
+        const flow = (p: Partial<DumpedFlow>): DumpedFlow => ({ cookie: "0x0", table: 22, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "dl_vlan=1", actions: "pop_vlan,set_field:0x813->tun_id,output:2,output:3", ...p });
+        const canon = flow({ cookie: spec.cookie });
+        const add = addLine(spec);
+
+        it("a bridge with nothing in that table/priority needs no canonical form: plain add", () => {
+            const pre = [flow({ cookie: "0x1", table: 0, priority: 1, match: "in_port=1" })];
+            assert.equal(needsCanonical(spec, pre), false);
+            assert.deepEqual(decideEnsure(spec, pre, undefined, "br-tun"), { kind: "write", lines: [add] });
+        });
+
+        it("our identical flow is adopted as is; with other actions it is modified in place", () => {
+            assert.ok(needsCanonical(spec, [canon]));
+            assert.deepEqual(decideEnsure(spec, [canon], canon, "br-tun"), { kind: "noop" });
+            assert.deepEqual(decideEnsure(spec, [{ ...canon, actions: "drop" }], canon, "br-tun"), { kind: "write", lines: [modifyLine(spec)] });
+        });
+
+        it("our flow with another identity (an interrupted run) is replaced", () => {
+            const pre = [{ ...canon, match: "dl_vlan=7" }];
+            assert.deepEqual(decideEnsure(spec, pre, canon, "br-tun"), { kind: "write", lines: [deleteLine(spec.cookie), add] });
+        });
+
+        it("an identical hand-made flow (cookie 0) is adopted by re-adding it with our cookie", () => {
+            const d = decideEnsure(spec, [flow({})], canon, "br-tun");
+            assert.equal(d.kind, "write");
+            assert.deepEqual((d as any).lines, [add]);
+            assert.match((d as any).note, /adopted a hand-made flow/);
+        });
+
+        it("a flow with the same identity but another owner or other actions is a conflict", () => {
+            const other = decideEnsure(spec, [flow({ cookie: "0xb8a7772eecbcd5b8" })], canon, "br-tun");
+            assert.equal(other.kind, "conflict");
+            assert.match((other as any).message, /same table, priority and match that is not ours: cookie=0xb8a7772eecbcd5b8, table=22, priority=32768, dl_vlan=1 actions=pop_vlan/);
+            const handOther = decideEnsure(spec, [flow({ actions: "drop" })], canon, "br-tun");
+            assert.match((handOther as any).message, /made by hand, with other actions/);
+            const timeouts = decideEnsure(spec, [flow({ idleTimeout: 10 })], canon, "br-tun");
+            assert.equal(timeouts.kind, "conflict");
+        });
+
+        it("a flow of a renamed resource of the same stack is taken over", () => {
+            const renamed = flowCookie("p", "s", "old-name");
+            const mine = { ...spec, cookie: flowCookie("p", "s", "new-name") };
+            const d = decideEnsure(mine, [flow({ cookie: renamed, actions: "drop" })], { ...canon, cookie: mine.cookie }, "br-tun");
+            assert.deepEqual(d, { kind: "write", lines: [addLine(mine)], note: `took over cookie=${renamed}, table=22, priority=32768, dl_vlan=1 actions=drop from another resource of this stack` });
+        });
+
+        it("same table and priority but another match is not a conflict", () => {
+            const pre = [flow({ cookie: "0x99", match: "dl_vlan=2" })];
+            assert.ok(needsCanonical(spec, pre));
+            assert.deepEqual(decideEnsure(spec, pre, canon, "br-tun"), { kind: "write", lines: [add] });
+        });
+
+        it("modify_strict only when the bridge holds exactly our stored flow", () => {
+            assert.deepEqual(decideModify(spec, [canon], "dl_vlan=1"), { kind: "write", lines: [modifyLine(spec)] });
+            assert.equal(decideModify(spec, [canon], undefined), undefined);
+            assert.equal(decideModify(spec, [], "dl_vlan=1"), undefined);
+            assert.equal(decideModify(spec, [{ ...canon, match: "dl_vlan=2" }], "dl_vlan=1"), undefined);
+            assert.equal(decideModify(spec, [canon, { ...canon, table: 3 }], "dl_vlan=1"), undefined);
+        });
+    });
+
+    describe("read: host flow in input form", () => {
+        const olds: typeof spec & { idleTimeout?: number; ovsMatch: string; ovsActions: string } = { ...spec, match: "dl_vlan=1", ovsMatch: "dl_vlan=1", ovsActions: "pop_vlan,set_field:0x813->tun_id,output:2,output:3", actions: "strip_vlan,set_tunnel:0x813,output:2,output:3" };
+        const host: DumpedFlow = { cookie: spec.cookie, table: 22, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "dl_vlan=1", actions: olds.ovsActions };
+
+        it("keeps the user's spelling while OVS still prints what it printed after our write", () => {
+            assert.deepEqual(toInputs(host, olds), olds);
+        });
+        it("reports OVS's text where the host drifted", () => {
+            const r = toInputs({ ...host, actions: "drop", idleTimeout: 9 }, olds);
+            assert.equal(r.actions, "drop");
+            assert.equal(r.idleTimeout, 9);
+            assert.equal(r.match, "dl_vlan=1");
+            assert.equal(r.ovsActions, olds.ovsActions, "the stored canonical form stays: the drift shows until repaired");
+            assert.equal(toInputs({ ...host, match: "" }, olds).match, undefined);
+        });
+    });
+});
