@@ -5,6 +5,9 @@ import { ovsBridgeKind } from "./ovsBridge/kind";
 import { ovsPortKind } from "./ovsPort/kind";
 import { vethPairKind } from "./vethPair/kind";
 import { securityGroupKind } from "./securityGroup/kind";
+import { libvirtDomainKind } from "./libvirtDomain/kind";
+import { dhcpServerKind } from "./dhcpServer/kind";
+import { dhcpLeaseKind } from "./dhcpLease/kind";
 
 export const kinds = {
     LinuxBridge: linuxBridgeKind,
@@ -13,4 +16,7 @@ export const kinds = {
     OvsPort: ovsPortKind,
     VethPair: vethPairKind,
     SecurityGroup: securityGroupKind,
+    LibvirtDomain: libvirtDomainKind,
+    DhcpServer: dhcpServerKind,
+    DhcpLease: dhcpLeaseKind,
 };

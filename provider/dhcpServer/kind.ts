@@ -1,0 +1,148 @@
+import { KindSpec, OpContext } from "../core/kind";
+import { hasKernelDatapath, runPlan } from "../core/hostops";
+import { check, describe } from "../ssh/executor";
+import { dhcpFiles, dhcpServerSchema, DhcpServerSpec, namespaceOf, portOf } from "./schema";
+import {
+    dnsmasqArgs,
+    isOurDnsmasq,
+    parseServer,
+    planDeleteFiles,
+    planDeleteNamespace,
+    planDeletePort,
+    planFiles,
+    planLink,
+    planNamespace,
+    planPort,
+    planStartDnsmasq,
+    planStopDnsmasq,
+    ServerState,
+    showServer,
+    toInputs,
+} from "./planner";
+import { isDeepStrictEqual } from "util";
+
+export interface DhcpServerOutputs {
+    namespace: string;
+    portName: string;
+    hostsFile: string;
+    addnHostsFile: string;
+    leaseFile: string;
+    logFile: string;
+    pidFile: string;
+    /** dnsmasq's pid when last seen (0: not running). */
+    pid: number;
+    txChecksum: boolean;
+}
+
+const START_WAIT_MS = 10_000;
+
+const where = (ctx: OpContext, d: Pick<DhcpServerSpec, "network">) => `DhcpServer ${d.network} on ${describe(ctx.conn)}`;
+
+async function current(ctx: OpContext, d: Pick<DhcpServerSpec, "network" | "port">): Promise<ServerState> {
+    return parseServer(await check(ctx.ex, ctx.conn, showServer(d)));
+}
+
+function outputs(d: DhcpServerSpec, st: ServerState, txChecksum: boolean): DhcpServerOutputs {
+    const f = dhcpFiles(d.network);
+    return {
+        namespace: namespaceOf(d.network),
+        portName: portOf(d),
+        hostsFile: f.hosts,
+        addnHostsFile: f.addnHosts,
+        leaseFile: f.leases,
+        logFile: f.log,
+        pidFile: f.pid,
+        pid: isOurDnsmasq(st, d) ? st.dnsmasq!.pid : 0,
+        txChecksum,
+    };
+}
+
+/** Refuses a namespace/port/directory that another owner (or nobody) marked. */
+function ownership(ctx: OpContext, d: DhcpServerSpec, st: ServerState, ...owners: string[]): void {
+    for (const [what, own] of [
+        [`port ${portOf(d)}`, st.port ? (st.port.owner ?? "nobody (unmanaged)") : undefined],
+        [dhcpFiles(d.network).dir, st.dir ? (st.owner ?? "nobody (unmanaged)") : undefined],
+    ] as const) {
+        if (own !== undefined && !owners.includes(own)) throw new Error(`${where(ctx, d)}: ${what} exists and belongs to ${own}`);
+    }
+}
+
+/** Brings namespace, port, address and dnsmasq to `d`, step by step from what is there. */
+async function converge(ctx: OpContext, d: DhcpServerSpec, st: ServerState): Promise<DhcpServerOutputs> {
+    const tx = d.txChecksum ?? (await hasKernelDatapath(ctx.ex, ctx.conn));
+    await runPlan(ctx.ex, ctx.conn, planFiles(d));
+    if (!st.namespace) await runPlan(ctx.ex, ctx.conn, planNamespace(d.network));
+    if (st.port) {
+        if (st.port.type !== "internal") throw new Error(`${where(ctx, d)}: port ${portOf(d)} exists with type ${st.port.type}, not internal`);
+        if (st.port.bridge !== d.bridge) throw new Error(`${where(ctx, d)}: port ${portOf(d)} is on ${st.port.bridge}, not ${d.bridge}`);
+        if (st.port.tag !== d.tag || st.port.owner !== d.owner) await runPlan(ctx.ex, ctx.conn, planPort(d, true));
+    } else {
+        await runPlan(ctx.ex, ctx.conn, planPort(d, false));
+    }
+    const before = await current(ctx, d);
+    if (!before.inHostNamespace && !before.link) {
+        throw new Error(`${where(ctx, d)}: port ${portOf(d)} is in OVS but its device is neither on the host nor in ${namespaceOf(d.network)}`);
+    }
+    const link = planLink(d, before, tx, before.txChecksum);
+    await runPlan(ctx.ex, ctx.conn, link.cmds);
+    // dnsmasq binds to the interface as it was when it started: a moved or re-addressed port needs a new one.
+    const relinked = link.rebind;
+    const ours = isOurDnsmasq(before, d);
+    const same = ours && isDeepStrictEqual(before.dnsmasq!.argv, dnsmasqArgs(d));
+    if (ours && (!d.running || !same || relinked)) await check(ctx.ex, ctx.conn, planStopDnsmasq(before.dnsmasq!.pid, dhcpFiles(d.network).pid));
+    if (d.running && (!same || relinked)) {
+        await check(ctx.ex, ctx.conn, planStartDnsmasq(d));
+        const end = Date.now() + START_WAIT_MS;
+        for (;;) {
+            const now = await current(ctx, d);
+            if (isOurDnsmasq(now, d)) return outputs(d, now, tx);
+            if (Date.now() > end) throw new Error(`${where(ctx, d)}: dnsmasq did not come up within ${START_WAIT_MS} ms (see ${dhcpFiles(d.network).log})`);
+            await new Promise((r) => setTimeout(r, 100));
+        }
+    }
+    return outputs(d, await current(ctx, d), tx);
+}
+
+export const dhcpServerKind: KindSpec<typeof dhcpServerSchema, DhcpServerOutputs> = {
+    kind: "DhcpServer",
+    version: 1,
+    schema: dhcpServerSchema,
+    // The namespace, files and port are named for the network; the port's bridge is fixed at add-port.
+    replaceOn: ["network", "port", "bridge"],
+    deleteBeforeReplace: true,
+    hostDefaults: ["txChecksum"],
+    id: (d) => `${d.connection.host}/dhcp/${d.network}`,
+
+    async create(ctx, d) {
+        const st = await current(ctx, d);
+        ownership(ctx, d, st, d.owner);
+        try {
+            return await converge(ctx, d, st);
+        } catch (e) {
+            // Only undo what did not exist before this create.
+            if (!st.namespace && !st.port && !st.dir) await dhcpServerKind.delete(ctx, "", { ...d, ...outputs(d, st, false) }).catch(() => undefined);
+            throw e;
+        }
+    },
+
+    async read(ctx, _id, olds) {
+        const st = await current(ctx, olds);
+        if (!st.namespace && !st.port && !st.dir && !isOurDnsmasq(st, olds)) return undefined;
+        return { ...toInputs(st, olds), ...outputs(olds, st, st.txChecksum ?? olds.txChecksum) };
+    },
+
+    async update(ctx, _id, olds, d) {
+        const st = await current(ctx, d);
+        ownership(ctx, d, st, olds.owner, d.owner);
+        return converge(ctx, d, st);
+    },
+
+    async delete(ctx, _id, olds) {
+        const st = await current(ctx, olds);
+        ownership(ctx, olds, st, olds.owner);
+        if (isOurDnsmasq(st, olds)) await check(ctx.ex, ctx.conn, planStopDnsmasq(st.dnsmasq!.pid, dhcpFiles(olds.network).pid));
+        if (st.port) await runPlan(ctx.ex, ctx.conn, planDeletePort(st.port.bridge, portOf(olds)));
+        if (st.namespace) await runPlan(ctx.ex, ctx.conn, planDeleteNamespace(olds.network));
+        await runPlan(ctx.ex, ctx.conn, planDeleteFiles(olds.network));
+    },
+};
