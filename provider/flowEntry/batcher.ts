@@ -8,6 +8,7 @@
 //    modify_strict and cookie-scoped deletes as lines on stdin), each resource still getting its
 //    own result: a failed batch is retried item by item so the error lands on the right one.
 import { randomBytes } from "crypto";
+import * as fs from "fs";
 import { describe, Executor } from "../ssh/executor";
 import { shellJoin } from "../ssh/quote";
 import { ConnectionSpec } from "../core/schema";
@@ -71,7 +72,13 @@ export interface BatcherStats {
     writes: number;
     canonicalisations: number;
     batches: number;
+    /** Operations (ensure/delete) that went through batches. */
+    items: number;
     retriedItems: number;
+    /** Wall time spent waiting for the host, per kind of command. */
+    dumpMs: number;
+    writeMs: number;
+    canonicalMs: number;
 }
 
 /** All FlowEntry traffic for one bridge on one host goes through one of these. */
@@ -83,7 +90,7 @@ export class BridgeFlows {
     private timer?: NodeJS.Timeout;
     private flushing = false;
     private bundle = true;
-    readonly stats: BatcherStats = { dumps: 0, writes: 0, canonicalisations: 0, batches: 0, retriedItems: 0 };
+    readonly stats: BatcherStats = { dumps: 0, writes: 0, canonicalisations: 0, batches: 0, items: 0, retriedItems: 0, dumpMs: 0, writeMs: 0, canonicalMs: 0 };
     private readonly opts: BatcherOptions;
 
     constructor(
@@ -93,6 +100,17 @@ export class BridgeFlows {
         opts: Partial<BatcherOptions> = {},
     ) {
         this.opts = { ...DEFAULT_OPTIONS, ...opts };
+        if (process.env.DVRLAB_FLOW_STATS) everyBridge.push(this);
+    }
+
+    private async run(argv: readonly string[], stdin: string | undefined, what: "dumpMs" | "writeMs" | "canonicalMs") {
+        const t0 = Date.now();
+        try {
+            return await this.ex.run(this.conn, argv, stdin === undefined ? undefined : { stdin });
+        } finally {
+            this.stats[what] += Date.now() - t0;
+            writeStats();
+        }
     }
 
     private where(): string {
@@ -122,7 +140,7 @@ export class BridgeFlows {
     private async fetch(): Promise<DumpedFlow[] | undefined> {
         this.stats.dumps++;
         const argv = dumpFlows(this.bridge);
-        const r = await this.ex.run(this.conn, argv);
+        const r = await this.run(argv, undefined, "dumpMs");
         if (r.code !== 0) {
             if (isMissingBridge(r.stderr)) return undefined;
             throw new FlowError(`dump-flows failed on ${describe(this.conn)} (exit ${r.code}): ${shellJoin(argv)}\nstderr: ${r.stderr.trim()}`);
@@ -155,6 +173,7 @@ export class BridgeFlows {
 
     private async runBatch(items: Pending[]): Promise<void> {
         this.stats.batches++;
+        this.stats.items += items.length;
         try {
             await this.runBatchOrThrow(items);
         } catch (e) {
@@ -241,12 +260,12 @@ export class BridgeFlows {
         this.stats.writes++;
         const stdin = lines.join("\n") + "\n";
         let argv = addFlows(this.bridge, this.bundle);
-        let r = await this.ex.run(this.conn, argv, { stdin });
+        let r = await this.run(argv, stdin, "writeMs");
         if (r.code !== 0 && this.bundle && isBundleUnsupported(r.stderr)) {
             // The bridge does not allow OpenFlow 1.4: same batch, without atomicity.
             this.bundle = false;
             argv = addFlows(this.bridge, false);
-            r = await this.ex.run(this.conn, argv, { stdin });
+            r = await this.run(argv, stdin, "writeMs");
         }
         if (r.code !== 0) {
             const what = isMissingBridge(r.stderr) ? `${this.where()} does not exist` : `ovs-ofctl failed on ${describe(this.conn)} (exit ${r.code})`;
@@ -262,7 +281,7 @@ export class BridgeFlows {
             const scratch = `dvrlab-s${randomBytes(3).toString("hex")}`;
             const argv = canonicalise(this.bridge, scratch);
             const stdin = batch.map(addLine).join("\n") + "\n";
-            const r = await this.ex.run(this.conn, argv, { stdin });
+            const r = await this.run(argv, stdin, "canonicalMs");
             if (r.code !== 0) {
                 const what = isMissingBridge(r.stderr) || /no row .* in table Bridge/.test(r.stderr) ? `${this.where()} does not exist` : `OVS refused the flow`;
                 throw new FlowError(`${what} (checked on a scratch bridge, nothing was written to ${this.bridge}): ${stdin.trim()}\nstderr: ${r.stderr.trim()}`);
@@ -282,6 +301,16 @@ export class BridgeFlows {
         }
         return out;
     }
+}
+
+// Profiling hook for bench/flows.ts: the provider runs inside pulumi's plugin process, so its
+// counters are written to a file named by DVRLAB_FLOW_STATS (one file per process).
+const everyBridge: BridgeFlows[] = [];
+function writeStats(): void {
+    const file = process.env.DVRLAB_FLOW_STATS;
+    if (!file) return;
+    const bridges = everyBridge.map((b) => ({ bridge: b.bridge, ...b.stats }));
+    fs.writeFileSync(`${file}.${process.pid}.json`, JSON.stringify({ pid: process.pid, at: Date.now(), bridges }));
 }
 
 // One BridgeFlows per executor and (host, port, user, bridge) for the life of the provider process.

@@ -192,9 +192,14 @@ export type EnsureDecision =
 
 const describeFlow = (f: DumpedFlow) => `cookie=${f.cookie}, table=${f.table}, priority=${f.priority}${f.match ? `, ${f.match}` : ""} actions=${f.actions}`;
 
-/** Whether create/update must know OVS's canonical form of the desired flow to decide. */
+/**
+ * Whether create/update must know OVS's canonical form of the desired flow to decide: when the
+ * bridge holds our cookie already, or a flow of someone else (not this stack) in the same table at
+ * the same priority that might be the same flow spelt differently. A flow of this stack with the
+ * same identity is taken over anyway (see decideEnsure), so a fresh stack never pays for it.
+ */
 export function needsCanonical(spec: FlowText, pre: readonly DumpedFlow[]): boolean {
-    return pre.some((f) => f.cookie === spec.cookie || (f.table === spec.table && f.priority === spec.priority));
+    return pre.some((f) => f.cookie === spec.cookie || (f.table === spec.table && f.priority === spec.priority && !sameStack(f.cookie, spec.cookie)));
 }
 
 /**

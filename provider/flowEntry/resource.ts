@@ -3,6 +3,10 @@ import { shim, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 import { flowCookie } from "./planner";
 
+// One provider object for every FlowEntry: Pulumi serializes a dynamic provider once per object
+// (a WeakMap cache), so a stack of 1,000 flows pays for one serialization, not 1,000.
+const provider = shim("FlowEntry");
+
 /** What a flow intent (provider/flows) returns: everything but where the flow goes. */
 export interface FlowSpec {
     table: number;
@@ -46,7 +50,7 @@ export class FlowEntry extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: FlowEntryResourceArgs, opts?: pulumi.CustomResourceOptions) {
         const cookie = args.cookie ?? flowCookie(pulumi.getProject(), pulumi.getStack(), name);
-        super(shim("FlowEntry"), name, { owner: stackOwner(), ...args, cookie, ovsMatch: undefined, ovsActions: undefined }, opts, "dvrlab", "FlowEntry");
+        super(provider, name, { owner: stackOwner(), ...args, cookie, ovsMatch: undefined, ovsActions: undefined }, opts, "dvrlab", "FlowEntry");
     }
 }
 

@@ -179,6 +179,13 @@ describe("FlowEntry planner", () => {
             assert.deepEqual(d, { kind: "write", lines: [addLine(mine)], note: `took over cookie=${renamed}, table=22, priority=32768, dl_vlan=1 actions=drop from another resource of this stack` });
         });
 
+        it("flows of this stack in the same table and priority need no canonical form (a fresh stack never pays for it)", () => {
+            const sibling = flowCookie("p", "s", "sibling");
+            const mine = { ...spec, cookie: flowCookie("p", "s", "mine") };
+            assert.equal(needsCanonical(mine, [flow({ cookie: sibling, match: "dl_vlan=2" })]), false);
+            assert.equal(needsCanonical(mine, [flow({ cookie: flowCookie("p", "other-stack", "x"), match: "dl_vlan=2" })]), true);
+        });
+
         it("same table and priority but another match is not a conflict", () => {
             const pre = [flow({ cookie: "0x99", match: "dl_vlan=2" })];
             assert.ok(needsCanonical(spec, pre));
