@@ -16,6 +16,7 @@ import {
     addFlows,
     addLine,
     canonicalise,
+    conflictMessage,
     decideEnsure,
     decideModify,
     deleteLine,
@@ -23,10 +24,12 @@ import {
     dumpFlows,
     EnsureDecision,
     findOurs,
+    findReplaced,
     isBundleUnsupported,
     isMissingBridge,
     needsCanonical,
     parseDumpFlows,
+    restoreLines,
 } from "./planner";
 import { FlowEntrySpec } from "./schema";
 
@@ -240,7 +243,32 @@ export class BridgeFlows {
 
         // 3. Read back once (this dump also serves the next batch and reads).
         const ensures = items.filter((it) => it.op.type === "ensure" && !(decisions.get(it) instanceof Error) && (decisions.get(it) as EnsureDecision).kind !== "conflict" && !errors.has(it));
-        const post = ensures.length ? await this.dump() : pre;
+        const post = (ensures.length ? await this.dump() : pre) ?? [];
+
+        // 4. An add written without a canonical check may have replaced a sibling's flow (same
+        // identity, another resource of this stack): put it back and fail this resource.
+        const deleted = new Set(items.flatMap((it) => (it.op.type === "delete" ? [it.op.cookie] : [])));
+        const restores: { it: Pending; replaced: DumpedFlow; lines: string[] }[] = [];
+        for (const it of ensures) {
+            const d = decisions.get(it) as EnsureDecision;
+            const spec = (it.op as { spec: FlowText }).spec;
+            const f = findOurs(post, spec.cookie, { table: spec.table, priority: spec.priority });
+            if (needCanon.includes(it) || d.kind !== "write" || !f || !d.lines.some((l) => l.startsWith("add "))) continue;
+            const replaced = findReplaced(f, pre, post, deleted);
+            if (replaced) restores.push({ it, replaced, lines: restoreLines(replaced, spec.cookie) });
+        }
+        if (restores.length) {
+            this.gen++;
+            try {
+                await this.write(restores.flatMap((r) => r.lines));
+                for (const r of restores) errors.set(r.it, new FlowError(`${conflictMessage(this.bridge, r.replaced, (r.it.op as { spec: FlowText }).spec.cookie)} (it was replaced for a moment and has been put back)`));
+            } catch (e) {
+                for (const r of restores) errors.set(r.it, new FlowError(`${conflictMessage(this.bridge, r.replaced, (r.it.op as { spec: FlowText }).spec.cookie)}; putting it back failed: ${(e as Error).message}`));
+            } finally {
+                this.gen++;
+            }
+        }
+
         for (const it of items) {
             const d = decisions.get(it)!;
             if (d instanceof Error) it.reject(d);
@@ -249,7 +277,7 @@ export class BridgeFlows {
             else if (it.op.type === "delete") it.resolve(undefined);
             else {
                 const spec = it.op.spec;
-                const f = findOurs(post ?? [], spec.cookie, { table: spec.table, priority: spec.priority });
+                const f = findOurs(post, spec.cookie, { table: spec.table, priority: spec.priority });
                 if (!f) it.reject(new FlowError(`${this.where()}: flow cookie=${spec.cookie} is missing right after it was written; did another flow with the same table, priority and match replace it?`));
                 else it.resolve(f);
             }

@@ -100,6 +100,7 @@ export interface DumpedFlow {
     hardTimeout: number;
     /** Flags OVS prints in the header (send_flow_rem, reset_counts, …). */
     flags: string[];
+    importance?: number;
     /** The match as OVS prints it, without priority; "" for a catch-all. */
     match: string;
     actions: string;
@@ -128,6 +129,7 @@ export function parseFlowLine(line: string): DumpedFlow | undefined {
             else if (k === "table") f.table = Number(v);
             else if (k === "idle_timeout") f.idleTimeout = Number(v);
             else if (k === "hard_timeout") f.hardTimeout = Number(v);
+            else if (k === "importance") f.importance = Number(v);
             rest = rest.slice(kv[0].length);
             continue;
         }
@@ -195,8 +197,8 @@ const describeFlow = (f: DumpedFlow) => `cookie=${f.cookie}, table=${f.table}, p
 /**
  * Whether create/update must know OVS's canonical form of the desired flow to decide: when the
  * bridge holds our cookie already, or a flow of someone else (not this stack) in the same table at
- * the same priority that might be the same flow spelt differently. A flow of this stack with the
- * same identity is taken over anyway (see decideEnsure), so a fresh stack never pays for it.
+ * the same priority that might be the same flow spelt differently. Flows of this stack are
+ * checked after the write instead (findReplaced), so a stack on its own bridge never pays for it.
  */
 export function needsCanonical(spec: FlowText, pre: readonly DumpedFlow[]): boolean {
     return pre.some((f) => f.cookie === spec.cookie || (f.table === spec.table && f.priority === spec.priority && !sameStack(f.cookie, spec.cookie)));
@@ -208,10 +210,10 @@ export function needsCanonical(spec: FlowText, pre: readonly DumpedFlow[]): bool
  * and match; the cookie says whose it is:
  *  - ours already and identical → nothing to do; ours with other actions → modify in place;
  *    ours but different (an interrupted earlier run) → replaced;
- *  - same identity, cookie of another resource of this stack (a renamed resource) → taken over;
  *  - same identity, cookie 0 (made by hand, as in the seed) and identical → adopted (re-added
  *    with our cookie);
- *  - same identity otherwise → conflict, nothing written.
+ *  - same identity otherwise (someone else's, or another resource of this stack) → conflict,
+ *    nothing written.
  */
 export function decideEnsure(spec: FlowText, pre: readonly DumpedFlow[], canon: DumpedFlow | undefined, bridge: string): EnsureDecision {
     const add = addLine(spec);
@@ -221,23 +223,46 @@ export function decideEnsure(spec: FlowText, pre: readonly DumpedFlow[], canon: 
     const ours = pre.filter((f) => f.cookie === spec.cookie);
     const other = pre.find((f) => f.cookie !== spec.cookie && sameId(f));
     if (other) {
-        const identical = other.actions === canon.actions && sameTimeouts(other);
-        if (!sameStack(other.cookie, spec.cookie) && !(other.cookie === "0x0" && identical)) {
-            return {
-                kind: "conflict",
-                message:
-                    `bridge ${bridge} already has a flow with the same table, priority and match that is not ours: ${describeFlow(other)}` +
-                    (other.cookie === "0x0" ? " (made by hand, with other actions or timeouts)" : "") +
-                    `; remove it, or give this FlowEntry its cookie (${other.cookie}) to take it over`,
-            };
+        if (other.cookie === "0x0" && other.actions === canon.actions && sameTimeouts(other)) {
+            return { kind: "write", lines: ours.length ? [deleteLine(spec.cookie), add] : [add], note: `adopted a hand-made flow ${describeFlow(other)}` };
         }
-        const note = other.cookie === "0x0" ? `adopted a hand-made flow ${describeFlow(other)}` : `took over ${describeFlow(other)} from another resource of this stack`;
-        return { kind: "write", lines: ours.length ? [deleteLine(spec.cookie), add] : [add], note };
+        return { kind: "conflict", message: conflictMessage(bridge, other, spec.cookie) };
     }
     if (ours.length === 1 && sameId(ours[0]) && sameTimeouts(ours[0])) {
         return ours[0].actions === canon.actions ? { kind: "noop" } : { kind: "write", lines: [modifyLine(spec)] };
     }
     return { kind: "write", lines: ours.length ? [deleteLine(spec.cookie), add] : [add] };
+}
+
+export function conflictMessage(bridge: string, other: DumpedFlow, cookie: string): string {
+    const head = `bridge ${bridge} already has a flow with the same table, priority and match that is not ours: ${describeFlow(other)}`;
+    if (sameStack(other.cookie, cookie)) {
+        return `${head}; it belongs to another FlowEntry of this stack, and a flow can belong to one resource only (renamed it? give the new one \`aliases\` so Pulumi sees the same resource)`;
+    }
+    return head + (other.cookie === "0x0" ? " (made by hand, with other actions or timeouts)" : "") + `; remove it, or give this FlowEntry its cookie (${other.cookie}) to take it over`;
+}
+
+/**
+ * Writing without a canonical form first (see needsCanonical) relies on this check afterwards:
+ * the flow of another resource of this stack that our add replaced (OVS replaces a flow with the
+ * same table, priority and match), if any. Flows deleted in the same batch do not count.
+ */
+export function findReplaced(ours: DumpedFlow, pre: readonly DumpedFlow[], post: readonly DumpedFlow[], deletedCookies: ReadonlySet<string>): DumpedFlow | undefined {
+    const key = (f: DumpedFlow) => `${f.cookie} ${f.table} ${f.priority} ${f.match}`;
+    const after = new Set(post.map(key));
+    return pre.find(
+        (f) => f.cookie !== ours.cookie && !deletedCookies.has(f.cookie) && f.table === ours.table && f.priority === ours.priority && f.match === ours.match && !after.has(key(f)),
+    );
+}
+
+/** Puts back a flow exactly as OVS printed it (dump text is valid add-flow input), and removes ours. */
+export function restoreLines(f: DumpedFlow, ourCookie: string): string[] {
+    const head = [`cookie=${f.cookie}`, `table=${f.table}`, `priority=${f.priority}`];
+    if (f.idleTimeout) head.push(`idle_timeout=${f.idleTimeout}`);
+    if (f.hardTimeout) head.push(`hard_timeout=${f.hardTimeout}`);
+    if (f.importance) head.push(`importance=${f.importance}`);
+    head.push(...f.flags);
+    return [deleteLine(ourCookie), "add " + [...head, ...(f.match ? [f.match] : []), `actions=${f.actions}`].join(",")];
 }
 
 /**

@@ -119,6 +119,25 @@ describe("FlowEntry batcher (fake OVS)", () => {
         assert.deepEqual(flows.map((f) => f.cookie).sort(), [cookie(1), cookie(3), "0xabc"].sort(), "the conflicting flow is untouched");
     });
 
+    it("an add that replaced a sibling's flow (same identity, this stack) is undone and fails that resource only", async () => {
+        await b.submit({ type: "ensure", spec: spec(1, { actions: "drop" }) });
+        ovs.calls = [];
+        // Another resource of the stack claims the same flow, spelt the way OVS reads as dl_vlan=1.
+        const [dup, other] = await Promise.allSettled([
+            b.submit({ type: "ensure", spec: spec(2, { match: "vlan_tci=0x1001/0x1fff" }) }),
+            b.submit({ type: "ensure", spec: spec(3) }),
+        ]);
+        assert.equal(ovs.count("canonicalise"), 0, "siblings are checked after the write, not before");
+        assert.equal(dup.status, "rejected");
+        assert.match((dup as PromiseRejectedResult).reason.message, /another FlowEntry of this stack.*aliases.*put back/s);
+        assert.equal(other.status, "fulfilled");
+        const flows = ovs.bridges.get("br-tun")!;
+        assert.deepEqual(flows.map((f) => [f.cookie, f.match, f.actions]).sort(), [
+            [cookie(1), "dl_vlan=1", "drop"],
+            [cookie(3), "dl_vlan=3", "pop_vlan,set_field:0x813->tun_id,output:2"],
+        ]);
+    });
+
     it("a bridge without OpenFlow 1.4 gets the same batch without --bundle", async () => {
         ovs.noBundle.add("br-tun");
         await Promise.all([1, 2].map((i) => b.submit({ type: "ensure", spec: spec(i) })));

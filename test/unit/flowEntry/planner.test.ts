@@ -10,6 +10,7 @@ import {
     deleteLine,
     DumpedFlow,
     dumpFlows,
+    findReplaced,
     flowCookie,
     isBundleUnsupported,
     isMissingBridge,
@@ -17,6 +18,7 @@ import {
     needsCanonical,
     parseDumpFlows,
     parseFlowLine,
+    restoreLines,
     sameStack,
     stackCookie,
     toInputs,
@@ -172,11 +174,25 @@ describe("FlowEntry planner", () => {
             assert.equal(timeouts.kind, "conflict");
         });
 
-        it("a flow of a renamed resource of the same stack is taken over", () => {
-            const renamed = flowCookie("p", "s", "old-name");
+        it("a flow of another resource of this stack is a conflict too, pointing at aliases", () => {
+            const sibling = flowCookie("p", "s", "old-name");
             const mine = { ...spec, cookie: flowCookie("p", "s", "new-name") };
-            const d = decideEnsure(mine, [flow({ cookie: renamed, actions: "drop" })], { ...canon, cookie: mine.cookie }, "br-tun");
-            assert.deepEqual(d, { kind: "write", lines: [addLine(mine)], note: `took over cookie=${renamed}, table=22, priority=32768, dl_vlan=1 actions=drop from another resource of this stack` });
+            const d = decideEnsure(mine, [flow({ cookie: sibling, actions: "drop" })], { ...canon, cookie: mine.cookie }, "br-tun");
+            assert.equal(d.kind, "conflict");
+            assert.match((d as any).message, new RegExp(`not ours: cookie=${sibling}, .*another FlowEntry of this stack.*aliases`));
+        });
+
+        it("after a write without canonical check: finds the sibling flow our add replaced, and how to put it back", () => {
+            const sibling = flow({ cookie: flowCookie("p", "s", "a"), actions: "drop", flags: ["send_flow_rem"], idleTimeout: 7, importance: 3 });
+            const ours = flow({ cookie: flowCookie("p", "s", "b") });
+            const bystander = flow({ cookie: "0x5", match: "dl_vlan=2" });
+            assert.deepEqual(findReplaced(ours, [sibling, bystander], [ours, bystander], new Set()), sibling);
+            assert.equal(findReplaced(ours, [sibling, bystander], [ours, bystander], new Set([sibling.cookie])), undefined, "deleted in the same batch");
+            assert.equal(findReplaced(ours, [bystander], [ours, bystander], new Set()), undefined);
+            assert.deepEqual(restoreLines(sibling, ours.cookie), [
+                `delete cookie=${ours.cookie}/-1`,
+                `add cookie=${sibling.cookie},table=22,priority=32768,idle_timeout=7,importance=3,send_flow_rem,dl_vlan=1,actions=drop`,
+            ]);
         });
 
         it("flows of this stack in the same table and priority need no canonical form (a fresh stack never pays for it)", () => {
