@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# Shared definitions of the lab: names, addresses, paths. Sourced by lab.sh and hostexec.sh.
+#
+# Every object the lab makes in the root namespace carries $PFX, so cleanup can match on it
+# and can never touch anything else.
+
+LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB_DIR=${DVRLAB_LAB_DIR:-$LAB_REPO/.lab}
+UNDERLAY=${DVRLAB_UNDERLAY:-172.30.124}
+PFX=${DVRLAB_PREFIX:-dvrl-}
+LAB_HOSTS=(server-233 server-64 server-68)
+
+UL_BR=${PFX}ul0
+UL_GW=$UNDERLAY.1
+NS_DIR=$LAB_DIR/ns
+# The PATH a root login gets on Debian (sshd without PAM would give one without sbin).
+HOST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# Per-host directories bound over these paths inside the host's mount namespace:
+# "<dir under .lab/hosts/H/fs>:<mount point>". /run and /var/log are per host as a whole
+# (covers /run/openvswitch, /run/libvirt, /run/netns, /run/sshd, /var/log/{openvswitch,libvirt}).
+HOST_BINDS=(
+  run:/run
+  log:/var/log
+  etc-openvswitch:/etc/openvswitch
+  var-lib-openvswitch:/var/lib/openvswitch
+  etc-libvirt:/etc/libvirt
+  var-lib-libvirt:/var/lib/libvirt
+  var-cache-libvirt:/var/cache/libvirt
+  var-lib-dvrlab:/var/lib/dvrlab
+  root:/root
+  tmp:/tmp
+)
+
+die() { echo "lab: $*" >&2; exit 1; }
+
+[[ $UNDERLAY =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] ||
+  die "DVRLAB_UNDERLAY must be the first three octets of a /24, e.g. 172.30.124 (got '$UNDERLAY')"
+[[ $PFX =~ ^[a-z][a-z0-9]{0,7}-$ ]] ||
+  die "DVRLAB_PREFIX must be 2-9 chars: a lowercase letter, up to 7 more [a-z0-9], then '-' (got '$PFX')"
+
+# host_vars H: set the per-host variables for host H.
+host_vars() {
+  H=$1
+  case " ${LAB_HOSTS[*]} " in *" $H "*) ;; *) die "unknown host '$H' (hosts: ${LAB_HOSTS[*]})" ;; esac
+  H_OCTET=${H##*-}
+  H_IP=$UNDERLAY.$H_OCTET
+  H_NETNS=$PFX$H
+  H_VETH=${PFX}u$H_OCTET # root-side end; the host-side end is eth0 inside the host
+  H_DIR=$LAB_DIR/hosts/$H
+  H_FS=$H_DIR/fs
+  H_MNT=$NS_DIR/$H.mnt
+  H_UTS=$NS_DIR/$H.uts
+}
+
+# The command prefix that runs a command inside host H (its net, mount and UTS namespaces).
+host_enter() {
+  host_vars "$1"
+  echo nsenter --mount="$H_MNT" --uts="$H_UTS" --net=/run/netns/"$H_NETNS" --
+}
+
+# ns_id FILE: the namespace id (e.g. "mnt:[4026532301]", as /proc/PID/ns/* links read) behind
+# a namespace file, or nothing if FILE is not one. The type comes from the file name's suffix
+# (.mnt/.uts) or defaults to net (the /run/netns files). Readlink on an open fd would give the
+# mount path for a bind-mounted ns file, hence stat.
+ns_id() {
+  local type=net
+  case $1 in *.mnt) type=mnt ;; *.uts) type=uts ;; /proc/*/ns/*) type=${1##*/} ;; esac
+  [[ $(stat -f -L -c %t "$1" 2>/dev/null) == 6e736673 ]] || return 0 # NSFS_MAGIC
+  echo "$type:[$(stat -L -c %i "$1")]"
+}
