@@ -68,3 +68,21 @@ ns_id() {
   [[ $(stat -f -L -c %t "$1" 2>/dev/null) == 6e736673 ]] || return 0 # NSFS_MAGIC
   echo "$type:[$(stat -L -c %i "$1")]"
 }
+
+# lab_pids MNT UTS NET: pids in any of those namespaces (ids like "mnt:[4026532301]").
+# The UTS namespace catches processes that moved to other net/mount namespaces of the host
+# (dnsmasq under `ip netns exec`, qemu); none of the lab's ids can be the root's.
+lab_pids() {
+  # find fails on processes that exit during the walk; that is fine.
+  { find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/*' \( -name mnt -o -name uts -o -name net \) \
+    -printf '%h %l\n' 2>/dev/null || true; } |
+    awk -v a="$1" -v b="$2" -v c="$3" -v self="$$" '
+      ($2 == a && a != "") || ($2 == b && b != "") || ($2 == c && c != "") {
+        split($1, p, "/"); if (p[3] != self) print p[3] }' | sort -un
+}
+
+# host_pids H: every process of lab host H (daemons, sessions, guests, dnsmasq…).
+host_pids() {
+  host_vars "$1"
+  lab_pids "$(ns_id "$H_MNT")" "$(ns_id "$H_UTS")" "$(ns_id "/run/netns/$H_NETNS")"
+}
