@@ -138,6 +138,9 @@ export class SshPool implements Executor {
                         return refusal === undefined;
                     },
                 } as any);
+                // Each exec is a few small packets each way; with Nagle on, the second waits for the
+                // far end's delayed ACK: 48 ms per command instead of 5 ms on the lab.
+                ssh.connection?.setNoDelay(true);
                 return ssh;
             } catch (e: any) {
                 ssh.dispose();
