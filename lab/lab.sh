@@ -14,7 +14,8 @@ now_ms() { date +%s%3N; }
 
 SSH_KEY=$LAB_DIR/ssh/id_ed25519
 KNOWN_HOSTS=$LAB_DIR/known_hosts
-CAPS_SEED=$LAB_DIR/cache/qemu-capabilities
+# A cache, not run-time state: shared by every lab on the machine (as the guest image is).
+CAPS_SEED=${DVRLAB_CACHE:-$HOME/.cache/dvrlab}/qemu-capabilities
 CREATED=$LAB_DIR/created # mount points / dirs the lab had to create in the root namespace
 
 # ---------------------------------------------------------------------------------------------
@@ -66,11 +67,13 @@ ensure_root() {
   mountpoint -q "$NS_DIR" || mount --bind "$NS_DIR" "$NS_DIR"
   mount --make-private "$NS_DIR"
 
-  # Bind mounts need their mount points in the root namespace; remember the ones we make.
+  # A bind mount needs its mount point. Missing ones (/var/lib/libvirt, /var/lib/dvrlab…) are
+  # made inside each host, on an overlay of the parent (host_init); only without overlayfs are
+  # they made here, in the root namespace, and remembered for down.
   local b target
   for b in "${HOST_BINDS[@]}"; do
     target=${b#*:}
-    if [[ ! -d $target ]]; then
+    if [[ ! -d $target ]] && ! grep -qw overlay /proc/filesystems; then
       mkdir -p "$target"
       echo "dir $target" >>"$CREATED"
     fi
@@ -225,6 +228,23 @@ host_init() {
   # sysfs below hides them.
   local cgroups
   cgroups=$(findmnt -rn -o SOURCE,TARGET,FSTYPE,OPTIONS | awk '$2 ~ "^/sys/fs/cgroup(/|$)"')
+  # Missing mount points: an overlay on the nearest existing parent, upper layer per host, so
+  # the root filesystem is not touched. All overlays before any bind (an overlay would hide
+  # binds below it).
+  local parent key
+  for b in "${HOST_BINDS[@]}"; do
+    target=${b#*:}
+    [[ ! -d $target ]] || continue
+    parent=$(dirname "$target")
+    while [[ ! -d $parent ]]; do parent=$(dirname "$parent"); done
+    key=${parent//\//_}
+    if [[ ! -d $H_FS/.overlay/$key ]]; then
+      mkdir -p "$H_FS/.overlay/$key/upper" "$H_FS/.overlay/$key/work"
+      mount -t overlay overlay \
+        -o "lowerdir=$parent,upperdir=$H_FS/.overlay/$key/upper,workdir=$H_FS/.overlay/$key/work" "$parent"
+    fi
+    mkdir -p "$target"
+  done
   for b in "${HOST_BINDS[@]}"; do mount --bind "$H_FS/${b%%:*}" "${b#*:}"; done
   # A sysfs of this netns, so /sys/class/net shows the host's own devices. (The old /sys and
   # its cgroup mounts go first so they do not linger, hidden, in this namespace.)
@@ -259,8 +279,13 @@ start_ovs() {
   fi
   # OVS native tunnelling routes the tunnel endpoint through an OVS bridge: br-phy owns the
   # underlay veth and carries the host's address on its internal port.
+  # br-phy's MAC is derived from the host's address, as stable as a real NIC's: a rebuilt host
+  # is then reachable at once by peers (and the root namespace) that still cache its old entry.
+  local mac
+  mac=$(printf '02:64:%02x:%02x:%02x:%02x' ${H_IP//./ })
   hx ovs-vsctl --timeout=10 \
-    -- --may-exist add-br br-phy -- set Bridge br-phy datapath_type=netdev \
+    -- --may-exist add-br br-phy \
+    -- set Bridge br-phy datapath_type=netdev other-config:hwaddr="\"$mac\"" \
     -- --may-exist add-port br-phy eth0
   hx sh -ec "
     echo 1 >/proc/sys/net/ipv6/conf/br-phy/disable_ipv6
@@ -326,7 +351,7 @@ host_down() {
   # Nothing of the host needs a clean shutdown (its state is discarded), and libvirtd takes
   # ~4 s to exit on SIGTERM: TERM, a short grace, then KILL.
   for sig in TERM KILL; do
-    deadline=$(($(now_ms) + 1500))
+    deadline=$(($(now_ms) + 1000))
     while pids=$(lab_pids "$mnt" "$uts" "$net") && [[ -n $pids ]]; do
       # shellcheck disable=SC2086
       kill -s "$sig" $pids 2>/dev/null || true
@@ -341,8 +366,10 @@ host_down() {
     while mountpoint -q "$f" 2>/dev/null || [[ -n $(ns_id "$f") ]]; do umount "$f" || break; done
     rm -f "$f"
   done
+  # (The kernel may be removing the veth by itself as the host's netns goes: not found is fine.)
   if [[ -e /run/netns/$H_NETNS ]]; then ip netns del "$H_NETNS"; fi
-  if ip link show dev "$H_VETH" >/dev/null 2>&1; then ip link del "$H_VETH"; fi
+  ip link del "$H_VETH" 2>/dev/null || ! ip link show dev "$H_VETH" >/dev/null 2>&1 ||
+    die "$H: cannot delete $H_VETH"
   rm -rf "$H_FS" "$H_DIR/sshd_config"
 }
 
@@ -397,7 +424,15 @@ cmd_down() {
     # Undo what ensure_root had to create, newest first, only while it is still empty.
     while read -r kind path; do
       case $kind in
-        dir) [[ ! -d $path ]] || rmdir "$path" 2>/dev/null || log "left $path (not empty)" ;;
+        dir)
+          # Another lab (other DVRLAB_PREFIX) may still have a host mount there; removing
+          # the directory would silently detach that mount.
+          if grep -qs " $path " /proc/[0-9]*/mountinfo; then
+            log "left $path (another lab's host still mounts it)"
+          elif [[ -d $path ]]; then
+            rmdir "$path" 2>/dev/null || log "left $path (not empty)"
+          fi
+          ;;
         netns-dir)
           if [[ -z $(ls -A "$path" 2>/dev/null) ]]; then
             while mountpoint -q "$path"; do umount "$path"; done
@@ -409,6 +444,7 @@ cmd_down() {
     rm -f "$CREATED"
   fi
   ((rc == 0)) || die "down incomplete (see above); run it again"
+  rm -f "$LAB_DIR/lock" # still held by us: a waiting up/down then proceeds on the unlinked file
   log "down in $(($(now_ms) - t0)) ms"
 }
 

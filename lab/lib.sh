@@ -38,6 +38,13 @@ die() { echo "lab: $*" >&2; exit 1; }
 [[ $PFX =~ ^[a-z][a-z0-9]{0,7}-$ ]] ||
   die "DVRLAB_PREFIX must be 2-9 chars: a lowercase letter, up to 7 more [a-z0-9], then '-' (got '$PFX')"
 
+# The lab's files must be visible at the same path inside the hosts (sshd reads its config and
+# host key there), so LAB_DIR must not lie under a path the hosts have their own copy of.
+for _b in "${HOST_BINDS[@]}"; do
+  case $LAB_DIR/ in "${_b#*:}"/*) die "DVRLAB_LAB_DIR ($LAB_DIR) must not be under ${_b#*:} (hosts have their own)" ;; esac
+done
+unset _b
+
 # host_vars H: set the per-host variables for host H.
 host_vars() {
   H=$1
