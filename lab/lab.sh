@@ -78,6 +78,12 @@ ensure_root() {
       echo "dir $target" >>"$CREATED"
     fi
   done
+  # libvirtd in a host makes /machine in every hierarchy for its guests; if the machine had
+  # none, down removes them again (only when empty).
+  if ! grep -qs '^cgroup-machine$' "$CREATED" &&
+    [[ -z $(find /dev/null $(findmnt -rn -t cgroup,cgroup2 -o TARGET) -maxdepth 1 -name machine -type d 2>/dev/null) ]]; then
+    echo "cgroup-machine" >>"$CREATED"
+  fi
   if [[ ! -d /run/netns ]]; then
     mkdir -p /run/netns
     echo "netns-dir /run/netns" >>"$CREATED"
@@ -337,6 +343,24 @@ host_up() {
   start_sshd
 }
 
+# remove_cgroups /machine/X.libvirt-qemu…: remove those cgroups (and their vcpu/emulator
+# children) in every mounted hierarchy. A cgroup is removable only once its killed processes
+# are fully gone: retry briefly.
+remove_cgroups() {
+  local rel root try
+  for rel in "$@"; do
+    for root in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
+      [[ -d $root$rel ]] || continue
+      for try in 1 2 3 4 5 6 7 8 9 10; do
+        find "$root$rel" -depth -type d -exec rmdir {} + 2>/dev/null || true
+        [[ -d $root$rel ]] || break
+        sleep 0.05
+      done
+      [[ ! -d $root$rel ]] || log "$H: could not remove cgroup $root$rel"
+    done
+  done
+}
+
 # Remove host H entirely; safe on a half-built or crashed host.
 host_down() {
   host_vars "$1"
@@ -348,6 +372,12 @@ host_down() {
     [[ -z $id ]] || [[ $id != "$(readlink /proc/$$/ns/"${id%%:*}")" ]] ||
       die "refusing to tear down $H from inside it"
   done
+  # Guests' cgroups (libvirt removes them when it stops a domain; we kill instead). The lab's
+  # hosts share the machine's cgroup tree.
+  local cgroups
+  cgroups=$(for pid in $(lab_pids "$mnt" "$uts" "$net"); do
+    sed -n 's#^[0-9]*:[^:]*:\(/machine/[^/]*\.libvirt-qemu\)\(/.*\)\{0,1\}$#\1#p' "/proc/$pid/cgroup" 2>/dev/null
+  done | sort -u)
   # Nothing of the host needs a clean shutdown (its state is discarded), and libvirtd takes
   # ~4 s to exit on SIGTERM: TERM, a short grace, then KILL.
   for sig in TERM KILL; do
@@ -361,6 +391,7 @@ host_down() {
   done
   pids=$(lab_pids "$mnt" "$uts" "$net")
   [[ -z $pids ]] || die "$H: processes survived SIGKILL: $pids"
+  remove_cgroups $cgroups
   local f
   for f in "$H_MNT" "$H_UTS"; do
     while mountpoint -q "$f" 2>/dev/null || [[ -n $(ns_id "$f") ]]; do umount "$f" || break; done
@@ -424,6 +455,12 @@ cmd_down() {
     # Undo what ensure_root had to create, newest first, only while it is still empty.
     while read -r kind path; do
       case $kind in
+        cgroup-machine)
+          # Other labs' guests may still be there: rmdir only removes empty ones.
+          for path in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
+            [[ ! -d $path/machine ]] || rmdir "$path/machine" 2>/dev/null || true
+          done
+          ;;
         dir)
           # Another lab (other DVRLAB_PREFIX) may still have a host mount there; removing
           # the directory would silently detach that mount.
