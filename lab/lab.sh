@@ -329,6 +329,7 @@ start_sshd() {
   if [[ -z $(pid_of_host_daemon /run/sshd.pid) ]]; then
     hx /usr/sbin/sshd -f "$H_DIR/sshd_config" -E /var/log/sshd.log </dev/null
   fi
+  ip -o route get "$H_IP" | grep -q " dev $UL_BR " || die "$H_IP is not routed through $UL_BR"
   wait_for "sshd on $H_IP:22" 10 timeout 1 bash -c "</dev/tcp/$H_IP/22"
 }
 
@@ -482,6 +483,7 @@ cmd_down() {
   fi
   ((rc == 0)) || die "down incomplete (see above); run it again"
   rm -f "$LAB_DIR/lock" # still held by us: a waiting up/down then proceeds on the unlinked file
+  rmdir "$LAB_DIR"/hosts/* "$LAB_DIR/hosts" "$LAB_DIR" 2>/dev/null || true # only if empty
   log "down in $(($(now_ms) - t0)) ms"
 }
 
@@ -491,7 +493,7 @@ cmd_down() {
 # One JSON object describing host $1 (collected inside the host in one nsenter).
 host_status_json() {
   host_vars "$1"
-  local daemons="{}" name pidfile pid infra=false inside='{}' ping_ms=null ssh=false
+  local daemons="{}" name pidfile pid infra=false inside="{}" ping_ms="" ssh=false
   for name in ovsdb-server:/run/openvswitch/ovsdb-server.pid ovs-vswitchd:/run/openvswitch/ovs-vswitchd.pid \
     libvirtd:/run/libvirt/libvirtd.pid virtlogd:/run/libvirt/virtlogd.pid sshd:/run/sshd.pid; do
     pidfile=${name#*:}
@@ -515,8 +517,12 @@ host_status_json() {
       jq -nc --argjson b "${bridges:-[]}" --argjson d "${domains:-[]}" --argjson n "${netns:-[]}" \
         "{bridges:\$b, domains:\$d, netns:\$n}"' 2>/dev/null) || inside='{}'
   fi
-  ping_ms=$(ping -n -c1 -W1 "$H_IP" 2>/dev/null | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p')
-  timeout 1 bash -c "</dev/tcp/$H_IP/22" 2>/dev/null && ssh=true
+  # Probe only through the lab's own bridge: without it the address would be routed off the
+  # machine.
+  if ip -o route get "$H_IP" 2>/dev/null | grep -q " dev $UL_BR "; then
+    ping_ms=$(ping -n -c1 -W1 -I "$UL_BR" "$H_IP" 2>/dev/null | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p')
+    timeout 1 bash -c "</dev/tcp/$H_IP/22" 2>/dev/null && ssh=true
+  fi
   jq -nc --arg h "$H" --arg ip "$H_IP" --arg ns "$H_NETNS" --argjson infra "$infra" \
     --argjson d "$daemons" --arg ping "$ping_ms" --argjson ssh "$ssh" --argjson in "$inside" '
     {host:$h, ip:$ip, netns:$ns, namespaces_ok:$infra, daemons:$d,
@@ -528,12 +534,15 @@ host_status_json() {
 cmd_status() {
   local json=false h out
   [[ ${1:-} == --json ]] && json=true
-  out=$(
-    for h in "${LAB_HOSTS[@]}"; do host_status_json "$h" >"$LAB_DIR/hosts/.status.$h" 2>/dev/null & done
-    wait
-    for h in "${LAB_HOSTS[@]}"; do cat "$LAB_DIR/hosts/.status.$h"; rm -f "$LAB_DIR/hosts/.status.$h"; done |
-      jq -sc --arg ul "$UL_BR" --arg gw "$UL_GW" '{underlay:{bridge:$ul, gateway:$gw}, hosts:.}'
-  )
+  local tmp
+  tmp=$(mktemp -d /tmp/dvrlab-status.XXXXXX)
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" EXIT
+  for h in "${LAB_HOSTS[@]}"; do host_status_json "$h" >"$tmp/$h" 2>/dev/null & done
+  wait
+  out=$(for h in "${LAB_HOSTS[@]}"; do cat "$tmp/$h"; done |
+    jq -sc --arg ul "$UL_BR" --arg gw "$UL_GW" --argjson n ${#LAB_HOSTS[@]} '{underlay:{bridge:$ul, gateway:$gw}, hosts:.}
+      | if (.hosts | length) != $n then error("status of a host failed") else . end')
   if $json; then
     jq . <<<"$out"
   else

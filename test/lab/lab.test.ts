@@ -398,6 +398,8 @@ describe("lab: three simulated hosts", function () {
             const r = mustLabSh(lab2, "down");
             assert.ok(r.ms < 5000, `down took ${r.ms} ms`);
             await waitNothingLeft(lab2, pids);
+            const gone = status(lab2);
+            assert.ok(!gone.healthy && Object.values(gone.hosts).every((h) => !h.healthy), "status calls a lab that is down healthy");
         });
 
         it("up after down works; down again leaves nothing", async function () {
