@@ -520,7 +520,7 @@ host_status_json() {
   # Probe only through the lab's own bridge: without it the address would be routed off the
   # machine.
   if ip -o route get "$H_IP" 2>/dev/null | grep -q " dev $UL_BR "; then
-    ping_ms=$(ping -n -c1 -W1 -I "$UL_BR" "$H_IP" 2>/dev/null | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p')
+    ping_ms=$(ping -n -c1 -W1 -I "$UL_BR" "$H_IP" 2>/dev/null | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' || true)
     timeout 1 bash -c "</dev/tcp/$H_IP/22" 2>/dev/null && ssh=true
   fi
   jq -nc --arg h "$H" --arg ip "$H_IP" --arg ns "$H_NETNS" --argjson infra "$infra" \
