@@ -7,7 +7,8 @@ import {
     domainXml,
     explainPreflight,
     interfaceXml,
-    kvmOffered,
+    detectKvm,
+    kvmUsable,
     markXml,
     parseShowDomain,
     planDefine,
@@ -24,7 +25,6 @@ import {
     preflight,
     showDomain,
     toInputs,
-    virsh,
 } from "./planner";
 
 export interface LibvirtDomainOutputs {
@@ -52,8 +52,7 @@ async function current(ctx: OpContext, name: string): Promise<DomainState | unde
 
 async function domainTypeFor(ctx: OpContext, d: LibvirtDomainSpec): Promise<"kvm" | "qemu"> {
     if (d.domainType) return d.domainType;
-    // libvirt knows whether this host's qemu can use KVM (an openable /dev/kvm is not enough).
-    return kvmOffered(await check(ctx.ex, ctx.conn, virsh("capabilities"), { timeoutMs: 120_000 })) ? "kvm" : "qemu";
+    return kvmUsable(await check(ctx.ex, ctx.conn, detectKvm(), { timeoutMs: 120_000 })) ? "kvm" : "qemu";
 }
 
 /** Bounded poll until libvirt reports the wanted state. */
@@ -198,7 +197,14 @@ export const libvirtDomainKind: KindSpec<typeof libvirtDomainSchema, LibvirtDoma
 
     async read(ctx, _id, olds) {
         const st = await current(ctx, olds.name);
-        if (!st) return undefined;
+        if (!st) {
+            // Undefined by hand while our disk is still there: drift that update repairs on that disk.
+            const disk = pathsOf(olds).disk;
+            if (disk && olds.diskCreated && (await ctx.ex.run(ctx.conn, ["test", "-f", disk])).code === 0) {
+                return { ...olds, running: false, state: "undefined" };
+            }
+            return undefined;
+        }
         const created = st.domain.mark.diskCreated || olds.diskCreated;
         return { ...toInputs(st, olds), ...outputs(olds, st, (st.domain.type as any) ?? olds.domainType, created) };
     },

@@ -192,6 +192,23 @@ export function parseDomainXml(xml: string): ParsedDomain {
     };
 }
 
+/**
+ * Whether KVM is usable: the CPU has hardware virtualisation (vmx/svm), /dev/kvm opens, then
+ * libvirt's capabilities. An openable /dev/kvm alone is not enough: a paravirtual KVM (e.g. PVM in
+ * a cloud VM) opens fine and libvirt offers kvm, but a stock guest kernel hangs there.
+ */
+export const detectKvm = (): Argv => [
+    "sh",
+    "-c",
+    'if grep -qwE "vmx|svm" /proc/cpuinfo && [ -c /dev/kvm ] && ( exec 3<>/dev/kvm ) 2>/dev/null; then echo @@kvm; exec "$@" capabilities; else echo @@nokvm; fi',
+    "sh",
+    ...virsh(),
+];
+
+export function kvmUsable(out: string): boolean {
+    return out.startsWith("@@kvm\n") && kvmOffered(out.slice(6));
+}
+
 /** kvm when the host's libvirt offers it for hvm guests of the host's architecture (`virsh capabilities`). */
 export function kvmOffered(capabilitiesXml: string): boolean {
     const caps = parser.parse(capabilitiesXml).capabilities;
@@ -298,7 +315,8 @@ export function toInputs(st: DomainState, olds: LibvirtDomainSpec): LibvirtDomai
 
 /**
  * Preflight: every bridge exists and is a Linux bridge, no tap of those names exists, the base
- * image is there and the domain's disk is not. Prints one problem per line.
+ * image is there and the domain's disk is not, no other libvirtd on this machine runs the name.
+ * Prints one problem per line.
  */
 export function preflight(d: LibvirtDomainSpec, opts: { checkTaps: boolean; checkDisk: boolean }): Argv {
     const p = pathsOf(d);
@@ -307,6 +325,7 @@ export function preflight(d: LibvirtDomainSpec, opts: { checkTaps: boolean; chec
     if (opts.checkTaps) for (const n of d.interfaces) items.push(`tap:${n.tap}`);
     if (d.disk && opts.checkDisk) items.push(`base:${d.disk.base}`, `disk:${p.disk}`);
     for (const f of [d.boot.kernel, d.boot.initrd]) if (f) items.push(`file:${f}`);
+    if (opts.checkTaps) items.push(`cgroup:${d.name}`);
     return [
         "sh",
         "-c",
@@ -316,6 +335,10 @@ export function preflight(d: LibvirtDomainSpec, opts: { checkTaps: boolean; chec
             '  tap) if [ -e "/sys/class/net/$v" ]; then echo "tap-exists $v"; fi;;',
             '  base|file) if [ ! -f "$v" ] || [ ! -r "$v" ]; then echo "missing-$k $v"; fi;;',
             '  disk) if [ -e "$v" ] || [ -L "$v" ]; then echo "disk-exists $v"; fi;;',
+            // libvirt names a running domain's cgroup qemu-<id>-<name>.libvirt-qemu; before define,
+            // one of ours cannot exist, so another libvirtd sharing this cgroup tree runs that name
+            '  cgroup) for c in /sys/fs/cgroup/machine/qemu-*-"$v".libvirt-qemu /sys/fs/cgroup/*/machine/qemu-*-"$v".libvirt-qemu; do',
+            '    if [ -d "$c" ]; then echo "name-in-use $c"; break; fi; done;;',
             "esac; done",
         ].join("\n"),
         "sh",
@@ -338,6 +361,8 @@ export function explainPreflight(out: string, where: string): string[] {
                     return `a device named ${v} already exists on ${where}; the domain's tap needs that name`;
                 case "missing-base":
                     return `base image ${v} is not a readable file on ${where}`;
+                case "name-in-use":
+                    return `a domain of that name already runs on this machine under another libvirtd (cgroup ${v}): the lab's hosts share one cgroup tree, so domain names must be unique across them`;
                 case "missing-file":
                     return `boot file ${v} is not a readable file on ${where}`;
                 case "disk-exists":
