@@ -13,7 +13,6 @@ import { describe, Executor } from "../ssh/executor";
 import { shellJoin } from "../ssh/quote";
 import { ConnectionSpec } from "../core/schema";
 import {
-    addFlows,
     addLine,
     canonicalise,
     conflictMessage,
@@ -27,9 +26,12 @@ import {
     findReplaced,
     isBundleUnsupported,
     isMissingBridge,
+    mergeAfterWrite,
     needsCanonical,
     parseDumpFlows,
+    READBACK_PER_COOKIE_MAX,
     restoreLines,
+    writeAndRead,
 } from "./planner";
 import { FlowEntrySpec } from "./schema";
 
@@ -216,37 +218,47 @@ export class BridgeFlows {
             }
         }
 
-        // 2. One write for the batch; on failure, one per item so each error lands on its resource.
+        // 2. One round trip for the batch: write, then read back what OVS made of it. On failure,
+        // one per item so each error lands on its resource.
         const writers = items.filter((it) => (decisions.get(it) as EnsureDecision)?.kind === "write");
         const errors = new Map<Pending, Error>();
+        let post: DumpedFlow[] = pre;
         if (writers.length) {
             const lines = (it: Pending) => (decisions.get(it) as { lines: string[] }).lines;
+            const readCookies = (its: Pending[]) => [...new Set(its.flatMap((it) => (it.op.type === "ensure" ? [it.op.spec.cookie] : [])))];
+            const cookies = readCookies(writers);
+            const all = cookies.length > READBACK_PER_COOKIE_MAX;
+            const preAt = this.cache?.doneAt ?? Date.now();
+            let known: { flows: DumpedFlow[]; at: number } | undefined;
             this.gen++;
             try {
-                await this.write(writers.flatMap(lines));
+                const back = await this.write(writers.flatMap(lines), all ? "all" : cookies);
+                post = all ? back : mergeAfterWrite(pre, touchedCookies(writers.flatMap(lines)), back);
+                known = { flows: post, at: all ? Date.now() : preAt };
             } catch (e) {
                 if (writers.length === 1) errors.set(writers[0], e as Error);
                 else {
+                    const back: DumpedFlow[] = [];
                     for (const it of writers) {
                         this.stats.retriedItems++;
                         try {
-                            await this.write(lines(it));
+                            back.push(...(await this.write(lines(it), readCookies([it]))));
                         } catch (e2) {
                             errors.set(it, e2 as Error);
                         }
                     }
+                    // What the failed items left behind is unknown: the next reader dumps afresh.
+                    post = mergeAfterWrite(pre, touchedCookies(writers.filter((it) => !errors.has(it)).flatMap(lines)), back);
                 }
             } finally {
                 this.gen++;
             }
+            if (known) this.remember(known.flows, known.at);
         }
 
-        // 3. Read back once (this dump also serves the next batch and reads).
-        const ensures = items.filter((it) => it.op.type === "ensure" && !(decisions.get(it) instanceof Error) && (decisions.get(it) as EnsureDecision).kind !== "conflict" && !errors.has(it));
-        const post = (ensures.length ? await this.dump() : pre) ?? [];
-
-        // 4. An add written without a canonical check may have replaced a sibling's flow (same
+        // 3. An add written without a canonical check may have replaced a sibling's flow (same
         // identity, another resource of this stack): put it back and fail this resource.
+        const ensures = items.filter((it) => it.op.type === "ensure" && !(decisions.get(it) instanceof Error) && (decisions.get(it) as EnsureDecision).kind !== "conflict" && !errors.has(it));
         const deleted = new Set(items.flatMap((it) => (it.op.type === "delete" ? [it.op.cookie] : [])));
         const restores: { it: Pending; replaced: DumpedFlow; lines: string[] }[] = [];
         for (const it of ensures) {
@@ -260,12 +272,12 @@ export class BridgeFlows {
         if (restores.length) {
             this.gen++;
             try {
-                await this.write(restores.flatMap((r) => r.lines));
+                await this.write(restores.flatMap((r) => r.lines), []);
                 for (const r of restores) errors.set(r.it, new FlowError(`${conflictMessage(this.bridge, r.replaced, (r.it.op as { spec: FlowText }).spec.cookie)} (it was replaced for a moment and has been put back)`));
             } catch (e) {
                 for (const r of restores) errors.set(r.it, new FlowError(`${conflictMessage(this.bridge, r.replaced, (r.it.op as { spec: FlowText }).spec.cookie)}; putting it back failed: ${(e as Error).message}`));
             } finally {
-                this.gen++;
+                this.gen++; // the next reader dumps afresh
             }
         }
 
@@ -284,21 +296,28 @@ export class BridgeFlows {
         }
     }
 
-    private async write(lines: string[]): Promise<void> {
+    /** Our own write told us what the bridge holds now: serve it to the next batch and to reads. */
+    private remember(flows: DumpedFlow[], doneAt: number): void {
+        this.cache = { gen: this.gen, flows: Promise.resolve(flows), doneAt };
+    }
+
+    /** Writes flow_mod lines and returns what OVS then holds for `readBack` (cookies, or the whole bridge). */
+    private async write(lines: string[], readBack: "all" | string[]): Promise<DumpedFlow[]> {
         this.stats.writes++;
         const stdin = lines.join("\n") + "\n";
-        let argv = addFlows(this.bridge, this.bundle);
+        let argv = writeAndRead(this.bridge, this.bundle, readBack);
         let r = await this.run(argv, stdin, "writeMs");
         if (r.code !== 0 && this.bundle && isBundleUnsupported(r.stderr)) {
             // The bridge does not allow OpenFlow 1.4: same batch, without atomicity.
             this.bundle = false;
-            argv = addFlows(this.bridge, false);
+            argv = writeAndRead(this.bridge, false, readBack);
             r = await this.run(argv, stdin, "writeMs");
         }
         if (r.code !== 0) {
             const what = isMissingBridge(r.stderr) ? `${this.where()} does not exist` : `ovs-ofctl failed on ${describe(this.conn)} (exit ${r.code})`;
-            throw new FlowError(`${what}: ${shellJoin(argv)} <<EOF\n${stdin}EOF\nstderr: ${r.stderr.trim()}`);
+            throw new FlowError(`${what}: ovs-ofctl${this.bundle ? " --bundle" : ""} add-flows ${this.bridge} - <<EOF\n${stdin}EOF\nstderr: ${r.stderr.trim()}`);
         }
+        return parseDumpFlows(r.stdout);
     }
 
     /** OVS's own text for each flow (by cookie), via a scratch bridge; per-item errors as Error. */
@@ -339,6 +358,11 @@ function writeStats(): void {
     if (!file) return;
     const bridges = everyBridge.map((b) => ({ bridge: b.bridge, ...b.stats }));
     fs.writeFileSync(`${file}.${process.pid}.json`, JSON.stringify({ pid: process.pid, at: Date.now(), bridges }));
+}
+
+/** Every cookie a batch of flow_mod lines writes or deletes. */
+function touchedCookies(lines: string[]): Set<string> {
+    return new Set(lines.map((l) => /cookie=(0x[0-9a-f]+)/.exec(l)?.[1]).filter((c): c is string => !!c));
 }
 
 // One BridgeFlows per executor and (host, port, user, bridge) for the life of the provider process.

@@ -57,6 +57,45 @@ export const dumpFlows = (bridge: string): Argv => [...OFCTL, "--no-stats", "dum
 /** One `add-flows` of many flow_mod lines on stdin; `--bundle` makes it atomic (needs OpenFlow 1.4 on the bridge). */
 export const addFlows = (bridge: string, bundle: boolean): Argv => [...OFCTL, ...(bundle ? ["--bundle"] : []), "add-flows", bridge, "-"];
 
+/** Above this many flows to read back after a write, one full dump is cheaper than one dump per cookie. */
+export const READBACK_PER_COOKIE_MAX = 8;
+
+/**
+ * One round trip for a batch: the flow_mods (stdin) as one `add-flows`, then what OVS made of
+ * them: a dump per written cookie (`cookie=X/-1`, cheap on a big bridge), or the whole bridge.
+ * ovs-ofctl's own exit status and stderr come back unchanged (set -e).
+ */
+export const WRITE_SCRIPT = [
+    "set -e",
+    'b=$1; bundle=$2; shift 2',
+    `ovs-ofctl -O ${OFCTL_PROTOCOLS} --no-names \${bundle:+--bundle} add-flows "$b" -`,
+    'if [ "$1" = "--all" ]; then',
+    `  ovs-ofctl -O ${OFCTL_PROTOCOLS} --no-names --no-stats dump-flows "$b"`,
+    "else",
+    `  for c in "$@"; do ovs-ofctl -O ${OFCTL_PROTOCOLS} --no-names --no-stats dump-flows "$b" "cookie=$c/-1"; done`,
+    "fi",
+].join("\n");
+
+export const writeAndRead = (bridge: string, bundle: boolean, readBack: "all" | readonly string[]): Argv => [
+    "sh",
+    "-c",
+    WRITE_SCRIPT,
+    "dvrlab-flows",
+    bridge,
+    bundle ? "1" : "",
+    ...(readBack === "all" ? ["--all"] : readBack),
+];
+
+/**
+ * The bridge after a write, from the dump before it and what was read back: flows of the cookies
+ * we wrote are what OVS printed for them, and a flow with the same table, priority and match as
+ * one of those is gone (an add replaces it). Exact as long as nobody else wrote in between.
+ */
+export function mergeAfterWrite(pre: readonly DumpedFlow[], touched: ReadonlySet<string>, readBack: readonly DumpedFlow[]): DumpedFlow[] {
+    const ids = new Set(readBack.map((f) => `${f.table} ${f.priority} ${f.match}`));
+    return [...pre.filter((f) => !touched.has(f.cookie) && !ids.has(`${f.table} ${f.priority} ${f.match}`)), ...readBack];
+}
+
 /** ovs-ofctl's message when the bridge is not there (or its vswitchd is not running). */
 export function isMissingBridge(stderr: string): boolean {
     return /is not a bridge or a socket/.test(stderr);

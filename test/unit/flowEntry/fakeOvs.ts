@@ -57,7 +57,11 @@ export class FakeOvs implements Executor {
     }
 
     count(verb: string): number {
-        return this.calls.filter((c) => c.argv.includes(verb) || (verb === "canonicalise" && c.argv[0] === "sh")).length;
+        return this.calls.filter((c) => c.argv.includes(verb) || (verb === "canonicalise" && c.argv[3] === "dvrlab-canonicalise") || (verb === "write" && c.argv[3] === "dvrlab-flows")).length;
+    }
+
+    writes(): { argv: Argv; stdin?: string }[] {
+        return this.calls.filter((c) => c.argv[3] === "dvrlab-flows");
     }
 
     async run(_c: Connection, argv: Argv, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -65,6 +69,19 @@ export class FakeOvs implements Executor {
         await new Promise((r) => setTimeout(r, this.latencyMs));
         const ok = (stdout = ""): ExecResult => ({ stdout, stderr: "", code: 0 });
         const fail = (stderr: string): ExecResult => ({ stdout: "", stderr, code: 1 });
+        if (argv[0] === "sh" && argv[3] === "dvrlab-flows") {
+            // write, then read back (WRITE_SCRIPT)
+            const [bridge, bundle, ...back] = argv.slice(4);
+            const flows = this.bridges.get(bridge);
+            if (!flows) return fail(`ovs-ofctl: ${bridge} is not a bridge or a socket\n`);
+            if (bundle && this.noBundle.has(bridge)) {
+                return fail(`vconn|WARN|unix:/run/openvswitch/${bridge}.mgmt: version negotiation failed (we support version 0x05, peer supports versions 0x01, 0x04)\novs-ofctl: ${bridge}: failed to connect to socket (Broken pipe)\n`);
+            }
+            const r = this.apply(flows, opts.stdin ?? "");
+            if (r) return fail(r);
+            const shown = back[0] === "--all" ? flows : flows.filter((f) => back.includes(f.cookie));
+            return ok(shown.map(printFlow).join("\n") + (shown.length ? "\n" : ""));
+        }
         if (argv[0] === "sh") {
             const target = argv[4];
             if (!this.bridges.has(target)) return fail(`ovs-vsctl: no row "${target}" in table Bridge`);

@@ -14,6 +14,7 @@ import {
     flowCookie,
     isBundleUnsupported,
     isMissingBridge,
+    mergeAfterWrite,
     modifyLine,
     needsCanonical,
     parseDumpFlows,
@@ -22,6 +23,7 @@ import {
     sameStack,
     stackCookie,
     toInputs,
+    writeAndRead,
 } from "../../../provider/flowEntry/planner";
 
 // Fixtures: real `ovs-ofctl` 3.1.0 output of the seed's flows (plus a few with timeouts, flags and
@@ -61,6 +63,16 @@ describe("FlowEntry planner", () => {
             assert.deepEqual(c.slice(0, 2), ["sh", "-c"]);
             assert.deepEqual(c.slice(3), ["dvrlab-canonicalise", "br-tun", "dvrlab-sabcdef", "ovs-ofctl", "-O", O, "--no-names"]);
             assert.match(c[2], /trap 'ovs-vsctl --timeout=10 --if-exists del-br "\$s"' EXIT/);
+        });
+
+        it("write-and-read-back argv: the script, bridge, bundle flag, then cookies or --all", () => {
+            const w = writeAndRead("br-tun", true, ["0xd71", "0xd72"]);
+            assert.deepEqual([w[0], w[1]], ["sh", "-c"]);
+            assert.deepEqual(w.slice(3), ["dvrlab-flows", "br-tun", "1", "0xd71", "0xd72"]);
+            assert.deepEqual(writeAndRead("br-tun", false, "all").slice(3), ["dvrlab-flows", "br-tun", "", "--all"]);
+            assert.match(w[2], /^set -e\n/);
+            assert.match(w[2], new RegExp(`ovs-ofctl -O ${O} --no-names \\$\\{bundle:\\+--bundle\\} add-flows "\\$b" -`));
+            assert.match(w[2], /dump-flows "\$b" "cookie=\$c\/-1"/);
         });
 
         it("flow_mod lines: add with cookie, modify_strict and delete scoped to it", () => {
@@ -214,6 +226,15 @@ describe("FlowEntry planner", () => {
             assert.equal(decideModify(spec, [], "dl_vlan=1"), undefined);
             assert.equal(decideModify(spec, [{ ...canon, match: "dl_vlan=2" }], "dl_vlan=1"), undefined);
             assert.equal(decideModify(spec, [canon, { ...canon, table: 3 }], "dl_vlan=1"), undefined);
+        });
+    });
+
+    describe("the bridge after a write", () => {
+        const f = (cookie: string, match: string, actions = "drop"): DumpedFlow => ({ cookie, table: 22, priority: 1, idleTimeout: 0, hardTimeout: 0, flags: [], match, actions });
+        it("is the dump before, minus what the written cookies had and what their adds replaced, plus what was read back", () => {
+            const pre = [f("0x1", "dl_vlan=1"), f("0x2", "dl_vlan=2"), f("0x0", "dl_vlan=3"), f("0x4", "dl_vlan=4")];
+            const back = [f("0x1", "dl_vlan=1", "output:2"), f("0x5", "dl_vlan=3")];
+            assert.deepEqual(mergeAfterWrite(pre, new Set(["0x1", "0x2", "0x5"]), back), [f("0x4", "dl_vlan=4"), ...back]);
         });
     });
 
