@@ -79,9 +79,14 @@ async function converge(ctx: OpContext, d: DhcpServerSpec, st: ServerState): Pro
     } else {
         await runPlan(ctx.ex, ctx.conn, planPort(d, false));
     }
-    const before = await current(ctx, d);
+    let before = await current(ctx, d);
     if (!before.inHostNamespace && !before.link) {
-        throw new Error(`${where(ctx, d)}: port ${portOf(d)} is in OVS but its device is neither on the host nor in ${namespaceOf(d.network)}`);
+        // The device went with its namespace (deleted by hand): a fresh port brings a fresh device.
+        await runPlan(ctx.ex, ctx.conn, [...planDeletePort(d.bridge, portOf(d)), ...planPort(d, false)]);
+        before = await current(ctx, d);
+        if (!before.inHostNamespace && !before.link) {
+            throw new Error(`${where(ctx, d)}: port ${portOf(d)} is in OVS but its device is neither on the host nor in ${namespaceOf(d.network)}`);
+        }
     }
     const link = planLink(d, before, tx, before.txChecksum);
     await runPlan(ctx.ex, ctx.conn, link.cmds);

@@ -167,9 +167,9 @@ export function toInputs(st: ServerState, olds: DhcpServerSpec): DhcpServerSpec 
         r.bridge = st.port.bridge;
         if (st.port.tag !== undefined) r.tag = st.port.tag;
         else r.tag = -1; // an untagged (trunk) port: drift, shown as an impossible tag
-    } else {
-        r.bridge = "";
     }
+    // No port or no device (deleted by hand, or the namespace with it): no address either, which
+    // is the drift the diff shows; update re-adds the port in place (keeping the hosts files).
     r.address = st.link?.addresses.find((a) => a === olds.address) ?? st.link?.addresses[0] ?? "";
     if (st.txChecksum !== undefined) r.txChecksum = st.txChecksum;
     const ours = isOurDnsmasq(st, olds);

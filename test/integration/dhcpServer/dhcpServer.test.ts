@@ -95,6 +95,19 @@ describe("DhcpServer provider on a lab host (OVS netdev + dnsmasq in qdhcp-<netw
         outs = u.outs;
     });
 
+    it("drift: namespace deleted by hand (its device with it) reads as no address; update rebuilds port and namespace in place", async () => {
+        hostCheck(HOST, 'echo "fa:16:3e:00:00:01,keep,192.168.10.9" >"$2/host"; ip netns delete "$1"', NS, DIR);
+        const r = await p().read(outs.id, outs);
+        assert.equal(r.props.address, "");
+        assert.equal(r.props.running, false);
+        assert.deepEqual((await p().diff("x", r.props, inputs)).replaces, [], "an update, not a replace");
+        outs = (await p().update("x", r.props, inputs)).outs;
+        assert.match(hostCheck(HOST, 'ip -n "$1" -o -4 addr show dev "$2"', NS, PORT), /192\.168\.10\.2\/24/);
+        assert.ok(alive(outs.pid));
+        assert.equal(hostCheck(HOST, 'cat "$1/host"', DIR), "fa:16:3e:00:00:01,keep,192.168.10.9\n", "the hosts file survives");
+        hostCheck(HOST, ': >"$1/host"', DIR);
+    });
+
     it("update: MTU and lease time restart dnsmasq with the new options; the tag changes live", async () => {
         const next = { ...inputs, mtu: 1400, leaseTime: 3600, tag: 2 };
         const u = await p().update("x", outs, next);
