@@ -28,7 +28,7 @@ function leftovers(): string {
             'ls "/var/lib/libvirt/images/$1.qcow2" "$2" 2>/dev/null | sed "s/^/file /"',
             'ip netns list | grep -w "qdhcp-$3" | sed "s/^/netns /"',
             'for d in /sys/class/net/dvrlt-*"$4"; do [ -e "$d" ] && echo "link ${d##*/}"; done',
-            'ovs-vsctl list-br | grep -x "dvrlt-bi$4" | sed "s/^/bridge /"',
+            'ovs-vsctl list-br | grep -x "dvrlt-be$4" | sed "s/^/bridge /"',
             'for p in /proc/[0-9]*; do tr "\\0" " " <"$p/cmdline" 2>/dev/null | grep -q -- "--pid-file=$2/pid" && echo "process ${p#/proc/}"; done',
             "true",
         ].join("; "),

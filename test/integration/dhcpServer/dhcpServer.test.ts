@@ -8,7 +8,7 @@ import { hostCheck, hostSh, LAB, labIsUp, labProviderConfig, requireLab } from "
 
 const HOST = LAB["server-233"];
 const id = process.pid % 10000;
-const BR = `dvrlt-bi${id}`; // a private br-int: the lab's own bridges stay untouched
+const BR = `dvrlt-bs${id}`; // a private br-int: the lab's own bridges stay untouched
 const NET = `dvrlt-s${id}`;
 const NS = `qdhcp-${NET}`;
 const PORT = `tap${NET}`.slice(0, 14);

@@ -7,7 +7,7 @@ const cfg = new pulumi.Config("test");
 const connection = { host: cfg.require("host") };
 const s = cfg.require("suffix");
 
-const brInt = new OvsBridge("br-int", { connection, name: `dvrlt-bi${s}`, failMode: "standalone" });
+const brInt = new OvsBridge("br-int", { connection, name: `dvrlt-be${s}`, failMode: "standalone" });
 const qbr = new LinuxBridge("qbr", { connection, name: `dvrlt-qbr${s}` });
 const veth = new VethPair("qvb-qvo", { connection, name: `dvrlt-qvb${s}`, peer: `dvrlt-qvo${s}`, nameEnd: { promisc: true, master: qbr.name } });
 new OvsPort("qvo", { connection, bridge: brInt.name, name: veth.peer, tag: 1 });
