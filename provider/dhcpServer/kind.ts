@@ -5,6 +5,7 @@ import { dhcpFiles, dhcpServerSchema, DhcpServerSpec, namespaceOf, portOf } from
 import {
     dnsmasqArgs,
     isOurDnsmasq,
+    isServing,
     parseServer,
     planDeleteFiles,
     planDeleteNamespace,
@@ -52,7 +53,7 @@ function outputs(d: DhcpServerSpec, st: ServerState, txChecksum: boolean): DhcpS
         leaseFile: f.leases,
         logFile: f.log,
         pidFile: f.pid,
-        pid: isOurDnsmasq(st, d) ? st.dnsmasq!.pid : 0,
+        pid: isServing(st, d) ? st.dnsmasq!.pid : 0,
         txChecksum,
     };
 }
@@ -93,14 +94,14 @@ async function converge(ctx: OpContext, d: DhcpServerSpec, st: ServerState): Pro
     // dnsmasq binds to the interface as it was when it started: a moved or re-addressed port needs a new one.
     const relinked = link.rebind;
     const ours = isOurDnsmasq(before, d);
-    const same = ours && isDeepStrictEqual(before.dnsmasq!.argv, dnsmasqArgs(d));
+    const same = isServing(before, d) && isDeepStrictEqual(before.dnsmasq!.argv, dnsmasqArgs(d));
     if (ours && (!d.running || !same || relinked)) await check(ctx.ex, ctx.conn, planStopDnsmasq(before.dnsmasq!.pid, dhcpFiles(d.network).pid));
     if (d.running && (!same || relinked)) {
         await check(ctx.ex, ctx.conn, planStartDnsmasq(d));
         const end = Date.now() + START_WAIT_MS;
         for (;;) {
             const now = await current(ctx, d);
-            if (isOurDnsmasq(now, d)) return outputs(d, now, tx);
+            if (isServing(now, d)) return outputs(d, now, tx);
             if (Date.now() > end) throw new Error(`${where(ctx, d)}: dnsmasq did not come up within ${START_WAIT_MS} ms (see ${dhcpFiles(d.network).log})`);
             await new Promise((r) => setTimeout(r, 100));
         }

@@ -152,12 +152,20 @@ export function parseServer(out: string): ServerState {
     return st;
 }
 
-/** The running dnsmasq is ours: the pid file's process is dnsmasq, in our namespace, with our pid file. */
+/** The pid file's process is our dnsmasq (started with our pid file), wherever it runs now: ours to stop. */
 export function isOurDnsmasq(st: ServerState, d: Pick<DhcpServerSpec, "network">): boolean {
     const p = st.dnsmasq;
     if (!p) return false;
     const prog = p.argv[0] ?? "";
-    return (prog === "dnsmasq" || prog.endsWith("/dnsmasq")) && p.namespace === namespaceOf(d.network) && p.argv.includes(`--pid-file=${dhcpFiles(d.network).pid}`);
+    return (prog === "dnsmasq" || prog.endsWith("/dnsmasq")) && p.argv.includes(`--pid-file=${dhcpFiles(d.network).pid}`);
+}
+
+/**
+ * Ours and in our namespace. After `ip netns delete qdhcp-…` dnsmasq lives on in the now unnamed
+ * namespace, serving nothing: it must be stopped, not kept.
+ */
+export function isServing(st: ServerState, d: Pick<DhcpServerSpec, "network">): boolean {
+    return isOurDnsmasq(st, d) && st.dnsmasq!.namespace === namespaceOf(d.network);
 }
 
 /** The server's live state in input form; values only a running dnsmasq can tell keep the old ones when it is not running. */
@@ -184,7 +192,7 @@ export function toInputs(st: ServerState, olds: DhcpServerSpec): DhcpServerSpec 
         else delete r.dnsServers;
     }
     // Running means serving what these inputs ask for: anything else in its argv is not ours to keep.
-    r.running = ours && isDeepStrictEqual(st.dnsmasq!.argv, dnsmasqArgs({ ...r, address: r.address.includes("/") ? r.address : olds.address }));
+    r.running = isServing(st, olds) && isDeepStrictEqual(st.dnsmasq!.argv, dnsmasqArgs({ ...r, address: r.address.includes("/") ? r.address : olds.address }));
     return r;
 }
 

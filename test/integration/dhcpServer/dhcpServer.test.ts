@@ -96,6 +96,7 @@ describe("DhcpServer provider on a lab host (OVS netdev + dnsmasq in qdhcp-<netw
     });
 
     it("drift: namespace deleted by hand (its device with it) reads as no address; update rebuilds port and namespace in place", async () => {
+        const orphan = outs.pid; // lives on in the unnamed namespace
         hostCheck(HOST, 'echo "fa:16:3e:00:00:01,keep,192.168.10.9" >"$2/host"; ip netns delete "$1"', NS, DIR);
         const r = await p().read(outs.id, outs);
         assert.equal(r.props.address, "");
@@ -104,6 +105,7 @@ describe("DhcpServer provider on a lab host (OVS netdev + dnsmasq in qdhcp-<netw
         outs = (await p().update("x", r.props, inputs)).outs;
         assert.match(hostCheck(HOST, 'ip -n "$1" -o -4 addr show dev "$2"', NS, PORT), /192\.168\.10\.2\/24/);
         assert.ok(alive(outs.pid));
+        assert.ok(!alive(orphan), "the dnsmasq left in the deleted namespace is stopped, not leaked");
         assert.equal(hostCheck(HOST, 'cat "$1/host"', DIR), "fa:16:3e:00:00:01,keep,192.168.10.9\n", "the hosts file survives");
         hostCheck(HOST, ': >"$1/host"', DIR);
     });
@@ -141,6 +143,9 @@ describe("DhcpServer provider on a lab host (OVS netdev + dnsmasq in qdhcp-<netw
         assert.equal(hostSh(HOST, 'test -e "$1"', DIR).code, 1, "files gone");
         await p().delete("x", outs);
         assert.deepEqual(await p().read("x", outs), {});
+        // no dnsmasq of this network anywhere on the machine (e.g. one orphaned in a deleted namespace)
+        const left = hostSh(HOST, 'for p in /proc/[0-9]*; do tr "\\0" " " <"$p/cmdline" 2>/dev/null | grep -q -- "--pid-file=$1/pid" && echo "${p#/proc/}"; done; true', DIR);
+        assert.equal(left.stdout.trim(), "", "no dnsmasq left");
     });
 });
 

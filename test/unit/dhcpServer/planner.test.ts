@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { dhcpServerSchema, portOf } from "../../../provider/dhcpServer/schema";
-import { dnsmasqArgs, parseDnsmasqArgs, parseServer, planLink, planPort, planStartDnsmasq, toInputs } from "../../../provider/dhcpServer/planner";
+import { dnsmasqArgs, isOurDnsmasq, isServing, parseDnsmasqArgs, parseServer, planLink, planPort, planStartDnsmasq, toInputs } from "../../../provider/dhcpServer/planner";
 import { subnetOf, isHostAddress } from "../../../provider/dhcpServer/ipv4";
 
 const seed = dhcpServerSchema.parse({ connection: { host: "172.30.124.233" }, owner: "dvrlab:p/s", network: "net1", tag: 1, address: "192.168.10.2/24" });
@@ -108,6 +108,10 @@ describe("DhcpServer planner", () => {
         assert.equal(toInputs(parseServer(foreign), seed).running, false);
         const noMtu = healthy(dnsmasqArgs(seed).filter((a) => !a.includes("option:mtu")));
         assert.equal(toInputs(parseServer(noMtu), seed).running, false);
+        const orphan = parseServer(healthy().replace("@@pidns\nqdhcp-net1", "@@pidns\n"));
+        assert.equal(toInputs(orphan, seed).running, false, "its namespace was deleted under it: serves nothing");
+        assert.equal(isOurDnsmasq(orphan, seed), true, "but still ours to stop");
+        assert.equal(isServing(orphan, seed), false);
         const otherLease = healthy(dnsmasqArgs({ ...seed, leaseTime: 120 }));
         const r = toInputs(parseServer(otherLease), seed);
         assert.deepEqual([r.leaseTime, r.running], [120, true], "a dnsmasq started with other values reports those values");
