@@ -9,6 +9,7 @@ import {
     interfaceXml,
     detectKvm,
     kvmUsable,
+    libvirtLogOf,
     markXml,
     parseShowDomain,
     planDefine,
@@ -239,6 +240,7 @@ export const libvirtDomainKind: KindSpec<typeof libvirtDomainSchema, LibvirtDoma
             if (st.state !== "shut off") await destroyIfActive(ctx, olds.name);
             await check(ctx.ex, ctx.conn, planUndefine(olds.name));
         }
-        await runPlan(ctx.ex, ctx.conn, planRemoveFiles({ disk: diskCreated ? p.disk : undefined, socket: p.channelSocket, consoleLog: p.consoleLog }));
+        // The domain is gone: its console log and libvirt's qemu log of it go too.
+        await runPlan(ctx.ex, ctx.conn, planRemoveFiles({ disk: diskCreated ? p.disk : undefined, socket: p.channelSocket, logs: [p.consoleLog, libvirtLogOf(olds.name)] }));
     },
 };

@@ -399,12 +399,15 @@ export const planSetMark = (name: string, live: boolean): Argv => [
     ...virsh("metadata", name, METADATA_NS, "--key", METADATA_KEY, "--config", ...(live ? ["--live"] : []), "--set"),
 ];
 
+/** libvirt's own log of a domain's qemu (command line, errors); undefine leaves it. */
+export const libvirtLogOf = (name: string) => `/var/log/libvirt/qemu/${name}.log`;
+
 /** Removes files the domain left: its disk only when we created it; the socket only if it is a socket. */
-export function planRemoveFiles(files: { disk?: string; socket?: string; consoleLog?: string }): Argv[] {
+export function planRemoveFiles(files: { disk?: string; socket?: string; logs?: string[] }): Argv[] {
     const cmds: Argv[] = [];
     if (files.disk) cmds.push(["rm", "-f", "--", files.disk]);
     if (files.socket) cmds.push(["sh", "-c", 'if [ -S "$1" ]; then rm -f -- "$1"; fi', "sh", files.socket]);
-    if (files.consoleLog) cmds.push(["rm", "-f", "--", files.consoleLog]);
+    if (files.logs?.length) cmds.push(["rm", "-f", "--", ...files.logs]);
     return cmds;
 }
 

@@ -25,7 +25,7 @@ function leftovers(): string {
         HOST,
         [
             'virsh -q -c qemu:///system list --all --name | grep -x "$1" | sed "s/^/domain /"',
-            'ls "/var/lib/libvirt/images/$1.qcow2" "$2" 2>/dev/null | sed "s/^/file /"',
+            'ls -d "/var/lib/libvirt/images/$1.qcow2" "/var/log/libvirt/qemu/$1.log" "/var/log/libvirt/qemu/$1-console.log" "/var/lib/libvirt/qemu/$1.agent.sock" "$2" 2>/dev/null | sed "s/^/file /"',
             'ip netns list | grep -w "qdhcp-$3" | sed "s/^/netns /"',
             'for d in /sys/class/net/dvrlt-*"$4"; do [ -e "$d" ] && echo "link ${d##*/}"; done',
             'ovs-vsctl list-br | grep -x "dvrlt-be$4" | sed "s/^/bridge /"',

@@ -54,7 +54,7 @@ describe("LibvirtDomain provider on a lab host (libvirt + qemu TCG)", function (
         this.timeout(60_000);
         ssh?.dispose();
         // whatever a failed test left: the domain (ours by name), its files, the bridges
-        hostSh(HOST, 'virsh -q -c qemu:///system destroy "$1" 2>/dev/null; virsh -q -c qemu:///system undefine "$1" 2>/dev/null; rm -f "/var/lib/libvirt/images/$1.qcow2" "/var/log/libvirt/qemu/$1-console.log"', NAME);
+        hostSh(HOST, 'virsh -q -c qemu:///system destroy "$1" 2>/dev/null; virsh -q -c qemu:///system undefine "$1" 2>/dev/null; rm -f "/var/lib/libvirt/images/$1.qcow2" "/var/log/libvirt/qemu/$1-console.log" "/var/log/libvirt/qemu/$1.log"', NAME);
         hostSh(HOST, 'for b; do ip link del "$b" 2>/dev/null; done; true', QBR, QBR2);
         closeExecutor();
     });
@@ -179,6 +179,7 @@ describe("LibvirtDomain provider on a lab host (libvirt + qemu TCG)", function (
         assert.ok(!exists(outs.diskPath), "overlay removed");
         assert.ok(!exists(outs.channelSocketPath), "socket removed");
         assert.ok(!exists(outs.consoleLogPath), "console log removed");
+        assert.ok(!exists(`/var/log/libvirt/qemu/${NAME}.log`), "libvirt's log of the domain removed");
         assert.ok(exists(guest.base), "base untouched");
         assert.equal(hostSh(HOST, 'test -e "/sys/class/net/$1"', TAP).code, 1, "tap gone");
         await p().delete("x", outs);

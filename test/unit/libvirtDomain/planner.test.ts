@@ -118,9 +118,10 @@ describe("LibvirtDomain planner", () => {
         assert.deepEqual(planDisk(raw), [["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", "/images/cirros.img", "/var/lib/libvirt/images/c.qcow2"]]);
         assert.deepEqual(planDefine(), ["virsh", "-q", "-c", "qemu:///system", "define", "/dev/stdin"]);
         assert.deepEqual(planDirs(seed), [["mkdir", "-p", "/var/lib/libvirt/images", "/var/lib/libvirt/qemu", "/var/log/libvirt/qemu"]]);
-        assert.deepEqual(planRemoveFiles({ disk: "/d.qcow2", socket: "/s.sock" }), [
+        assert.deepEqual(planRemoveFiles({ disk: "/d.qcow2", socket: "/s.sock", logs: ["/c.log", "/var/log/libvirt/qemu/cirros.log"] }), [
             ["rm", "-f", "--", "/d.qcow2"],
             ["sh", "-c", 'if [ -S "$1" ]; then rm -f -- "$1"; fi', "sh", "/s.sock"],
+            ["rm", "-f", "--", "/c.log", "/var/log/libvirt/qemu/cirros.log"],
         ]);
     });
 
