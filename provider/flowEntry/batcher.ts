@@ -29,7 +29,7 @@ import {
     mergeAfterWrite,
     needsCanonical,
     parseDumpFlows,
-    READBACK_PER_COOKIE_MAX,
+    readBackPerCookie,
     restoreLines,
     writeAndRead,
 } from "./planner";
@@ -227,7 +227,7 @@ export class BridgeFlows {
             const lines = (it: Pending) => (decisions.get(it) as { lines: string[] }).lines;
             const readCookies = (its: Pending[]) => [...new Set(its.flatMap((it) => (it.op.type === "ensure" ? [it.op.spec.cookie] : [])))];
             const cookies = readCookies(writers);
-            const all = cookies.length > READBACK_PER_COOKIE_MAX;
+            const all = !readBackPerCookie(cookies.length, pre.length);
             const preAt = this.cache?.doneAt ?? Date.now();
             let known: { flows: DumpedFlow[]; at: number } | undefined;
             this.gen++;

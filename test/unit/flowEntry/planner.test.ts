@@ -19,6 +19,7 @@ import {
     needsCanonical,
     parseDumpFlows,
     parseFlowLine,
+    readBackPerCookie,
     restoreLines,
     sameStack,
     stackCookie,
@@ -73,6 +74,14 @@ describe("FlowEntry planner", () => {
             assert.match(w[2], /^set -e\n/);
             assert.match(w[2], new RegExp(`ovs-ofctl -O ${O} --no-names \\$\\{bundle:\\+--bundle\\} add-flows "\\$b" -`));
             assert.match(w[2], /dump-flows "\$b" "cookie=\$c\/-1"/);
+        });
+
+        it("reads back per cookie while that is cheaper than dumping the bridge", () => {
+            assert.ok(readBackPerCookie(1, 0));
+            assert.ok(!readBackPerCookie(2, 10));
+            assert.ok(readBackPerCookie(3, 1000));
+            assert.ok(!readBackPerCookie(4, 1000));
+            assert.ok(readBackPerCookie(20, 10000));
         });
 
         it("flow_mod lines: add with cookie, modify_strict and delete scoped to it", () => {
