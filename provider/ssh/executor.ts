@@ -206,8 +206,15 @@ export class SshPool implements Executor {
                     }
                     return { stdout: r.stdout, stderr: r.stderr, code };
                 } catch (e: any) {
-                    // A channel that never opened ran nothing: safe to re-dial once.
                     const msg = e?.message ?? String(e);
+                    // sshd refused the session (its MaxSessions slot of a channel we saw close is not
+                    // free yet): nothing ran. Retry on the same connection; disposing it would kill
+                    // every other command in flight on it.
+                    if (/Unable to exec|open failed|channel open failure/i.test(msg) && ssh.isConnected() && attempt < 8) {
+                        await new Promise((r) => setTimeout(r, 5 * (attempt + 1)));
+                        continue;
+                    }
+                    // A channel that never opened on a dead connection ran nothing: safe to re-dial once.
                     if (!channel && attempt === 0 && /not connected|no response|channel open failure|ECONNRESET|closed/i.test(msg)) {
                         if (p.ssh === ssh) p.ssh = undefined;
                         ssh.dispose();
