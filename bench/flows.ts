@@ -121,6 +121,7 @@ function main() {
     } finally {
         ssh(`ovs-vsctl --if-exists del-br ${BR}`);
         spawnSync("ssh", [...sshBase, "-O", "exit", `root@${HOST}`], { stdio: "ignore" });
+        fs.rmSync(work, { recursive: true, force: true });
     }
 
     const loop = rows[0].s;
@@ -139,7 +140,6 @@ function main() {
     const file = path.join(outDir, `flows-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
     fs.writeFileSync(file, JSON.stringify({ n: N, host: HOST, cores: os.cpus().length, rows }, null, 2));
     console.log(`\n(${file})`);
-    fs.rmSync(work, { recursive: true, force: true });
 }
 
 main();
