@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { addLine, flowCookie, OFCTL_PROTOCOLS, parseDumpFlows } from "../provider/flowEntry/planner";
 import { brTun } from "../provider/flows";
-import { LAB_HOSTS, labKey, labKnownHosts } from "../test/helpers/labSsh";
+import { LAB_HOSTS, labKey, labKnownHosts } from "../test/helpers/lab";
 import { repoRoot, TestStack } from "../test/helpers/pulumi";
 
 const N = Number(process.env.BENCH_FLOWS ?? 1000);

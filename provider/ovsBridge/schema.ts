@@ -10,7 +10,8 @@ export const ovsBridgeSchema = z.object({
     datapathType: z.enum(["netdev", "system"]).optional(),
     /** Neutron runs br-int and br-tun in secure mode: no NORMAL fallback without a controller. */
     failMode: z.enum(["secure", "standalone"]).default("secure"),
-    protocols: z.array(z.enum(["OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", "OpenFlow15"])).default(["OpenFlow10", "OpenFlow13"]),
+    /** OpenFlow 1.4 is in the default because FlowEntry writes with `add-flows --bundle` (bundles need 1.4). */
+    protocols: z.array(z.enum(["OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", "OpenFlow15"])).default(["OpenFlow10", "OpenFlow13", "OpenFlow14"]),
     externalIds: externalIds.default({}),
 });
 

@@ -9,7 +9,7 @@ import * as path from "path";
 import { NodeSSH } from "node-ssh";
 import { guestExec, waitForAgent } from "../../lab/guest/channel";
 import { repoRoot, TestStack } from "../helpers/pulumi";
-import { guestOnHost, guestSocket, hostCheck, hostSh, LAB, LAB_KEY, LAB_KNOWN_HOSTS, labIsUp, labSsh, requireLab, waitFor } from "../helpers/labGuest";
+import { guestOnHost, guestSocket, hostCheck, hostSh, LAB, LAB_KEY, LAB_KNOWN_HOSTS, labIsUp, labSsh, requireLab, waitFor } from "../helpers/lab";
 
 const HOST = LAB["server-233"];
 const project = path.join(repoRoot, "test/e2e/projects/dhcp");

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { flowCookie, parseDumpFlows, stackCookie } from "../../provider/flowEntry/planner";
 import { repoRoot, TestStack } from "../helpers/pulumi";
-import { LAB_HOSTS, LAB_SKIP_REASON, labKey, labKnownHosts, labUp, onHost, tryOnHost } from "../helpers/labSsh";
+import { LAB_HOSTS, LAB_SKIP_REASON, labKey, labKnownHosts, labUp, onHost, tryOnHost } from "../helpers/lab";
 
 // The real pulumi CLI builds one lab host's br-int/br-tun, patch and VXLAN ports and the seed's
 // flows (FlowEntry via the brTun/brInt intents), then lives through drift, repair and destroy.

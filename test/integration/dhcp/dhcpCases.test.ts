@@ -8,7 +8,7 @@ import { strict as assert } from "assert";
 import { NodeSSH } from "node-ssh";
 import { closeExecutor, configure, provider } from "../../../provider/core/runtime";
 import { guestExec, GuestSocket, waitForAgent } from "../../../lab/guest/channel";
-import { guestOnHost, guestSocket, hostCheck, hostSh, hostShInput, LAB, labIsUp, labProviderConfig, labSsh, requireLab, waitFor } from "../../helpers/labGuest";
+import { guestOnHost, guestSocket, hostCheck, hostSh, hostShInput, LAB, labIsUp, labProviderConfig, labSsh, requireLab, waitFor } from "../../helpers/lab";
 
 const id = process.pid % 10000;
 const OWNER = "dvrlab:itest/dhcp";

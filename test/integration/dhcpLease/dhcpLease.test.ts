@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import { closeExecutor, configure, provider } from "../../../provider/core/runtime";
 import { dhcpLeaseSchema } from "../../../provider/dhcpLease/schema";
-import { hostCheck, hostSh, LAB, labIsUp, labProviderConfig, requireLab, waitFor } from "../../helpers/labGuest";
+import { hostCheck, hostSh, LAB, labIsUp, labProviderConfig, requireLab, waitFor } from "../../helpers/lab";
 
 const HOST = LAB["server-233"];
 const id = process.pid % 10000;

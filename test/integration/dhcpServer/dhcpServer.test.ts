@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import { closeExecutor, configure, provider } from "../../../provider/core/runtime";
 import { dnsmasqArgs } from "../../../provider/dhcpServer/planner";
 import { dhcpServerSchema } from "../../../provider/dhcpServer/schema";
-import { hostCheck, hostSh, LAB, labIsUp, labProviderConfig, requireLab } from "../../helpers/labGuest";
+import { hostCheck, hostSh, LAB, labIsUp, labProviderConfig, requireLab } from "../../helpers/lab";
 
 const HOST = LAB["server-233"];
 const id = process.pid % 10000;

@@ -3,7 +3,7 @@ import { closeExecutor, configure, executor, provider } from "../../../provider/
 import { bridgeFlows, invalidateFlowCaches } from "../../../provider/flowEntry/batcher";
 import { flowCookie, parseDumpFlows } from "../../../provider/flowEntry/planner";
 import { brTun } from "../../../provider/flows";
-import { addTestBridge, delTestBridge, LAB_HOSTS, LAB_SKIP_REASON, labConfig, labUp, onHost } from "../../helpers/labSsh";
+import { addTestBridge, delTestBridge, LAB_HOSTS, LAB_SKIP_REASON, labConfig, labUp, onHost } from "../../helpers/lab";
 
 // FlowEntry through the provider, in-process, against a lab host's own ovs-vswitchd (userspace
 // datapath). Every bridge is made here with the dvrlt prefix and removed at the end.

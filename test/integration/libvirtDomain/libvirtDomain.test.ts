@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import { closeExecutor, configure, provider } from "../../../provider/core/runtime";
 import { guestExec } from "../../../lab/guest/channel";
-import { guestOnHost, guestSocket, HostGuest, hostCheck, hostSh, hostShInput, LAB, labIsUp, labProviderConfig, requireLab, labSsh, waitFor } from "../../helpers/labGuest";
+import { guestOnHost, guestSocket, HostGuest, hostCheck, hostSh, hostShInput, LAB, labIsUp, labProviderConfig, requireLab, labSsh, waitFor } from "../../helpers/lab";
 import { NodeSSH } from "node-ssh";
 
 const HOST = LAB["server-64"];

@@ -9,7 +9,7 @@ describe("OvsBridge planner", () => {
         assert.deepEqual(planCreate(spec, "netdev"), [
             [
                 "ovs-vsctl", "--timeout=10", "--", "add-br", "br-int", "--", "set", "Bridge", "br-int",
-                "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow10,OpenFlow13",
+                "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow10,OpenFlow13,OpenFlow14",
                 'external_ids:role="integration"', 'external_ids:dvrlab-owner="dvrlab:p/s"',
             ],
         ]);
@@ -28,7 +28,7 @@ describe("OvsBridge planner", () => {
     });
 
     it("reads back in input form, owner apart from the user's ids", () => {
-        const cur = { name: "br-int", datapathType: "netdev", failMode: "secure", protocols: ["OpenFlow10", "OpenFlow13"], externalIds: { role: "integration", "dvrlab-owner": "dvrlab:p/s" } };
+        const cur = { name: "br-int", datapathType: "netdev", failMode: "secure", protocols: ["OpenFlow10", "OpenFlow13", "OpenFlow14"], externalIds: { role: "integration", "dvrlab-owner": "dvrlab:p/s" } };
         assert.deepEqual(toInputs(cur, spec), { ...spec, datapathType: "netdev" });
     });
 
