@@ -1,7 +1,7 @@
 // br-int flows as named intents (Neutron's br_int.py), as the seed writes them.
 import { z } from "zod";
 import type { FlowSpec } from "../flowEntry/resource";
-import { ipv4, ofport, parseArgs } from "./args";
+import { ipv4, mac, ofport, parseArgs } from "./args";
 import { brIntTables as T } from "./tables";
 
 /** Table 0: plain learning switch. Seed (Case B, step 1): `priority=1,actions=NORMAL`. */
@@ -24,4 +24,35 @@ export function arpSpoofAllow(a: { ofport: number; ip: string }): FlowSpec {
 /** Both ARP anti-spoofing flows of one port (the seed's pair), by name. */
 export function arpSpoofCheck(a: { ofport: number; ip: string }): { redirect: FlowSpec; allow: FlowSpec } {
     return { redirect: arpSpoofRedirect({ ofport: a.ofport }), allow: arpSpoofAllow(a) };
+}
+
+// Port security as Neutron's native br_int.py writes it: ARP from a port must carry one of its IPs
+// (table 24), every frame from it one of its MACs (table 25), then TRANSIENT (60) switches NORMAL.
+
+/** Table 0: every frame from a VM's port is MAC-checked. Neutron: `priority=9,in_port=P,actions=goto_table:25`. */
+export function macSpoofRedirect(a: { ofport: number }): FlowSpec {
+    const p = parseArgs("brInt.macSpoofRedirect", z.object({ ofport }), a);
+    return { table: T.LOCAL_SWITCHING, priority: 9, match: `in_port=${p.ofport}`, actions: `resubmit(,${T.MAC_SPOOF_TABLE})` };
+}
+
+/** Table 25: the port's own MAC passes to TRANSIENT. Neutron: `table=25,priority=2,in_port=P,dl_src=MAC,actions=goto_table:60`. */
+export function macSpoofAllow(a: { ofport: number; mac: string }): FlowSpec {
+    const p = parseArgs("brInt.macSpoofAllow", z.object({ ofport, mac }), a);
+    return { table: T.MAC_SPOOF_TABLE, priority: 2, match: `in_port=${p.ofport},dl_src=${p.mac}`, actions: `resubmit(,${T.TRANSIENT_TABLE})` };
+}
+
+/** Table 24: the port's own ARP goes on to the MAC check (Neutron's chain; the seed's flow ends in NORMAL instead). */
+export function arpSpoofAllowThenMac(a: { ofport: number; ip: string }): FlowSpec {
+    return { ...arpSpoofAllow(a), actions: `resubmit(,${T.MAC_SPOOF_TABLE})` };
+}
+
+/** Tables 24 and 25 drop what no port's rule allowed; explicit flows, so their counters show the drops. */
+export function spoofDrop(a: { table: 24 | 25 }): FlowSpec {
+    const p = parseArgs("brInt.spoofDrop", z.object({ table: z.union([z.literal(T.ARP_SPOOF_TABLE), z.literal(T.MAC_SPOOF_TABLE)]) }), a);
+    return { table: p.table, priority: 0, actions: "drop" };
+}
+
+/** Table 60: what passed port security is switched normally. Neutron: `table=60,priority=3,actions=NORMAL`. */
+export function transientNormal(): FlowSpec {
+    return { table: T.TRANSIENT_TABLE, priority: 3, actions: "NORMAL" };
 }
