@@ -1,21 +1,62 @@
 // The DVR stack: the seed's network on the hosts named in config (the local lab by default).
+// Topology (config) → plan (pure, topology.ts) → components, which read like the seed's steps.
 import * as pulumi from "@pulumi/pulumi";
-import { LinuxBridge } from "../../provider";
+import { LibvirtDomain } from "../../provider";
+import { loadGuestManifest } from "./guest";
 import { parseTopology, resolve } from "./topology";
+import { DhcpAgent } from "./components/dhcpAgent";
+import { DvrHost } from "./components/dvrHost";
+import { GuestImage } from "./components/guestImage";
+import { TunnelMesh } from "./components/tunnelMesh";
+import { VmPort } from "./components/vmPort";
 
 const config = new pulumi.Config("dvrlab");
 const topology = parseTopology(config.requireObject("topology"));
 const plan = resolve(topology);
 
-const bridges = plan.bridges.map(
-    (b) =>
-        new LinuxBridge(b.resourceName, {
-            connection: b.connection,
-            name: b.name,
-            stp: false,
-            forwardDelay: 0,
-            multicastSnooping: false,
-        }),
-);
+const dvrHosts = new Map(plan.hosts.map((h) => [h.name, new DvrHost(h.name, { host: h, networks: plan.networks })]));
+new TunnelMesh("mesh", { plan, dvrHosts });
+const dhcp = new DhcpAgent("dhcp-agent", { plan, dvrHost: dvrHosts.get(plan.dhcpHost)! });
 
-export const linuxBridges = bridges.map((b) => b.name);
+const manifest = plan.vms.length ? loadGuestManifest(topology.guestManifest) : undefined;
+const hostsWithVms = [...new Set(plan.vms.map((v) => v.host))];
+const images = new Map(hostsWithVms.map((h) => [h, new GuestImage(`${h}-guest`, { host: plan.hosts.find((x) => x.name === h)!, manifest: manifest! })]));
+
+const vms = plan.vms.map((vm) => {
+    const host = plan.hosts.find((h) => h.name === vm.host)!;
+    const port = new VmPort(vm.id, { vm, host, dvrHost: dvrHosts.get(vm.host)! });
+    const image = images.get(vm.host)!;
+    // After its port (chain, security group, flows) and its lease: the guest's first DISCOVER is answered.
+    const domain = new LibvirtDomain(
+        vm.id,
+        {
+            connection: host.connection,
+            name: vm.id,
+            memoryMiB: vm.memoryMiB ?? manifest!.minMemoryMiB,
+            boot: { kernel: image.kernel, initrd: image.initrd, cmdline: manifest!.cmdline },
+            disk: { base: image.base },
+            interfaces: [{ bridge: port.qbr.name, tap: vm.tap, mac: vm.mac }],
+        },
+        { dependsOn: [port, dhcp.leases.get(vm.id)!] },
+    );
+    return { vm, host, port, domain };
+});
+
+/** What `npm run verify` needs to find everything (no secrets). */
+export const hosts = plan.hosts.map((h) => ({ name: h.name, role: h.role, ...h.connection, tunnelIp: h.tunnelIp }));
+export const networks = plan.networks;
+export const dhcpServers = Object.fromEntries([...dhcp.servers].map(([n, s]) => [n, { host: plan.dhcpHost, namespace: s.namespace, port: s.portName, logFile: s.logFile }]));
+export const machines = vms.map(({ vm, port, domain }) => ({
+    id: vm.id,
+    host: vm.host,
+    network: vm.network,
+    ip: vm.ip,
+    mac: vm.mac,
+    vlan: vm.vlan,
+    tap: vm.tap,
+    qvo: vm.qvo,
+    ofport: port.ofport,
+    securityGroup: vm.securityGroup,
+    ingress: vm.ingress,
+    channelSocket: domain.channelSocketPath,
+}));

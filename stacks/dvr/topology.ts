@@ -1,49 +1,130 @@
 // The DVR topology as data: validated from stack config, resolved by a pure function into
 // resource arguments. The Pulumi program (index.ts) only creates resources from the result.
 import { z } from "zod";
-import { hostName, ipv4, mac } from "../../provider/core/schema";
+import { cidr4, hostName, ipv4, mac, vlan, vni } from "../../provider/core/schema";
+import { ruleSchema } from "../../provider/securityGroup/schema";
+import { intToIp, ipToInt, isHostAddress, subnetOf } from "../../provider/dhcpServer/ipv4";
 
 const shortId = z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and '-'")
     .max(11, "at most 11 characters: device names are <prefix>-<id> within 15 (IFNAMSIZ)");
 
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "lower-case letters, digits and '-', at most 31");
+
+/** A VNI as YAML gives it: 2067, or "0x813" as the seed writes it. */
+const vniInput = z.union([vni, z.string().regex(/^0x[0-9a-fA-F]{1,6}$/, "a number or hex like 0x813").transform((s) => parseInt(s, 16))]).pipe(vni);
+
 export const topologySchema = z
     .object({
         hosts: z
             .array(
-                z.object({
-                    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "lower-case letters, digits and '-'"),
-                    address: hostName,
-                    port: z.number().int().min(1).max(65535).default(22),
-                    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).default("root"),
-                    role: z.enum(["network", "compute"]).default("compute"),
-                }),
+                z
+                    .object({
+                        name,
+                        address: hostName,
+                        port: z.number().int().min(1).max(65535).default(22),
+                        user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name").default("root"),
+                        /** network: runs the DHCP agent (the seed's server-233, all-in-one); compute: VMs only. */
+                        role: z.enum(["network", "compute"]).default("compute"),
+                        /** The VXLAN endpoint address (Neutron's local_ip); unset = address (an IP). */
+                        tunnelIp: ipv4.optional(),
+                    })
+                    .strict(),
             )
             .min(1),
+        networks: z
+            .array(
+                z
+                    .object({
+                        name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,19}$/, "lower-case letters, digits and '-', at most 20"),
+                        cidr: cidr4,
+                        vni: vniInput,
+                        /** The local VLAN of the network on every br-int (the seed's tag 1). */
+                        vlan: vlan.refine((v) => v >= 1 && v <= 4094, "a VLAN id 1–4094"),
+                        /** The DHCP server's address; unset = the subnet's second address (.2). */
+                        dhcpAddress: ipv4.optional(),
+                        /** The gateway (the distributed router's qr- address); unset = the first address (.1). */
+                        gateway: ipv4.optional(),
+                    })
+                    .strict(),
+            )
+            .min(1),
+        /** Security groups by name: ingress allow rules (Neutron's default group allows none). */
+        securityGroups: z.record(name, z.object({ ingress: z.array(ruleSchema).default([]) }).strict()).default({}),
         vms: z
             .array(
-                z.object({
-                    id: shortId,
-                    host: z.string(),
-                    mac,
-                    ip: ipv4,
-                }),
+                z
+                    .object({
+                        id: shortId,
+                        host: z.string(),
+                        network: z.string(),
+                        mac,
+                        ip: ipv4,
+                        securityGroup: z.string().default("default"),
+                        memoryMiB: z.number().int().min(64).max(65536).optional(),
+                    })
+                    .strict(),
             )
             .default([]),
+        /** The guest image: a manifest.json of lab/guest/build.sh; unset = build (cached) the lab guest. */
+        guestManifest: z.string().optional(),
     })
+    .strict()
     .superRefine((t, ctx) => {
-        const names = new Set(t.hosts.map((h) => h.name));
-        t.vms.forEach((vm, i) => {
-            if (!names.has(vm.host)) ctx.addIssue({ code: "custom", path: ["vms", i, "host"], message: `unknown host ${vm.host}` });
+        const dup = <T>(items: T[], key: (x: T) => string, path: (i: number) => (string | number)[], what: string) => {
+            const seen = new Map<string, number>();
+            items.forEach((x, i) => {
+                const k = key(x);
+                if (seen.has(k)) ctx.addIssue({ code: "custom", path: path(i), message: `duplicate ${what} ${k} (also at index ${seen.get(k)})` });
+                else seen.set(k, i);
+            });
+        };
+        dup(t.hosts, (h) => h.name, (i) => ["hosts", i, "name"], "host name");
+        dup(t.hosts, (h) => h.tunnelIp ?? h.address, (i) => ["hosts", i, "tunnelIp"], "tunnel address");
+        dup(t.networks, (n) => n.name, (i) => ["networks", i, "name"], "network name");
+        dup(t.networks, (n) => String(n.vni), (i) => ["networks", i, "vni"], "VNI");
+        dup(t.networks, (n) => String(n.vlan), (i) => ["networks", i, "vlan"], "local VLAN");
+        dup(t.vms, (v) => v.id, (i) => ["vms", i, "id"], "VM id");
+        dup(t.vms, (v) => v.mac, (i) => ["vms", i, "mac"], "MAC");
+        dup(t.vms, (v) => `${v.network}/${v.ip}`, (i) => ["vms", i, "ip"], "address");
+        t.hosts.forEach((h, i) => {
+            if (!h.tunnelIp && !ipv4.safeParse(h.address).success) {
+                ctx.addIssue({ code: "custom", path: ["hosts", i, "tunnelIp"], message: "required when address is a host name (the VXLAN endpoint must be an IP)" });
+            }
         });
-        const seen = new Set<string>();
+        const networkHosts = t.hosts.filter((h) => h.role === "network");
+        if (networkHosts.length !== 1) ctx.addIssue({ code: "custom", path: ["hosts"], message: `exactly one host needs role: network (the DHCP agent's), found ${networkHosts.length}` });
+        t.networks.forEach((n, i) => {
+            const s = subnetOf(n.cidr);
+            if (s.address !== s.network) ctx.addIssue({ code: "custom", path: ["networks", i, "cidr"], message: `not a network address: did you mean ${s.network}/${s.prefix}?` });
+            if (s.prefix > 29) ctx.addIssue({ code: "custom", path: ["networks", i, "cidr"], message: "the subnet must be /29 or larger" });
+            for (const k of ["dhcpAddress", "gateway"] as const) {
+                const a = n[k];
+                if (a && !isHostAddress(a, s)) ctx.addIssue({ code: "custom", path: ["networks", i, k], message: `${a} is not a host address of ${n.cidr}` });
+            }
+        });
+        const hostNames = new Set(t.hosts.map((h) => h.name));
+        const nets = new Map(t.networks.map((n) => [n.name, n]));
         t.vms.forEach((vm, i) => {
-            if (seen.has(vm.id)) ctx.addIssue({ code: "custom", path: ["vms", i, "id"], message: `duplicate VM id ${vm.id}` });
-            seen.add(vm.id);
+            if (!hostNames.has(vm.host)) ctx.addIssue({ code: "custom", path: ["vms", i, "host"], message: `unknown host ${vm.host}` });
+            const n = nets.get(vm.network);
+            if (!n) {
+                ctx.addIssue({ code: "custom", path: ["vms", i, "network"], message: `unknown network ${vm.network}` });
+            } else {
+                const r = resolveNetwork(n);
+                const s = subnetOf(n.cidr);
+                if (!isHostAddress(vm.ip, s)) ctx.addIssue({ code: "custom", path: ["vms", i, "ip"], message: `${vm.ip} is not a host address of ${n.cidr}` });
+                else if (vm.ip === r.dhcpIp || vm.ip === r.gateway) ctx.addIssue({ code: "custom", path: ["vms", i, "ip"], message: `${vm.ip} is the network's ${vm.ip === r.gateway ? "gateway" : "DHCP server"} address` });
+            }
+            if (vm.securityGroup !== "default" && !(vm.securityGroup in t.securityGroups)) {
+                ctx.addIssue({ code: "custom", path: ["vms", i, "securityGroup"], message: `unknown security group ${vm.securityGroup}` });
+            }
+            if (parseInt(vm.mac.slice(0, 2), 16) & 1) ctx.addIssue({ code: "custom", path: ["vms", i, "mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
         });
     });
 
+export type TopologyInput = z.input<typeof topologySchema>;
 export type Topology = z.output<typeof topologySchema>;
 
 /** Validates config, naming the config key of every problem (dvrlab:topology.vms[0].mac …). */
@@ -56,24 +137,111 @@ export function parseTopology(raw: unknown, key = "dvrlab:topology"): Topology {
     return r.data;
 }
 
-export interface ResolvedBridge {
-    resourceName: string;
+export interface Conn {
     host: string;
-    connection: { host: string; port: number; user: string };
-    name: string;
+    port: number;
+    user: string;
 }
 
-/** Pure: topology → the per-VM Linux bridges (the seed's qbr-<vm>). */
-export function resolve(t: Topology): { bridges: ResolvedBridge[] } {
-    const hosts = new Map(t.hosts.map((h) => [h.name, h]));
-    const bridges = t.vms.map((vm) => {
-        const h = hosts.get(vm.host)!;
-        return {
-            resourceName: `${vm.host}-qbr-${vm.id}`,
-            host: h.name,
-            connection: { host: h.address, port: h.port, user: h.user },
-            name: `qbr-${vm.id}`,
-        };
-    });
-    return { bridges };
+export interface ResolvedHost {
+    name: string;
+    role: "network" | "compute";
+    connection: Conn;
+    tunnelIp: string;
+}
+
+export interface ResolvedNetwork {
+    name: string;
+    cidr: string;
+    prefix: number;
+    vni: number;
+    vlan: number;
+    dhcpIp: string;
+    gateway: string;
+}
+
+export interface ResolvedVm {
+    id: string;
+    host: string;
+    network: string;
+    mac: string;
+    ip: string;
+    vlan: number;
+    memoryMiB?: number;
+    /** The seed's device names. */
+    qbr: string;
+    qvb: string;
+    qvo: string;
+    tap: string;
+    securityGroup: string;
+    ingress: z.output<typeof ruleSchema>[];
+}
+
+export interface ResolvedTunnel {
+    /** The host the port is on, and the host it leads to. */
+    host: string;
+    remote: string;
+    /** Neutron's name: vxlan-<remote tunnel IP in hex>. */
+    port: string;
+    remoteIp: string;
+    localIp: string;
+}
+
+export interface Plan {
+    hosts: ResolvedHost[];
+    networks: ResolvedNetwork[];
+    vms: ResolvedVm[];
+    tunnels: ResolvedTunnel[];
+    /** The host running the DHCP agent. */
+    dhcpHost: string;
+}
+
+function resolveNetwork(n: Topology["networks"][number]): ResolvedNetwork {
+    const s = subnetOf(n.cidr);
+    const base = ipToInt(s.network);
+    return {
+        name: n.name,
+        cidr: `${s.network}/${s.prefix}`,
+        prefix: s.prefix,
+        vni: n.vni,
+        vlan: n.vlan,
+        gateway: n.gateway ?? intToIp(base + 1),
+        dhcpIp: n.dhcpAddress ?? intToIp(base + 2),
+    };
+}
+
+export function tunnelPortName(remoteIp: string): string {
+    return `vxlan-${ipToInt(remoteIp).toString(16).padStart(8, "0")}`;
+}
+
+/** Pure: topology → every object the stack builds, with the seed's names. */
+export function resolve(t: Topology): Plan {
+    const hosts: ResolvedHost[] = t.hosts.map((h) => ({
+        name: h.name,
+        role: h.role,
+        connection: { host: h.address, port: h.port, user: h.user },
+        tunnelIp: h.tunnelIp ?? h.address,
+    }));
+    const networks = t.networks.map(resolveNetwork);
+    const nets = new Map(networks.map((n) => [n.name, n]));
+    const vms: ResolvedVm[] = t.vms.map((vm) => ({
+        id: vm.id,
+        host: vm.host,
+        network: vm.network,
+        mac: vm.mac,
+        ip: vm.ip,
+        vlan: nets.get(vm.network)!.vlan,
+        memoryMiB: vm.memoryMiB,
+        qbr: `qbr-${vm.id}`,
+        qvb: `qvb-${vm.id}`,
+        qvo: `qvo-${vm.id}`,
+        tap: `tap-${vm.id}`,
+        securityGroup: vm.securityGroup,
+        ingress: t.securityGroups[vm.securityGroup]?.ingress ?? [],
+    }));
+    // A full mesh: every host has a VXLAN port to every other (Neutron without l2population).
+    const tunnels: ResolvedTunnel[] = hosts.flatMap((h) =>
+        hosts.filter((r) => r.name !== h.name).map((r) => ({ host: h.name, remote: r.name, port: tunnelPortName(r.tunnelIp), remoteIp: r.tunnelIp, localIp: h.tunnelIp })),
+    );
+    return { hosts, networks, vms, tunnels, dhcpHost: t.hosts.find((h) => h.role === "network")!.name };
 }

@@ -3,23 +3,30 @@ import * as pulumi from "@pulumi/pulumi";
 
 // The stack program under pulumi's mocks: which resources it declares, with which inputs.
 describe("DVR stack program (mocked engine)", function () {
-    this.timeout(20_000);
-    const created: { type: string; name: string; inputs: any }[] = [];
+    this.timeout(30_000);
+    const created: { type: string; name: string; inputs: any; parent?: string }[] = [];
+    const of = (type: string) => created.filter((c) => c.type.endsWith(type));
 
     before(async () => {
         const topology = {
             hosts: [
                 { name: "server-233", address: "10.9.0.233", role: "network" },
                 { name: "server-64", address: "10.9.0.64" },
+                { name: "server-68", address: "10.9.0.68" },
             ],
-            vms: [{ id: "cirros", host: "server-64", mac: "FA:16:3E:FF:AA:66", ip: "192.168.10.168" }],
+            networks: [{ name: "net1", cidr: "192.168.10.0/24", vni: "0x813", vlan: 1 }],
+            securityGroups: { icmp: { ingress: [{ protocol: "icmp" }] } },
+            vms: [{ id: "cirros", host: "server-64", network: "net1", mac: "FA:16:3E:FF:AA:66", ip: "192.168.10.168", securityGroup: "icmp" }],
         };
         pulumi.runtime.setAllConfig({ "dvrlab:topology": JSON.stringify(topology) });
+        let n = 0;
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => {
                     created.push({ type: args.type, name: args.name, inputs: args.inputs });
-                    return { id: `${args.name}-id`, state: args.inputs };
+                    // OVS assigns ofports; the mock hands out distinct ones
+                    const extra = args.type.endsWith("dvrlab:OvsPort") ? { ofport: args.inputs.ofportRequest ?? 10 + n++ } : {};
+                    return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
                 },
                 call: () => ({}),
             },
@@ -27,16 +34,54 @@ describe("DVR stack program (mocked engine)", function () {
             "unit",
         );
         await import("../../../stacks/dvr/index");
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 300));
     });
 
-    it("declares the seed's qbr on the VM's host, owned by this stack", () => {
-        const qbr = created.find((c) => c.type.endsWith("dvrlab:LinuxBridge"));
-        assert.ok(qbr, JSON.stringify(created.map((c) => c.type)));
-        assert.equal(qbr!.name, "server-64-qbr-cirros");
-        assert.equal(qbr!.inputs.name, "qbr-cirros");
-        assert.deepEqual(qbr!.inputs.connection, { host: "10.9.0.64", port: 22, user: "root" });
-        assert.equal(qbr!.inputs.owner, "dvrlab:dvrlab/unit");
-        assert.equal(qbr!.inputs.forwardDelay, 0);
+    it("builds br-int and br-tun with patch-int as port 1 on every host", () => {
+        assert.deepEqual(of("dvrlab:stack:DvrHost").map((c) => c.name).sort(), ["server-233", "server-64", "server-68"]);
+        assert.equal(of("dvrlab:OvsBridge").length, 6);
+        const pi = of("dvrlab:OvsPort").filter((p) => p.inputs.name === "patch-int");
+        assert.equal(pi.length, 3);
+        for (const p of pi) assert.deepEqual([p.inputs.ofportRequest, p.inputs.options.peer, p.inputs.bridge], [1, "patch-tun", "br-tun"]);
+    });
+
+    it("meshes VXLAN between every pair and floods to every tunnel port", () => {
+        const vx = of("dvrlab:OvsPort").filter((p) => p.inputs.type === "vxlan");
+        assert.equal(vx.length, 6);
+        const from64 = vx.filter((p) => p.inputs.connection.host === "10.9.0.64").map((p) => p.inputs.options.remoteIp).sort();
+        assert.deepEqual(from64, ["10.9.0.233", "10.9.0.68"]);
+        const flood = of("dvrlab:FlowEntry").find((f) => f.name === "server-64-tun-flood-net1")!;
+        assert.equal(flood.inputs.table, 22);
+        assert.match(flood.inputs.actions, /^strip_vlan,set_tunnel:0x813,output:\d+,output:\d+$/);
+    });
+
+    it("wires the seed's VM chain on its host, owned by this stack, with its security group and spoof flows", () => {
+        const qbr = of("dvrlab:LinuxBridge")[0];
+        assert.equal(qbr.inputs.name, "qbr-cirros");
+        assert.deepEqual(qbr.inputs.connection, { host: "10.9.0.64", port: 22, user: "root" });
+        assert.equal(qbr.inputs.owner, "dvrlab:dvrlab/unit");
+        assert.equal(qbr.inputs.nfCallIptables, true);
+        const qvo = of("dvrlab:OvsPort").find((p) => p.inputs.name === "qvo-cirros")!;
+        assert.equal(qvo.inputs.tag, 1);
+        const sg = of("dvrlab:SecurityGroup")[0];
+        assert.deepEqual([sg.inputs.portId, sg.inputs.tap, sg.inputs.ingress], ["cirros", "tap-cirros", [{ protocol: "icmp", remoteCidr: "0.0.0.0/0" }]]);
+        const arp = of("dvrlab:FlowEntry").find((f) => f.name === "cirros-arp-spoof-allow")!;
+        assert.equal(arp.inputs.table, 24);
+        assert.match(arp.inputs.match, /^arp,in_port=\d+,arp_spa=192\.168\.10\.168$/);
+        const mac = of("dvrlab:FlowEntry").find((f) => f.name === "cirros-mac-spoof-allow")!;
+        assert.match(mac.inputs.match, /dl_src=fa:16:3e:ff:aa:66$/);
+    });
+
+    it("runs DHCP for the network on the network host with a lease for the VM, and boots the VM from an image on its host", () => {
+        const d = of("dvrlab:DhcpServer")[0];
+        assert.deepEqual([d.inputs.connection.host, d.inputs.network, d.inputs.tag, d.inputs.address], ["10.9.0.233", "net1", 1, "192.168.10.2/24"]);
+        const l = of("dvrlab:DhcpLease")[0];
+        assert.deepEqual([l.inputs.mac, l.inputs.ip, l.inputs.hostname], ["fa:16:3e:ff:aa:66", "192.168.10.168", "cirros"]);
+        const dom = of("dvrlab:LibvirtDomain")[0];
+        assert.equal(dom.inputs.connection.host, "10.9.0.64");
+        assert.deepEqual(dom.inputs.interfaces, [{ bridge: "qbr-cirros", tap: "tap-cirros", mac: "fa:16:3e:ff:aa:66" }]);
+        const files = of("dvrlab:HostFile").filter((f) => f.inputs.connection.host === "10.9.0.64");
+        assert.equal(files.length, 3);
+        assert.ok(dom.inputs.boot.kernel.startsWith("/var/lib/dvrlab/images/"));
     });
 });

@@ -1,0 +1,56 @@
+// Per host, what the seed builds before any VM: br-int and br-tun joined by patch ports (patch-int
+// is OpenFlow port 1 on br-tun, as the seed's flows assume), br-int's port-security tables, and
+// br-tun's pipeline for every network (VNI → local VLAN, learning from tunnels).
+import * as pulumi from "@pulumi/pulumi";
+import { brInt, brTun, FlowEntry, FlowSpec, OvsBridge, OvsPort } from "../../../provider";
+import type { ResolvedHost, ResolvedNetwork } from "../topology";
+
+/** 1.4 for FlowEntry's add-flows --bundle; 1.0 and 1.3 for ovs-ofctl's defaults and Neutron. */
+export const PROTOCOLS = ["OpenFlow10", "OpenFlow13", "OpenFlow14"];
+export const PATCH_INT_OFPORT = 1;
+
+export interface DvrHostArgs {
+    host: ResolvedHost;
+    networks: ResolvedNetwork[];
+}
+
+export class DvrHost extends pulumi.ComponentResource {
+    readonly brInt: OvsBridge;
+    readonly brTun: OvsBridge;
+    readonly patchInt: OvsPort;
+    readonly patchTun: OvsPort;
+
+    constructor(name: string, args: DvrHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dvrlab:stack:DvrHost", name, {}, opts);
+        const h = args.host.name;
+        const connection = args.host.connection;
+        const parent = { parent: this };
+        // datapathType unset: the provider detects it (netdev where the kernel has no OVS module).
+        this.brInt = new OvsBridge(`${h}-br-int`, { connection, name: "br-int", failMode: "secure", protocols: PROTOCOLS }, parent);
+        this.brTun = new OvsBridge(`${h}-br-tun`, { connection, name: "br-tun", failMode: "secure", protocols: PROTOCOLS }, parent);
+        this.patchTun = new OvsPort(`${h}-patch-tun`, { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", options: { peer: "patch-int" } }, parent);
+        this.patchInt = new OvsPort(
+            `${h}-patch-int`,
+            { connection, bridge: this.brTun.name, name: "patch-int", type: "patch", ofportRequest: PATCH_INT_OFPORT, options: { peer: "patch-tun" } },
+            parent,
+        );
+
+        const flow = (bridge: OvsBridge, key: string, spec: FlowSpec) => new FlowEntry(`${h}-${key}`, { connection, bridge: bridge.name, ...spec }, parent);
+        // br-int: the seed's NORMAL switching for everything that is not a VM port (patch, DHCP);
+        // VM ports go through 24/25 (VmPort adds their allow rules) and on to 60.
+        flow(this.brInt, "int-normal", brInt.normal());
+        flow(this.brInt, "int-arp-spoof-drop", brInt.spoofDrop({ table: 24 }));
+        flow(this.brInt, "int-mac-spoof-drop", brInt.spoofDrop({ table: 25 }));
+        flow(this.brInt, "int-transient-normal", brInt.transientNormal());
+        // br-tun: the seed's Case B pipeline without the per-tunnel parts (TunnelMesh adds those).
+        const patchPort = PATCH_INT_OFPORT;
+        flow(this.brTun, "tun-patch-from-int", brTun.patchFromInt({ patchPort }));
+        flow(this.brTun, "tun-dvr-process", brTun.dvrProcessDefault());
+        flow(this.brTun, "tun-unicast-classify", brTun.unicastClassify());
+        flow(this.brTun, "tun-flood-classify", brTun.floodClassify());
+        flow(this.brTun, "tun-dvr-not-learn", brTun.dvrNotLearnDefault());
+        flow(this.brTun, "tun-learn-from-tun", brTun.learnFromTun({ patchPort }));
+        for (const n of args.networks) flow(this.brTun, `tun-to-lv-${n.name}`, brTun.tunToLv({ vni: n.vni, vlan: n.vlan }));
+        this.registerOutputs({ brInt: this.brInt.name, brTun: this.brTun.name });
+    }
+}
