@@ -8,5 +8,7 @@ export { SecurityGroup, SecurityGroupResourceArgs } from "./securityGroup/resour
 export { LibvirtDomain, LibvirtDomainResourceArgs, LibvirtDomainInterfaceArgs } from "./libvirtDomain/resource";
 export { DhcpServer, DhcpServerResourceArgs } from "./dhcpServer/resource";
 export { DhcpLease, DhcpLeaseResourceArgs } from "./dhcpLease/resource";
+export { HostFile, HostFileResourceArgs } from "./hostFile/resource";
+export { fileSha256 } from "./hostFile/local";
 export { SshPool, Executor, Connection, CommandError, ConnectError } from "./ssh/executor";
 export { stackOwner } from "./core/shim";

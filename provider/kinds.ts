@@ -8,6 +8,7 @@ import { securityGroupKind } from "./securityGroup/kind";
 import { libvirtDomainKind } from "./libvirtDomain/kind";
 import { dhcpServerKind } from "./dhcpServer/kind";
 import { dhcpLeaseKind } from "./dhcpLease/kind";
+import { hostFileKind } from "./hostFile/kind";
 
 export const kinds = {
     LinuxBridge: linuxBridgeKind,
@@ -19,4 +20,5 @@ export const kinds = {
     LibvirtDomain: libvirtDomainKind,
     DhcpServer: dhcpServerKind,
     DhcpLease: dhcpLeaseKind,
+    HostFile: hostFileKind,
 };

@@ -1,4 +1,5 @@
 import { NodeSSH } from "node-ssh";
+import { PassThrough, Readable } from "stream";
 import { Argv, shellJoin } from "./quote";
 import { KnownHost, parseKnownHosts, verifyHostKey } from "./knownHosts";
 
@@ -22,6 +23,11 @@ export interface ExecResult {
 
 export interface ExecOptions {
     stdin?: string;
+    /**
+     * Instead of `stdin`: a stream (a large local file) piped with backpressure; a read error fails
+     * the command. A separate field so executors that only take text need not handle it.
+     */
+    stdinStream?: Readable;
     /** Per-command limit; the remote side runs the command under coreutils `timeout` too. */
     timeoutMs?: number;
 }
@@ -58,6 +64,14 @@ export class ConnectError extends Error {
     constructor(c: Connection, reason: string) {
         super(`cannot connect to ${describe(c)}: ${reason}`);
         this.name = "ConnectError";
+    }
+}
+
+/** The local side of a streamed stdin failed (e.g. the file vanished); the command was cut off. */
+export class StdinError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StdinError";
     }
 }
 
@@ -178,19 +192,40 @@ export class SshPool implements Executor {
         const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
         const full = ["env", "LC_ALL=C", "timeout", "-k", "2", String(secs), ...argv];
         const line = shellJoin(full);
+        // node-ssh pipes a stream only if it is still readable when the channel opens (else it
+        // writes the object as text): it gets a pass-through that stays readable. pipe() does not
+        // pass a source error on, so that fails the command here, or the remote side would wait
+        // for the end of its stdin until the timeout. Made once: a retry is only of a channel that
+        // never opened, so nothing was read yet.
+        const input = opts.stdinStream;
+        const piped = input ? input.pipe(new PassThrough()) : undefined;
+        let inputFailed = false;
+        let channel: any;
+        const inputError = input
+            ? new Promise<never>((_, rej) =>
+                  input.once("error", (err) => {
+                      inputFailed = true;
+                      channel?.close();
+                      rej(new StdinError(`reading stdin failed (${err.message}) while running on ${describe(c)}: ${shellJoin(argv)}`));
+                  }),
+              )
+            : undefined;
+        inputError?.catch(() => undefined); // also when it fails while waiting for a channel slot
         const p = this.slot(c);
         const release = await p.sem.acquire();
         try {
             for (let attempt = 0; ; attempt++) {
+                if (inputFailed) await inputError;
                 const ssh = await this.connection(c, p);
-                let channel: any;
+                channel = undefined;
                 let timer: NodeJS.Timeout | undefined;
                 try {
                     const exec = ssh.execCommand(line, {
-                        stdin: opts.stdin,
+                        stdin: piped ?? opts.stdin,
                         noTrim: true,
                         onChannel: (ch: any) => {
                             channel = ch;
+                            if (inputFailed) ch.close();
                         },
                     } as any);
                     const timeout = new Promise<never>((_, rej) => {
@@ -199,13 +234,15 @@ export class SshPool implements Executor {
                             rej(new Error(`command timed out after ${timeoutMs} ms on ${describe(c)}: ${shellJoin(argv)}`));
                         }, timeoutMs + 3000);
                     });
-                    const r = await Promise.race([exec, timeout]);
+                    const racers: Promise<any>[] = inputError ? [exec, timeout, inputError] : [exec, timeout];
+                    const r = await Promise.race(racers);
                     const code = r.code ?? (r.signal ? 128 : 255);
                     if (code === 124) {
                         throw new Error(`command timed out after ${timeoutMs} ms on ${describe(c)}: ${shellJoin(argv)}`);
                     }
                     return { stdout: r.stdout, stderr: r.stderr, code };
                 } catch (e: any) {
+                    if (e instanceof StdinError) throw e;
                     const msg = e?.message ?? String(e);
                     // sshd refused the session (its MaxSessions slot of a channel we saw close is not
                     // free yet): nothing ran. Retry on the same connection; disposing it would kill
