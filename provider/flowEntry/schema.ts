@@ -31,11 +31,13 @@ const RESERVED_IN_MATCH = [
     "n_bytes",
     "idle_age",
     "hard_age",
+    "no_readonly_table",
+    "allow_hidden_fields",
 ];
 
-/** Top-level `key[=value]` tokens of a match (no parentheses at top level in a match). */
+/** Top-level keys of a match: OVS reads `key=value`, `key:value` and `key(value)` alike. */
 function matchKeys(m: string): string[] {
-    return m.split(",").map((t) => t.split("=")[0].split(":")[0]);
+    return m.split(",").map((t) => t.split(/[=:(]/)[0]);
 }
 
 export const flowMatch = z
@@ -44,8 +46,10 @@ export const flowMatch = z
     .max(4096)
     .regex(FLOW_CHARS, FLOW_CHARS_MSG)
     .superRefine((m, ctx) => {
-        if (/(^|,)actions=/.test(m)) {
-            ctx.addIssue({ code: "custom", message: "a match must not contain actions= (put them in actions)" });
+        // ovs-ofctl starts the actions at the first "action" anywhere in the text (strstr), so
+        // `in_port=1,action=drop` would end the match early too.
+        if (/action/i.test(m)) {
+            ctx.addIssue({ code: "custom", message: "a match must not contain actions= or action (put them in actions)" });
             return;
         }
         const bad = matchKeys(m).filter((k) => RESERVED_IN_MATCH.includes(k));
@@ -64,7 +68,7 @@ export const flowActions = z
 export const cookie = z
     .string()
     .regex(/^0x[0-9a-f]{1,16}$/, "a 64-bit cookie in lower-case hex like 0xd71a2b3c4d5e6f70")
-    .refine((c) => BigInt(c) !== 0n, "cookie 0 is not ownable (hand-made flows carry it)");
+    .refine((c) => !/^0x[0-9a-f]{1,16}$/.test(c) || BigInt(c) !== 0n, "cookie 0 is not ownable (hand-made flows carry it)");
 
 const timeout = z.number().int().min(0).max(65535);
 

@@ -6,7 +6,18 @@ export const ruleSchema = z
     .object({
         protocol: z.enum(["icmp", "tcp", "udp", "any"]),
         /** tcp/udp destination port or range "from:to". */
-        port: z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}:\d{1,5}$/, "a port range like 8000:8080")]).optional(),
+        port: z
+            .union([
+                z.number().int().min(1).max(65535),
+                z
+                    .string()
+                    .regex(/^\d{1,5}:\d{1,5}$/, "a port range like 8000:8080")
+                    .refine((r) => {
+                        const [a, b] = r.split(":").map(Number);
+                        return !/^\d{1,5}:\d{1,5}$/.test(r) || (a >= 1 && b <= 65535 && a <= b);
+                    }, "a port range from:to with 1 ≤ from ≤ to ≤ 65535"),
+            ])
+            .optional(),
         remoteCidr: cidr4.default("0.0.0.0/0"),
     })
     .strict()
