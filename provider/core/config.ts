@@ -24,8 +24,16 @@ function get(key: string): string | undefined {
     return v === undefined || v === "" ? undefined : v;
 }
 
+/** Relative paths in config are relative to the Pulumi project (the program may run in a subdirectory of it). */
+export function projectDir(): string {
+    for (let d = process.cwd(); ; d = path.dirname(d)) {
+        if (fs.existsSync(path.join(d, "Pulumi.yaml")) || fs.existsSync(path.join(d, "Pulumi.yml"))) return d;
+        if (path.dirname(d) === d) return process.cwd();
+    }
+}
+
 function readFile(p: string, what: string): string {
-    const abs = path.resolve(process.cwd(), p);
+    const abs = path.resolve(projectDir(), p);
     try {
         return fs.readFileSync(abs, "utf8");
     } catch (e: any) {

@@ -25,11 +25,17 @@ export function ruleLine(chain: string, r: Rule): string {
     return parts.join(" ");
 }
 
+/**
+ * DHCP replies always pass, as in Neutron's firewall: the OFFER to a VM that has no address yet is
+ * not part of a tracked connection (its DISCOVER went to the broadcast address from 0.0.0.0).
+ */
+const dhcpReply = (chain: string) => `-A ${chain} -p udp -m udp --sport 67 --dport 68 -j RETURN`;
+
 /** The chains' rules, as `iptables -S <chain>` prints them (after the -N line). */
 export function chainRules(s: SecurityGroupSpec): { ingress: string[]; egress: string[] } {
     const c = chains(s.portId);
     return {
-        ingress: [`-A ${c.ingress} -m state --state RELATED,ESTABLISHED -j RETURN`, ...s.ingress.map((r) => ruleLine(c.ingress, r)), `-A ${c.ingress} -j DROP`],
+        ingress: [`-A ${c.ingress} -m state --state RELATED,ESTABLISHED -j RETURN`, dhcpReply(c.ingress), ...s.ingress.map((r) => ruleLine(c.ingress, r)), `-A ${c.ingress} -j DROP`],
         egress: [`-A ${c.egress} -j RETURN`],
     };
 }
@@ -85,8 +91,8 @@ export function parseState(iptablesS: string, s: Pick<SecurityGroupSpec, "portId
 
 /** Parses our own rule lines back into input rules (anything else is drift we can't express). */
 export function parseRules(chain: string, lines: string[]): Rule[] | undefined {
-    const body = lines.slice(1, -1); // between the conntrack RETURN and the final DROP
-    if (lines[0] !== `-A ${chain} -m state --state RELATED,ESTABLISHED -j RETURN` || lines[lines.length - 1] !== `-A ${chain} -j DROP`) return undefined;
+    const body = lines.slice(2, -1); // between the conntrack and DHCP RETURNs and the final DROP
+    if (lines[0] !== `-A ${chain} -m state --state RELATED,ESTABLISHED -j RETURN` || lines[1] !== dhcpReply(chain) || lines[lines.length - 1] !== `-A ${chain} -j DROP`) return undefined;
     const out: Rule[] = [];
     for (const l of body) {
         const m = l.match(new RegExp(`^-A ${chain}(?: -s (\\S+?))?(?: -p (icmp|tcp|udp))?(?: -m (?:tcp|udp) --dport (\\S+))? -j RETURN$`));

@@ -21,11 +21,13 @@ export class TunnelMesh extends pulumi.ComponentResource {
         const hosts = new Map(args.plan.hosts.map((h) => [h.name, h]));
         for (const t of args.plan.tunnels) {
             const connection = hosts.get(t.host)!.connection;
-            const bridge = args.dvrHosts.get(t.host)!.brTun.name;
+            const dvrHost = args.dvrHosts.get(t.host)!;
+            const bridge = dvrHost.brTun.name;
+            // After patch-int: OVS would renumber a port holding ofport 1 when patch-int requests it.
             const port = new OvsPort(
                 `${t.host}-${t.port}`,
                 { connection, bridge, name: t.port, type: "vxlan", options: { remoteIp: t.remoteIp, localIp: t.localIp, key: "flow" } },
-                parent,
+                { parent: this, dependsOn: [dvrHost.patchInt] },
             );
             if (!this.ports.has(t.host)) this.ports.set(t.host, new Map());
             this.ports.get(t.host)!.set(t.remote, port);

@@ -21,6 +21,7 @@ describe("SecurityGroup planner", () => {
                 "-F dvrl-i-cirros",
                 "-F dvrl-o-cirros",
                 "-A dvrl-i-cirros -m state --state RELATED,ESTABLISHED -j RETURN",
+                "-A dvrl-i-cirros -p udp -m udp --sport 67 --dport 68 -j RETURN",
                 "-A dvrl-i-cirros -p icmp -j RETURN",
                 "-A dvrl-i-cirros -s 192.168.10.0/24 -p tcp -m tcp --dport 22 -j RETURN",
                 "-A dvrl-i-cirros -j DROP",
