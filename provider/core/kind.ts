@@ -48,6 +48,84 @@ export class ValidationError extends Error {
     }
 }
 
+/** What Pulumi passes (at preview) for a value not known yet, e.g. another resource's output; also nested in objects and arrays. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Whether a value is, or contains, a not-yet-known value. */
+export function hasUnknown(v: any): boolean {
+    if (v === UNKNOWN) return true;
+    if (Array.isArray(v)) return v.some(hasUnknown);
+    if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
+    return false;
+}
+
+/** Whether the value at `path` in `root`, or any value on the way there, is unknown. */
+function pathHitsUnknown(root: any, path: readonly PropertyKey[]): boolean {
+    let v = root;
+    if (v === UNKNOWN) return true;
+    for (const k of path) {
+        if (v === null || typeof v !== "object") return false;
+        v = v[k as any];
+        if (v === UNKNOWN) return true;
+    }
+    return false;
+}
+
+function valueAt(root: any, path: readonly PropertyKey[]): any {
+    let v = root;
+    for (const k of path) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = v[k as any];
+    }
+    return v;
+}
+
+/**
+ * The schema issues not caused by a not-yet-known value: an issue whose path runs through an
+ * unknown is dropped, and so is a refinement (code "custom": it may compare fields) of an object
+ * holding an unknown, unless the top-level field it names, itself fully known, fails it alone.
+ * The dropped ones are checked again when the values are known (at `up`).
+ */
+function knownIssues(shape: Record<string, z.ZodType>, value: any, issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+    const samePath = (a: readonly PropertyKey[], b: readonly PropertyKey[]) => a.length === b.length && a.every((k, i) => String(k) === String(b[i]));
+    return issues.filter((i) => {
+        if (pathHitsUnknown(value, i.path)) return false;
+        if (i.code !== "custom" || !hasUnknown(valueAt(value, i.path.slice(0, -1)))) return true;
+        const field = String(i.path[0] ?? "");
+        const schema = shape[field];
+        if (!schema || hasUnknown(value?.[field])) return false;
+        const alone = schema.safeParse(value[field]);
+        return !alone.success && alone.error.issues.some((j) => samePath(j.path, i.path.slice(1)));
+    });
+}
+
+/**
+ * The user's inputs with the schema's defaults filled in where a value was left out: given values
+ * keep the user's form (normalisation happens inside the operations), objects and arrays deeply.
+ * No undefined members (Pulumi's Struct cannot carry them).
+ */
+function withDefaults(given: any, parsed: any): any {
+    if (given === undefined) return defined(parsed);
+    if (Array.isArray(given) && Array.isArray(parsed) && given.length === parsed.length) return given.map((g, i) => withDefaults(g, parsed[i]));
+    if (isPlain(given) && isPlain(parsed)) {
+        const out: any = {};
+        for (const k of new Set([...Object.keys(given), ...Object.keys(parsed)])) {
+            const v = withDefaults(given[k], parsed[k]);
+            if (v !== undefined) out[k] = v;
+        }
+        return out;
+    }
+    return defined(given);
+}
+
+const isPlain = (v: any) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function defined(v: any): any {
+    if (Array.isArray(v)) return v.map(defined);
+    if (isPlain(v)) return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, defined(x)]));
+    return v;
+}
+
 export function parseInputs<S extends z.ZodObject<any>>(spec: KindSpec<S, any>, props: any): z.output<S> {
     const r = spec.schema.safeParse(strip(props));
     if (!r.success) throw new ValidationError(spec.kind, failuresOf(r.error));
@@ -63,23 +141,56 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
     };
     const stamp = (o: object) => ({ ...o, [VERSION_KEY]: spec.version });
     const resolvedOf = (outs: any) => Object.fromEntries((spec.hostDefaults ?? []).filter((k) => outs?.[k] !== undefined).map((k) => [k, outs[k]]));
-    const inputKeys = Object.keys(spec.schema.shape);
+    const shape = spec.schema.shape as Record<string, z.ZodType>;
+    const inputKeys = Object.keys(shape);
 
     return {
         async check(_olds: any, news: any) {
-            const r = spec.schema.safeParse(strip(news));
-            if (!r.success) return { inputs: news, failures: failuresOf(r.error) };
-            // Keep the user's form: defaults and normalisation are applied inside the operations.
-            return { inputs: news };
+            const input = strip(news);
+            const keep = (inputs: any) => (news && PROVIDER_KEY in news ? { ...inputs, [PROVIDER_KEY]: news[PROVIDER_KEY] } : inputs);
+            const r = spec.schema.safeParse(input);
+            // The user's form with zod defaults filled in, so the inputs Pulumi stores and shows
+            // compare equal with the defaulted ones in the state (no "- up: true" in a preview).
+            // Host-decided inputs have no zod default: left unset, they stay unset.
+            if (r.success) return { inputs: keep(withDefaults(input, r.data)) };
+            const failures = failuresOf({ issues: knownIssues(shape, input, r.error.issues) } as z.ZodError);
+            if (failures.length) return { inputs: news, failures };
+            // Only unknown values (preview) are in the way: known fields get their defaults, a field
+            // holding an unknown stays as given.
+            const inputs: any = {};
+            for (const k of new Set([...Object.keys(input), ...inputKeys])) {
+                const field = shape[k];
+                if (!field || hasUnknown(input[k])) {
+                    inputs[k] = input[k];
+                    continue;
+                }
+                const f = field.safeParse(input[k]);
+                const v = f.success ? withDefaults(input[k], f.data) : input[k];
+                if (v !== undefined) inputs[k] = v;
+            }
+            return { inputs: keep(inputs) };
         },
 
         async diff(_id: string, olds: any, news: any) {
             const o = lift(olds);
+            const input = strip(news);
+            // Known inputs are compared field by field; one not known yet (preview) is a change.
+            const unknown = inputKeys.filter((k) => hasUnknown(input[k]));
             let n: any;
-            try {
-                n = parseInputs(spec, news);
-            } catch {
-                return { changes: true };
+            if (unknown.length) {
+                n = {};
+                for (const k of inputKeys) {
+                    if (unknown.includes(k)) continue;
+                    const f = shape[k].safeParse(input[k]);
+                    if (!f.success) return { changes: true };
+                    n[k] = f.data;
+                }
+            } else {
+                try {
+                    n = parseInputs(spec, news);
+                } catch {
+                    return { changes: true };
+                }
             }
             // `o` went through the schema on create; re-parse so defaults added later compare equal.
             const op = spec.schema.safeParse(o);
@@ -88,9 +199,19 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
             // create/update time, so drift there (e.g. checksum offload turned back on) is repaired.
             const resolved = o.hostResolved ?? {};
             const changed = inputKeys.filter((k) =>
-                n[k] === undefined && spec.hostDefaults?.includes(k) ? k in resolved && !isDeepStrictEqual(oldIn[k], resolved[k]) : !isDeepStrictEqual(oldIn[k], n[k]),
+                unknown.includes(k)
+                    ? true
+                    : n[k] === undefined && spec.hostDefaults?.includes(k)
+                      ? k in resolved && !isDeepStrictEqual(oldIn[k], resolved[k])
+                      : !isDeepStrictEqual(oldIn[k], n[k]),
             );
-            const replaces = changed.filter((k) => spec.replaceOn.includes(k) || (k === "connection" && oldIn.connection?.host !== n.connection?.host));
+            const hostChanged = (k: string) => {
+                if (k !== "connection") return false;
+                if (!unknown.includes(k)) return oldIn.connection?.host !== n.connection?.host;
+                const host = input.connection === UNKNOWN ? UNKNOWN : input.connection?.host;
+                return host === UNKNOWN || host !== oldIn.connection?.host;
+            };
+            const replaces = changed.filter((k) => spec.replaceOn.includes(k) || hostChanged(k));
             return {
                 changes: changed.length > 0,
                 replaces,
