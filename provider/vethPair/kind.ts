@@ -20,12 +20,21 @@ function isPair(a?: EndState, b?: EndState): a is EndState {
 
 export const vethPairKind: KindSpec<typeof vethPairSchema> = {
     kind: "VethPair",
-    version: 1,
+    // 2: an end's promisc is optional (unset = unmanaged); version 1 stored the old default false.
+    version: 2,
     schema: vethPairSchema,
     replaceOn: ["name", "peer"],
     deleteBeforeReplace: true,
     hostDefaults: ["txChecksum"],
     id: (v) => `${v.connection.host}/${v.name}`,
+
+    // Version 1 defaulted promisc to false and so stored `promisc: false` for an end the user left
+    // alone: that end is unmanaged now (false is what a new veth has anyway).
+    migrate(stored) {
+        if ((stored.dvrlabVersion ?? 0) >= 2) return stored;
+        const end = (e: any) => (e && e.promisc === false ? (({ promisc: _p, ...rest }) => rest)(e) : e);
+        return { ...stored, nameEnd: end(stored.nameEnd), peerEnd: end(stored.peerEnd) };
+    },
 
     async create(ctx, v) {
         const where = `VethPair ${v.name}/${v.peer} on ${describe(ctx.conn)}`;

@@ -33,7 +33,8 @@ function parseEnd(linkJson: string, tx: string): EndState | undefined {
         isVeth: l.linkinfo?.info_kind === "veth",
         name: l.ifname,
         peerName: l.link,
-        // The PROMISC flag is the user's setting; `promiscuity` also counts bridge/OVS membership.
+        // The PROMISC flag (set by the user, or by OVS's userspace datapath on a port it reads);
+        // `promiscuity` also counts bridge/OVS membership.
         promisc: (l.flags ?? []).includes("PROMISC"),
         up: (l.flags ?? []).includes("UP"),
         mtu: l.mtu,
@@ -82,8 +83,8 @@ export function planConverge(cur: [EndState, EndState], v: VethPairSpec, txCheck
     for (const [dev, e, c] of ends) {
         if (c.alias !== v.owner) cmds.push(["ip", "link", "set", "dev", dev, "alias", v.owner]);
         if (v.mtu !== undefined && c.mtu !== v.mtu) cmds.push(["ip", "link", "set", "dev", dev, "mtu", String(v.mtu)]);
-        if (c.promisc !== e.promisc) cmds.push(["ip", "link", "set", "dev", dev, "promisc", e.promisc ? "on" : "off"]);
-        if (c.master !== e.master) cmds.push(e.master ? ["ip", "link", "set", "dev", dev, "master", e.master] : ["ip", "link", "set", "dev", dev, "nomaster"]);
+        if (e.promisc !== undefined && c.promisc !== e.promisc) cmds.push(["ip", "link", "set", "dev", dev, "promisc", e.promisc ? "on" : "off"]);
+        if (masterOf(c, e) !== e.master) cmds.push(e.master ? ["ip", "link", "set", "dev", dev, "master", e.master] : ["ip", "link", "set", "dev", dev, "nomaster"]);
         if (c.txChecksum !== txChecksum) cmds.push(["ethtool", "-K", dev, "tx", txChecksum ? "on" : "off"]);
         if (c.up !== v.up) cmds.push(["ip", "link", "set", "dev", dev, v.up ? "up" : "down"]);
     }
@@ -92,15 +93,33 @@ export function planConverge(cur: [EndState, EndState], v: VethPairSpec, txCheck
 
 export const planDelete = (name: string): Argv[] => [["ip", "link", "del", "dev", name]];
 
+/** The kernel datapath enslaves an OVS port to this device: OVS membership, not a bridge of ours. */
+export const OVS_MASTER = "ovs-system";
+
+type EndSpec = VethPairSpec["nameEnd"];
+
+/** An end's master as far as we manage it: with none wanted, OVS's own (kernel datapath) is not ours to report or remove. */
+function masterOf(c: EndState, e: EndSpec): string | undefined {
+    return !e.master && c.master === OVS_MASTER ? undefined : c.master;
+}
+
+/** An end in input form: promisc only where the user manages it (set it), master as masterOf. */
+function endInputs(c: EndState, e: EndSpec): EndSpec {
+    const r: EndSpec = {};
+    if (e.promisc !== undefined) r.promisc = c.promisc;
+    const m = masterOf(c, e);
+    if (m) r.master = m;
+    return r;
+}
+
 export function toInputs(cur: [EndState, EndState], olds: VethPairSpec): VethPairSpec {
     const [a, b] = cur;
-    const end = (c: EndState) => (c.master ? { promisc: c.promisc, master: c.master } : { promisc: c.promisc });
     const r: VethPairSpec = {
         ...olds,
         owner: a.alias ?? "",
         up: a.up && b.up,
-        nameEnd: end(a),
-        peerEnd: end(b),
+        nameEnd: endInputs(a, olds.nameEnd ?? {}),
+        peerEnd: endInputs(b, olds.peerEnd ?? {}),
     };
     if (olds.mtu !== undefined) r.mtu = a.mtu;
     // Both ends must agree; if they don't, report the end that differs from what was set.

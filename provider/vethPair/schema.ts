@@ -3,7 +3,11 @@ import { connection, ifName, owner } from "../core/schema";
 
 const end = z
     .object({
-        promisc: z.boolean().default(false),
+        /**
+         * The PROMISC flag, managed only when set: unset leaves it to others and is not read back
+         * as drift (OVS's userspace datapath turns it on on a port it reads, e.g. the qvo end).
+         */
+        promisc: z.boolean().optional(),
         /** A Linux bridge to enslave this end to (the seed's qvb in qbr). */
         master: ifName.optional(),
     })
@@ -19,8 +23,8 @@ export const vethPairSchema = z
         peer: ifName,
         mtu: z.number().int().min(68).max(65535).optional(),
         up: z.boolean().default(true),
-        nameEnd: end.default({ promisc: false }),
-        peerEnd: end.default({ promisc: false }),
+        nameEnd: end.default({}),
+        peerEnd: end.default({}),
         /**
          * TX checksum offload on both ends. OVS's userspace datapath reads veths with AF_PACKET and
          * forwards unfinished checksums, so it must be off there; unset = off on hosts without the

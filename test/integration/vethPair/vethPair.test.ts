@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { closeExecutor, configure, provider } from "../../../provider/core/runtime";
 import { startSshd, TestSshd } from "../../helpers/sshd";
+import { hostCheck, hostSh, LAB, labIsUp, labProviderConfig, requireLab, waitFor } from "../../helpers/lab";
 
 // Loopback sshd → root network namespace: every name carries the dvrlt prefix.
 const id = process.pid % 10000;
@@ -112,5 +113,92 @@ describe("VethPair provider on a real host", function () {
         sh(`ip link add ${QVB} type veth peer name ${QVO}`);
         await assert.rejects(p().delete("x", outs), /not deleting/);
         sh(`ip link del dev ${QVB}`);
+    });
+});
+
+// On a lab host (no kernel datapath): the peer end becomes a port of a netdev OVS bridge, whose
+// userspace datapath turns PROMISC on on it. That end's promisc is not the user's: no drift.
+describe("VethPair with its peer end in a netdev OVS bridge (lab)", function () {
+    this.timeout(60_000);
+    const HOST = LAB["server-64"];
+    const tag = process.pid % 10000;
+    const BR = `dvrlt-ob${tag}`;
+    const VB = `dvrlt-pb${tag}`;
+    const VO = `dvrlt-po${tag}`;
+    const QB = `dvrlt-qb${tag}`;
+    const connection = { host: HOST };
+    const owner = "dvrlab:itest/dev";
+    const bridgeIn = { connection, owner, name: BR, datapathType: "netdev" };
+    const vethIn = { connection, owner, name: VB, peer: VO, nameEnd: { promisc: true, master: QB } };
+    const portIn = { connection, owner, bridge: BR, name: VO };
+    let bridge: any, veth: any, port: any;
+
+    before(async function () {
+        requireLab(this);
+        await configure({ get: (k) => labProviderConfig[k] });
+        hostCheck(HOST, 'ip link add name "$1" type bridge && ip link set "$1" up', QB);
+    });
+    after(async () => {
+        if (!labIsUp) return;
+        hostSh(HOST, 'ovs-vsctl --if-exists del-br "$1"; ip link del dev "$2" 2>/dev/null; ip link del dev "$3" 2>/dev/null; true', BR, VB, QB);
+        closeExecutor();
+    });
+
+    it("OvsBridge netdev + VethPair + OvsPort on the peer end: OVS sets PROMISC on the peer end", async () => {
+        bridge = (await provider("OvsBridge", 1).create(bridgeIn)).outs;
+        veth = (await provider("VethPair", 1).create(vethIn)).outs;
+        assert.deepEqual(veth.peerEnd, {});
+        port = (await provider("OvsPort", 1).create(portIn)).outs;
+        const flags = (dev: string) => JSON.parse(hostCheck(HOST, 'ip -j link show dev "$1"', dev))[0].flags as string[];
+        await waitFor("OVS to open the peer end", 10_000, () => flags(VO).includes("PROMISC") || undefined);
+        assert.ok(flags(VB).includes("PROMISC"), "the user's promisc on the name end");
+    });
+
+    it("read equals the inputs (no promisc drift on the OVS end), diff finds no change", async () => {
+        const p = provider("VethPair", 1);
+        const r = await p.read(`${HOST}/${VB}`, veth);
+        for (const k of ["name", "peer", "up", "nameEnd", "peerEnd", "owner", "txChecksum"]) assert.deepEqual(r.inputs[k], veth[k], k);
+        assert.deepEqual(r.inputs.peerEnd, {});
+        assert.deepEqual(r.inputs.nameEnd, { promisc: true, master: QB });
+        const news = (await p.check({}, vethIn)).inputs;
+        assert.deepEqual(await p.diff("x", r.props, news), { changes: false, replaces: [], deleteBeforeReplace: false });
+        // the same through the bridge and the port
+        for (const [kind, outs, inputs] of [["OvsBridge", bridge, bridgeIn], ["OvsPort", port, portIn]] as const) {
+            const q = provider(kind, 1);
+            const rr = await q.read("x", outs);
+            assert.deepEqual(await q.diff("x", rr.props, (await q.check({}, inputs)).inputs), { changes: false, replaces: [], deleteBeforeReplace: false }, kind);
+        }
+    });
+
+    it("a version 1 state (promisc: false stored for the OVS end) reads without drift", async () => {
+        const p = provider("VethPair", 1);
+        const v1 = { ...veth, peerEnd: { promisc: false }, dvrlabVersion: 1 };
+        const r = await p.read("x", v1);
+        assert.deepEqual(r.inputs.peerEnd, {});
+        assert.deepEqual(await p.diff("x", r.props, (await p.check({}, vethIn)).inputs), { changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
+    it("promisc set by the user on the OVS end is managed: off by hand is drift, update repairs", async () => {
+        const p = provider("VethPair", 1);
+        const wanted = { ...vethIn, peerEnd: { promisc: true } };
+        const outs = (await p.update("x", veth, (await p.check({}, wanted)).inputs)).outs;
+        assert.deepEqual(outs.peerEnd, { promisc: true });
+        hostCheck(HOST, 'ip link set dev "$1" promisc off', VO);
+        const r = await p.read("x", outs);
+        // OVS's own promiscuity keeps the device promiscuous, but the PROMISC flag is what we manage
+        const flags = JSON.parse(hostCheck(HOST, 'ip -j link show dev "$1"', VO))[0].flags as string[];
+        assert.deepEqual(r.inputs.peerEnd, { promisc: flags.includes("PROMISC") });
+        if (!flags.includes("PROMISC")) {
+            assert.equal((await p.diff("x", r.props, (await p.check({}, wanted)).inputs)).changes, true);
+            await p.update("x", r.props, (await p.check({}, wanted)).inputs);
+            assert.ok((JSON.parse(hostCheck(HOST, 'ip -j link show dev "$1"', VO))[0].flags as string[]).includes("PROMISC"));
+        }
+    });
+
+    it("delete: port, pair, bridge; nothing left", async () => {
+        await provider("OvsPort", 1).delete("x", port);
+        await provider("VethPair", 1).delete("x", veth);
+        await provider("OvsBridge", 1).delete("x", bridge);
+        assert.equal(hostSh(HOST, 'ip link show dev "$1" || ip link show dev "$2" || ovs-vsctl br-exists "$3"', VB, VO, BR).code === 0, false);
     });
 });

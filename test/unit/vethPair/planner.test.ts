@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { vethPairSchema } from "../../../provider/vethPair/schema";
-import { parsePair, planConverge, planCreate } from "../../../provider/vethPair/planner";
+import { parsePair, planConverge, planCreate, toInputs, EndState } from "../../../provider/vethPair/planner";
+import { vethPairKind } from "../../../provider/vethPair/kind";
 
 const spec = vethPairSchema.parse({
     connection: { host: "10.0.0.1" },
@@ -37,6 +38,40 @@ describe("VethPair planner", () => {
             ["ip", "link", "set", "dev", "qvb-cirros", "promisc", "on"],
             ["ethtool", "-K", "qvo-cirros", "tx", "off"],
         ]);
+    });
+
+    it("an end whose promisc the user left unset is not managed: OVS's userspace datapath setting it is no drift", () => {
+        const qvb: EndState = { isVeth: true, name: "qvb-cirros", peerName: "qvo-cirros", promisc: true, up: true, mtu: 1500, master: "qbr-cirros", alias: "dvrlab:p/s", txChecksum: false };
+        const qvo: EndState = { isVeth: true, name: "qvo-cirros", peerName: "qvb-cirros", promisc: true, up: true, mtu: 1500, alias: "dvrlab:p/s", txChecksum: false };
+        assert.deepEqual(spec.peerEnd, {});
+        const read = toInputs([qvb, qvo], spec);
+        assert.deepEqual(read.nameEnd, { promisc: true, master: "qbr-cirros" });
+        assert.deepEqual(read.peerEnd, {}, "promisc of the unmanaged end is not read back");
+        assert.deepEqual(planConverge([qvb, qvo], spec, false), []);
+        // set by the user: managed, both ways
+        const off = vethPairSchema.parse({ ...spec, peerEnd: { promisc: false } });
+        assert.deepEqual(toInputs([qvb, qvo], off).peerEnd, { promisc: true });
+        assert.deepEqual(planConverge([qvb, qvo], off, false), [["ip", "link", "set", "dev", "qvo-cirros", "promisc", "off"]]);
+        // the user's promisc on the qvb end drifting off is still found and repaired
+        assert.deepEqual(toInputs([{ ...qvb, promisc: false }, qvo], spec).nameEnd, { promisc: false, master: "qbr-cirros" });
+    });
+
+    it("the kernel datapath's ovs-system master of an end without a master is not ours to report or remove", () => {
+        const qvb: EndState = { isVeth: true, name: "qvb-cirros", peerName: "qvo-cirros", promisc: true, up: true, mtu: 1500, master: "qbr-cirros", alias: "dvrlab:p/s", txChecksum: true };
+        const qvo: EndState = { isVeth: true, name: "qvo-cirros", peerName: "qvb-cirros", promisc: false, up: true, mtu: 1500, master: "ovs-system", alias: "dvrlab:p/s", txChecksum: true };
+        assert.deepEqual(toInputs([qvb, qvo], spec).peerEnd, {});
+        assert.deepEqual(planConverge([qvb, qvo], spec, true), []);
+        // another bridge is still drift, removed by converge
+        assert.deepEqual(toInputs([qvb, { ...qvo, master: "br-x" }], spec).peerEnd, { master: "br-x" });
+        assert.deepEqual(planConverge([qvb, { ...qvo, master: "br-x" }], spec, true), [["ip", "link", "set", "dev", "qvo-cirros", "nomaster"]]);
+    });
+
+    it("migrates version 1 states: the stored default promisc false becomes unmanaged, an explicit true stays", () => {
+        const v1 = { ...spec, nameEnd: { promisc: true, master: "qbr-cirros" }, peerEnd: { promisc: false }, dvrlabVersion: 1 };
+        const m = vethPairKind.migrate!(v1);
+        assert.deepEqual(m.nameEnd, { promisc: true, master: "qbr-cirros" });
+        assert.deepEqual(m.peerEnd, {});
+        assert.deepEqual(vethPairKind.migrate!({ ...v1, peerEnd: { promisc: false }, dvrlabVersion: 2 }).peerEnd, { promisc: false });
     });
 
     it("parses a missing pair", () => {
