@@ -1,6 +1,16 @@
 import { z } from "zod";
 import { cidr4, connection, ifName, owner } from "../core/schema";
 
+/** A CIDR's network address with its prefix: what iptables stores for `-s`. */
+export function networkOf(cidr: string): string {
+    const [ip, len] = cidr.split("/");
+    const bits = Number(len);
+    const n = ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
+    const mask = bits === 0 ? 0 : 2 ** 32 - 2 ** (32 - bits);
+    const net = Number((BigInt(n) & BigInt(mask)).toString());
+    return `${[24, 16, 8, 0].map((sh) => (net >>> sh) & 255).join(".")}/${bits}`;
+}
+
 /** One ingress allow rule, as in a Neutron security group (egress is allowed, as Neutron's default group). */
 export const ruleSchema = z
     .object({
@@ -15,10 +25,16 @@ export const ruleSchema = z
                     .refine((r) => {
                         const [a, b] = r.split(":").map(Number);
                         return !/^\d{1,5}:\d{1,5}$/.test(r) || (a >= 1 && b <= 65535 && a <= b);
-                    }, "a port range from:to with 1 ≤ from ≤ to ≤ 65535"),
+                    }, "a port range from:to with 1 ≤ from ≤ to ≤ 65535")
+                    // as iptables prints it back: "22:22" is port 22, "0080:0090" is 80:90
+                    .transform((r): number | string => {
+                        const [a, b] = r.split(":").map(Number);
+                        return a === b ? a : `${a}:${b}`;
+                    }),
             ])
             .optional(),
-        remoteCidr: cidr4.default("0.0.0.0/0"),
+        /** Host bits are cleared, as iptables does ("10.0.0.1/24" is 10.0.0.0/24). */
+        remoteCidr: cidr4.default("0.0.0.0/0").transform(networkOf),
     })
     .strict()
     .refine((r) => r.port === undefined || r.protocol === "tcp" || r.protocol === "udp", { message: "port applies to tcp/udp only", path: ["port"] });

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { securityGroupSchema } from "../../../provider/securityGroup/schema";
+import { networkOf, securityGroupSchema } from "../../../provider/securityGroup/schema";
 import { chainRules, parseRules, parseState, planDelete, restoreScript } from "../../../provider/securityGroup/planner";
 
 const sg = securityGroupSchema.parse({
@@ -53,5 +53,16 @@ describe("SecurityGroup planner", () => {
         assert.ok(!bad.success);
         const paths = bad.error.issues.map((i) => i.path.join("."));
         assert.deepEqual(paths.sort(), ["ingress.0.port", "ingress.1.remoteCidr", "tap"]);
+    });
+
+    it("normalises a rule as iptables prints it back (host bits cleared, one-port range is a port), so it is no drift", () => {
+        const r = securityGroupSchema.parse({ ...sg, ingress: [{ protocol: "tcp", port: "22:22", remoteCidr: "10.1.2.3/16" }, { protocol: "udp", port: "0080:0090", remoteCidr: "192.168.10.168/32" }] });
+        assert.deepEqual(r.ingress, [
+            { protocol: "tcp", port: 22, remoteCidr: "10.1.0.0/16" },
+            { protocol: "udp", port: "80:90", remoteCidr: "192.168.10.168/32" },
+        ]);
+        assert.deepEqual(securityGroupSchema.parse(r).ingress, r.ingress, "idempotent");
+        assert.equal(networkOf("10.0.0.1/0"), "0.0.0.0/0");
+        assert.equal(networkOf("172.30.124.255/31"), "172.30.124.254/31");
     });
 });
