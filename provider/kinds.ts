@@ -9,6 +9,9 @@ import { libvirtDomainKind } from "./libvirtDomain/kind";
 import { dhcpServerKind } from "./dhcpServer/kind";
 import { dhcpLeaseKind } from "./dhcpLease/kind";
 import { hostFileKind } from "./hostFile/kind";
+import { routerNamespaceKind } from "./routerNamespace/kind";
+import { routerPortKind } from "./routerPort/kind";
+import { staticNeighborsKind } from "./staticNeighbors/kind";
 
 export const kinds = {
     LinuxBridge: linuxBridgeKind,
@@ -21,4 +24,7 @@ export const kinds = {
     DhcpServer: dhcpServerKind,
     DhcpLease: dhcpLeaseKind,
     HostFile: hostFileKind,
+    RouterNamespace: routerNamespaceKind,
+    RouterPort: routerPortKind,
+    StaticNeighbors: staticNeighborsKind,
 };

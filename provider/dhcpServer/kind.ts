@@ -11,9 +11,8 @@ import {
     planDeleteNamespace,
     planDeletePort,
     planFiles,
-    planLink,
+    nsPortOf,
     planNamespace,
-    planPort,
     planStartDnsmasq,
     planStopDnsmasq,
     ServerState,
@@ -21,6 +20,7 @@ import {
     toInputs,
 } from "./planner";
 import { isDeepStrictEqual } from "util";
+import { convergeNsPort } from "../netns/nsPort";
 
 export interface DhcpServerOutputs {
     namespace: string;
@@ -73,26 +73,10 @@ async function converge(ctx: OpContext, d: DhcpServerSpec, st: ServerState): Pro
     const tx = d.txChecksum ?? (await hasKernelDatapath(ctx.ex, ctx.conn));
     await runPlan(ctx.ex, ctx.conn, planFiles(d));
     if (!st.namespace) await runPlan(ctx.ex, ctx.conn, planNamespace(d.network));
-    if (st.port) {
-        if (st.port.type !== "internal") throw new Error(`${where(ctx, d)}: port ${portOf(d)} exists with type ${st.port.type}, not internal`);
-        if (st.port.bridge !== d.bridge) throw new Error(`${where(ctx, d)}: port ${portOf(d)} is on ${st.port.bridge}, not ${d.bridge}`);
-        if (st.port.tag !== d.tag || st.port.owner !== d.owner) await runPlan(ctx.ex, ctx.conn, planPort(d, true));
-    } else {
-        await runPlan(ctx.ex, ctx.conn, planPort(d, false));
-    }
-    let before = await current(ctx, d);
-    if (!before.inHostNamespace && !before.link) {
-        // The device went with its namespace (deleted by hand): a fresh port brings a fresh device.
-        await runPlan(ctx.ex, ctx.conn, [...planDeletePort(d.bridge, portOf(d)), ...planPort(d, false)]);
-        before = await current(ctx, d);
-        if (!before.inHostNamespace && !before.link) {
-            throw new Error(`${where(ctx, d)}: port ${portOf(d)} is in OVS but its device is neither on the host nor in ${namespaceOf(d.network)}`);
-        }
-    }
-    const link = planLink(d, before, tx, before.txChecksum);
-    await runPlan(ctx.ex, ctx.conn, link.cmds);
+    const link = await convergeNsPort(ctx, nsPortOf(d), st, tx, () => current(ctx, d), where(ctx, d));
+    const before = link.before;
     // dnsmasq binds to the interface as it was when it started: a moved or re-addressed port needs a new one.
-    const relinked = link.rebind;
+    const relinked = link.moved || link.readdressed;
     const ours = isOurDnsmasq(before, d);
     const same = isServing(before, d) && isDeepStrictEqual(before.dnsmasq!.argv, dnsmasqArgs(d));
     if (ours && (!d.running || !same || relinked)) await check(ctx.ex, ctx.conn, planStopDnsmasq(before.dnsmasq!.pid, dhcpFiles(d.network).pid));

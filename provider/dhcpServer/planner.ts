@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "util";
 import { Argv } from "../ssh/quote";
-import { optional, OWNER_KEY, rows, vsctl } from "../ovs/vsctl";
+import { NS_PORT_SHOW, NsPortState, parseNsPort, planAddNamespace, planDeleteInternalPort, planInternalPort, planNsLink, sections } from "../netns/nsPort";
 import { subnetOf } from "./ipv4";
 import { dhcpFiles, DhcpServerSpec, namespaceOf, portOf } from "./schema";
 
@@ -58,16 +58,7 @@ export const showServer = (d: Pick<DhcpServerSpec, "network" | "port">): Argv =>
         [
             "ns=$1; port=$2; dir=$3; pidf=$4",
             'echo @@ns; if [ -e "/run/netns/$ns" ]; then echo yes; else echo no; fi',
-            "echo @@port",
-            'if br=$(ovs-vsctl --timeout=10 port-to-br "$port" 2>/dev/null); then echo "$br";',
-            '  ovs-vsctl --timeout=10 --format=json --columns=tag,external_ids find Port name="\\"$port\\""',
-            '  ovs-vsctl --timeout=10 --format=json --columns=type find Interface name="\\"$port\\""; fi',
-            "echo @@link",
-            'if [ -e "/run/netns/$ns" ]; then ip -n "$ns" -j addr show dev "$port" 2>/dev/null || echo "[]"; else echo "[]"; fi',
-            "echo @@hostlink",
-            'ip -j link show dev "$port" 2>/dev/null || echo "[]"',
-            "echo @@tx",
-            'if [ -e "/run/netns/$ns" ]; then ip netns exec "$ns" ethtool -k "$port" 2>/dev/null | sed -n "s/^tx-checksumming: \\([a-z]*\\).*/\\1/p"; fi',
+            ...NS_PORT_SHOW,
             "echo @@owner",
             'cat "$dir/owner" 2>/dev/null || true',
             "echo @@dir",
@@ -87,58 +78,16 @@ export const showServer = (d: Pick<DhcpServerSpec, "network" | "port">): Argv =>
     ];
 };
 
-export interface ServerState {
+export interface ServerState extends NsPortState {
     namespace: boolean;
-    port?: { bridge: string; tag?: number; owner?: string; type: string };
-    /** The port inside the namespace, with its IPv4 addresses (address/prefix). */
-    link?: { up: boolean; mtu: number; addresses: string[] };
-    /** The port is still in the host's namespace (never moved, or moved back). */
-    inHostNamespace: boolean;
-    txChecksum?: boolean;
     owner?: string;
     dir: boolean;
     dnsmasq?: { pid: number; namespace: string; argv: string[] };
 }
 
-function sections(out: string): Map<string, string> {
-    const m = new Map<string, string>();
-    let cur: string | undefined;
-    const buf: string[] = [];
-    const flush = () => {
-        if (cur !== undefined) m.set(cur, buf.join("\n"));
-        buf.length = 0;
-    };
-    for (const line of out.split("\n")) {
-        const h = line.match(/^@@([a-z]+)$/);
-        if (h) {
-            flush();
-            cur = h[1];
-        } else buf.push(line);
-    }
-    flush();
-    return m;
-}
-
 export function parseServer(out: string): ServerState {
     const s = sections(out);
-    const st: ServerState = { namespace: s.get("ns")?.trim() === "yes", inHostNamespace: false, dir: s.get("dir")?.trim() === "yes" };
-    const portLines = (s.get("port") ?? "").split("\n").filter((l) => l.trim());
-    if (portLines.length >= 3) {
-        const p = rows(portLines[1])[0];
-        const i = rows(portLines[2])[0];
-        if (p && i) st.port = { bridge: portLines[0].trim(), tag: optional<number>(p.tag), owner: (p.external_ids ?? {})[OWNER_KEY], type: i.type || "system" };
-    }
-    const link = (JSON.parse((s.get("link") ?? "").trim() || "[]") as any[])[0];
-    if (link) {
-        st.link = {
-            up: (link.flags ?? []).includes("UP"),
-            mtu: link.mtu,
-            addresses: (link.addr_info ?? []).filter((a: any) => a.family === "inet").map((a: any) => `${a.local}/${a.prefixlen}`),
-        };
-    }
-    st.inHostNamespace = ((JSON.parse((s.get("hostlink") ?? "").trim() || "[]") as any[]).length ?? 0) > 0;
-    const tx = s.get("tx")?.trim();
-    if (tx === "on" || tx === "off") st.txChecksum = tx === "on";
+    const st: ServerState = { ...parseNsPort(s), namespace: s.get("ns")?.trim() === "yes", dir: s.get("dir")?.trim() === "yes" };
     const owner = s.get("owner")?.trim();
     if (owner) st.owner = owner;
     const pid = Number(s.get("pid")?.trim());
@@ -208,34 +157,21 @@ export function planFiles(d: DhcpServerSpec): Argv[] {
     ];
 }
 
-export const planNamespace = (network: string): Argv[] => [
-    ["ip", "netns", "add", namespaceOf(network)],
-    ["ip", "-n", namespaceOf(network), "link", "set", "dev", "lo", "up"],
-];
+export const planNamespace = (network: string): Argv[] => planAddNamespace(namespaceOf(network));
 
 export function planPort(d: DhcpServerSpec, exists: boolean): Argv[] {
-    const port = portOf(d);
-    const set = ["--", "set", "Port", port, `tag=${d.tag}`, `external_ids:${OWNER_KEY}=${JSON.stringify(d.owner)}`];
-    return exists ? [vsctl(...set)] : [vsctl("--", "add-port", d.bridge, port, "--", "set", "Interface", port, "type=internal", ...set)];
+    return planInternalPort({ bridge: d.bridge, name: portOf(d), tag: d.tag, owner: d.owner }, exists);
 }
 
 /** Moves the port into the namespace, then its MTU, address and state there; `rebind`: dnsmasq must restart. */
 export function planLink(d: DhcpServerSpec, st: { inHostNamespace: boolean; link?: ServerState["link"] }, txChecksum: boolean, txNow?: boolean): { cmds: Argv[]; rebind: boolean } {
-    const ns = namespaceOf(d.network);
-    const port = portOf(d);
-    const cmds: Argv[] = [];
-    if (st.inHostNamespace) cmds.push(["ip", "link", "set", "dev", port, "netns", ns]);
-    const link = st.inHostNamespace ? undefined : st.link;
-    if (link?.mtu !== d.mtu) cmds.push(["ip", "-n", ns, "link", "set", "dev", port, "mtu", String(d.mtu)]);
-    const addrs = link?.addresses ?? [];
-    const readdress = addrs.length !== 1 || addrs[0] !== d.address;
-    if (readdress) {
-        if (addrs.length) cmds.push(["ip", "-n", ns, "-4", "addr", "flush", "dev", port]);
-        cmds.push(["ip", "-n", ns, "addr", "add", d.address, "dev", port]);
-    }
-    if (!link?.up) cmds.push(["ip", "-n", ns, "link", "set", "dev", port, "up"]);
-    if (txNow !== txChecksum || st.inHostNamespace) cmds.push(["ip", "netns", "exec", ns, "ethtool", "-K", port, "tx", txChecksum ? "on" : "off"]);
-    return { cmds, rebind: st.inHostNamespace || readdress };
+    const r = planNsLink(nsPortOf(d), st, txChecksum, txNow);
+    return { cmds: r.cmds, rebind: r.moved || r.readdressed };
+}
+
+/** The server's port as a namespaced OVS internal port. */
+export function nsPortOf(d: DhcpServerSpec) {
+    return { bridge: d.bridge, name: portOf(d), namespace: namespaceOf(d.network), tag: d.tag, owner: d.owner, mtu: d.mtu, address: d.address };
 }
 
 /** Starts dnsmasq in the namespace; its own startup errors come back on stderr. */
@@ -273,7 +209,7 @@ export function planStopDnsmasq(pid: number, pidFile: string): Argv {
     ];
 }
 
-export const planDeletePort = (bridge: string, port: string): Argv[] => [vsctl("--if-exists", "del-port", bridge, port)];
+export const planDeletePort = planDeleteInternalPort;
 export const planDeleteNamespace = (network: string): Argv[] => [["ip", "netns", "delete", namespaceOf(network)]];
 
 /** Our files, by name; the directory only if nothing else is left in it. */

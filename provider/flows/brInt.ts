@@ -1,7 +1,7 @@
 // br-int flows as named intents (Neutron's br_int.py), as the seed writes them.
 import { z } from "zod";
 import type { FlowSpec } from "../flowEntry/resource";
-import { ipv4, mac, ofport, parseArgs } from "./args";
+import { ipv4, mac, ofport, parseArgs, vlan } from "./args";
 import { brIntTables as T } from "./tables";
 
 /** Table 0: plain learning switch. Seed (Case B, step 1): `priority=1,actions=NORMAL`. */
@@ -55,4 +55,29 @@ export function spoofDrop(a: { table: 24 | 25 }): FlowSpec {
 /** Table 60: what passed port security is switched normally. Neutron: `table=60,priority=3,actions=NORMAL`. */
 export function transientNormal(): FlowSpec {
     return { table: T.TRANSIENT_TABLE, priority: 3, actions: "NORMAL" };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DVR (Neutron's br_int install_dvr_to_src_mac / add_dvr_mac_tun and the DVR agent's defaults), in
+// the ovs-ofctl form: a routed frame from another host arrives with that host's DVR MAC as its
+// source; it is handed to the destination VM with the local gateway MAC as source instead.
+
+/** Table 0, priority 2 (add_dvr_mac_tun): from br-tun with another host's DVR MAC as source → DVR_TO_SRC_MAC. */
+export function dvrFromTun(a: { patchPort: number; dvrMac: string }): FlowSpec {
+    const p = parseArgs("brInt.dvrFromTun", z.object({ patchPort: ofport, dvrMac: mac }), a);
+    return { table: T.LOCAL_SWITCHING, priority: 2, match: `in_port=${p.patchPort},dl_src=${p.dvrMac}`, actions: `resubmit(,${T.DVR_TO_SRC_MAC})` };
+}
+
+/**
+ * Table 1, priority 4 (install_dvr_to_src_mac): to a local VM of the local VLAN → untagged, source
+ * rewritten to the subnet's gateway MAC (the VM sees its own router), out of the VM's port.
+ */
+export function dvrToSrcMac(a: { vlan: number; dstMac: string; gatewayMac: string; ofport: number }): FlowSpec {
+    const p = parseArgs("brInt.dvrToSrcMac", z.object({ vlan, dstMac: mac, gatewayMac: mac, ofport }), a);
+    return { table: T.DVR_TO_SRC_MAC, priority: 4, match: `dl_vlan=${p.vlan},dl_dst=${p.dstMac}`, actions: `strip_vlan,mod_dl_src:${p.gatewayMac},output:${p.ofport}` };
+}
+
+/** Table 1, priority 1 (setup_dvr_flows_on_integ_br): a routed frame for no local VM is dropped. */
+export function dvrToSrcMacDefault(): FlowSpec {
+    return { table: T.DVR_TO_SRC_MAC, priority: 1, actions: "drop" };
 }

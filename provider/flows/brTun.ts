@@ -2,7 +2,7 @@
 // returns a FlowSpec for a FlowEntry; `caseB` returns the whole pipeline of one host, by name.
 import { z } from "zod";
 import type { FlowSpec } from "../flowEntry/resource";
-import { hex, mac, ofport, parseArgs, vlan, vni } from "./args";
+import { hex, ipv4, mac, ofport, parseArgs, vlan, vni } from "./args";
 import { brTunTables as T, OFP_DEFAULT_PRIORITY } from "./tables";
 
 const resubmit = (table: number) => `resubmit(,${table})`;
@@ -126,4 +126,55 @@ export function caseB(a: { patchPort: number; tunPorts: number[]; vlan: number; 
     flows["dvr-not-learn"] = dvrNotLearnDefault();
     flows["learn-from-tun"] = learnFromTun({ patchPort: a.patchPort, learnedCookie: a.learnedCookie });
     return flows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DVR (Neutron's OVSDVRProcessMixin on br-tun and the DVR agent's add_dvr_mac_tun), in the
+// ovs-ofctl form of the agent that wrote them with resubmit: every host has a qr- port with the
+// same gateway IP and MAC, so what concerns the gateway never leaves a host, and a routed frame
+// leaves with this host's DVR MAC as its source.
+
+/**
+ * Table 1, priority 3 (install_dvr_process_ipv4): ARP for the gateway IP from this host's VMs is
+ * answered by the local router; it must not reach other hosts' routers. Newer Neutron installs the
+ * same match in FLOOD_TO_TUN; table 1 catches unicast ARP too.
+ */
+export function dvrProcessArpDrop(a: { vlan: number; gatewayIp: string }): FlowSpec {
+    const p = parseArgs("brTun.dvrProcessArpDrop", z.object({ vlan, gatewayIp: ipv4 }), a);
+    return { table: T.DVR_PROCESS, priority: 3, match: `arp,dl_vlan=${p.vlan},arp_tpa=${p.gatewayIp}`, actions: "drop" };
+}
+
+/** Table 1, priority 2 (install_dvr_process, in-match): frames to the gateway MAC are for the local router only. */
+export function dvrProcessGatewayMacDrop(a: { vlan: number; gatewayMac: string }): FlowSpec {
+    const p = parseArgs("brTun.dvrProcessGatewayMacDrop", z.object({ vlan, gatewayMac: mac }), a);
+    return { table: T.DVR_PROCESS, priority: 2, match: `dl_vlan=${p.vlan},dl_dst=${p.gatewayMac}`, actions: "drop" };
+}
+
+/**
+ * Table 1, priority 1 (install_dvr_process, out-match): a frame the local router sent (source =
+ * gateway MAC) leaves with this host's DVR MAC, so other hosts neither see the shared MAC move nor
+ * learn it, then on to PATCH_LV_TO_TUN.
+ */
+export function dvrProcessSrcRewrite(a: { vlan: number; gatewayMac: string; dvrMac: string }): FlowSpec {
+    const p = parseArgs("brTun.dvrProcessSrcRewrite", z.object({ vlan, gatewayMac: mac, dvrMac: mac }), a);
+    return { table: T.DVR_PROCESS, priority: 1, match: `dl_vlan=${p.vlan},dl_src=${p.gatewayMac}`, actions: `mod_dl_src:${p.dvrMac},${resubmit(T.PATCH_LV_TO_TUN)}` };
+}
+
+/** The three DVR_PROCESS flows of one router interface (one subnet) on one host, by name. */
+export function dvrProcess(a: { vlan: number; gatewayIp: string; gatewayMac: string; dvrMac: string }): Record<string, FlowSpec> {
+    return {
+        [`dvr-process-arp-drop-${a.vlan}`]: dvrProcessArpDrop(a),
+        [`dvr-process-gw-mac-drop-${a.vlan}`]: dvrProcessGatewayMacDrop(a),
+        [`dvr-process-src-rewrite-${a.vlan}`]: dvrProcessSrcRewrite(a),
+    };
+}
+
+/**
+ * Table 9, priority 1 (add_dvr_mac_tun): frames from another host's DVR MAC go straight to br-int,
+ * not through LEARN_FROM_TUN — every routed frame of that host carries this one source MAC, from
+ * any of its VMs, so learning it would point it at one tunnel and one VLAN at a time.
+ */
+export function dvrNotLearn(a: { dvrMac: string; patchPort: number }): FlowSpec {
+    const p = parseArgs("brTun.dvrNotLearn", z.object({ dvrMac: mac, patchPort: ofport }), a);
+    return { table: T.DVR_NOT_LEARN, priority: 1, match: `dl_src=${p.dvrMac}`, actions: `output:${p.patchPort}` };
 }

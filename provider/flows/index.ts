@@ -2,3 +2,4 @@
 export * as brTun from "./brTun";
 export * as brInt from "./brInt";
 export { brIntTables, brTunTables, OFP_DEFAULT_PRIORITY } from "./tables";
+export { dvrMac, dvrMacs, DVR_BASE_MAC } from "./dvrMac";

@@ -1,0 +1,84 @@
+import { KindSpec, OpContext } from "../core/kind";
+import { hasKernelDatapath, runPlan } from "../core/hostops";
+import { check, describe } from "../ssh/executor";
+import { convergeNsPort } from "../netns/nsPort";
+import { routerPortSchema, RouterPortSpec } from "./schema";
+import { conflicts, parseRouterPort, planDelete, RouterPortState, showRouterPort, toInputs } from "./planner";
+
+export interface RouterPortOutputs {
+    /** The port's OpenFlow number on the bridge (-1 while OVS has none). */
+    ofport: number;
+    txChecksum: boolean;
+}
+
+const OFPORT_WAIT_MS = 10_000;
+
+const where = (ctx: OpContext, p: Pick<RouterPortSpec, "name">) => `RouterPort ${p.name} on ${describe(ctx.conn)}`;
+
+async function current(ctx: OpContext, p: Pick<RouterPortSpec, "namespace" | "name">): Promise<RouterPortState> {
+    return parseRouterPort(await check(ctx.ex, ctx.conn, showRouterPort(p)));
+}
+
+/** Configures the port and ends by reading it back, with a bounded wait for its OpenFlow number. */
+async function converge(ctx: OpContext, p: RouterPortSpec, st: RouterPortState): Promise<RouterPortOutputs> {
+    if (!st.namespace) throw new Error(`${where(ctx, p)}: namespace ${p.namespace} does not exist (a RouterNamespace makes it)`);
+    const tx = p.txChecksum ?? (await hasKernelDatapath(ctx.ex, ctx.conn));
+    await convergeNsPort(ctx, p, st, tx, () => current(ctx, p), where(ctx, p));
+    const end = Date.now() + OFPORT_WAIT_MS;
+    for (;;) {
+        const now = await current(ctx, p);
+        if (now.port?.ofport !== undefined) return { ofport: now.port.ofport, txChecksum: tx };
+        if (Date.now() > end) throw new Error(`${where(ctx, p)}: no OpenFlow port after ${OFPORT_WAIT_MS} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+export const routerPortKind: KindSpec<typeof routerPortSchema, RouterPortOutputs> = {
+    kind: "RouterPort",
+    version: 1,
+    schema: routerPortSchema,
+    // Tag, MAC, address, MTU and offload change in place; another name, bridge or namespace is another port.
+    replaceOn: ["name", "bridge", "namespace"],
+    deleteBeforeReplace: true,
+    hostDefaults: ["txChecksum"],
+    id: (p) => `${p.connection.host}/${p.bridge}/${p.name}`,
+
+    async create(ctx, p) {
+        const st = await current(ctx, p);
+        if (st.port) {
+            if (st.port.owner && st.port.owner !== p.owner) throw new Error(`${where(ctx, p)}: exists and belongs to ${st.port.owner}`);
+            const diff = conflicts(st, p);
+            if (!st.port.owner && diff.length) throw new Error(`${where(ctx, p)}: an unmanaged port of that name exists: ${diff.join(", ")}; remove it or import it`);
+        }
+        try {
+            return await converge(ctx, p, st);
+        } catch (e) {
+            // only what this create added
+            if (!st.port) await runPlan(ctx.ex, ctx.conn, planDelete(p.bridge, p.name)).catch(() => undefined);
+            throw e;
+        }
+    },
+
+    async read(ctx, _id, olds) {
+        const st = await current(ctx, olds);
+        if (!st.port) return undefined;
+        return { ...toInputs(st, olds), ofport: st.port.ofport ?? -1, txChecksum: st.txChecksum ?? olds.txChecksum };
+    },
+
+    async update(ctx, _id, olds, p) {
+        const st = await current(ctx, p);
+        const own = st.port?.owner;
+        if (own && own !== olds.owner && own !== p.owner) throw new Error(`${where(ctx, p)}: belongs to ${own}`);
+        return converge(ctx, p, st);
+    },
+
+    async delete(ctx, _id, olds) {
+        const st = await current(ctx, olds);
+        if (!st.port) return;
+        if (st.port.owner !== olds.owner) {
+            throw new Error(`${where(ctx, olds)}: not deleting, it is owned by ${st.port.owner ?? "nobody (unmanaged)"}, not ${olds.owner}`);
+        }
+        // the device goes with the OVS port, wherever it is
+        await runPlan(ctx.ex, ctx.conn, planDelete(st.port.bridge, olds.name));
+    },
+};
