@@ -31,7 +31,7 @@ const vms = plan.vms.map((vm) => {
         vm.id,
         {
             connection: host.connection,
-            name: vm.id,
+            name: vm.domain,
             memoryMiB: vm.memoryMiB ?? manifest!.minMemoryMiB,
             boot: { kernel: image.kernel, initrd: image.initrd, cmdline: manifest!.cmdline },
             disk: { base: image.base },
@@ -48,6 +48,7 @@ export const networks = plan.networks;
 export const dhcpServers = Object.fromEntries([...dhcp.servers].map(([n, s]) => [n, { host: plan.dhcpHost, namespace: s.namespace, port: s.portName, logFile: s.logFile }]));
 export const machines = vms.map(({ vm, port, domain }) => ({
     id: vm.id,
+    domain: vm.domain,
     host: vm.host,
     network: vm.network,
     ip: vm.ip,

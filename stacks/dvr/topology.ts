@@ -15,6 +15,21 @@ const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "lower-case letters, 
 /** A VNI as YAML gives it: 2067, or "0x813" as the seed writes it. */
 const vniInput = z.union([vni, z.string().regex(/^0x[0-9a-fA-F]{1,6}$/, "a number or hex like 0x813").transform((s) => parseInt(s, 16))]).pipe(vni);
 
+/** br-int ofports below this are for patch-tun (1) and the DHCP agent's ports (OVS-assigned). */
+export const FIRST_VM_OFPORT = 100;
+
+/**
+ * A VM port's OpenFlow number on br-int, requested from OVS (ofport_request) instead of waiting for
+ * the one OVS would assign: the port-security flows are then known when the program runs, so a
+ * preview shows them unchanged when something else about the port (its tag) changes. Derived from
+ * the id (FNV-1a), so adding or removing other VMs never renumbers a port.
+ */
+export function vmOfport(id: string): number {
+    let h = 0x811c9dc5;
+    for (const c of Buffer.from(id)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
+    return FIRST_VM_OFPORT + (h % 60000);
+}
+
 export const topologySchema = z
     .object({
         hosts: z
@@ -62,11 +77,18 @@ export const topologySchema = z
                         mac,
                         ip: ipv4,
                         securityGroup: z.string().default("default"),
+                        /** qvo's OpenFlow port on br-int; unset = derived from the id (see vmOfport). */
+                        ofport: z.number().int().min(FIRST_VM_OFPORT).max(65279).optional(),
                         memoryMiB: z.number().int().min(64).max(65536).optional(),
                     })
                     .strict(),
             )
             .default([]),
+        /**
+         * Prefix of libvirt domain names (default none: the VM id, as the seed's `cirros`). Two stacks
+         * whose hosts share one machine's cgroup tree (two labs) need distinct domain names.
+         */
+        domainPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, "lower-case letters, digits and '-', at most 16").default(""),
         /** The guest image: a manifest.json of lab/guest/build.sh; unset = build (cached) the lab guest. */
         guestManifest: z.string().optional(),
     })
@@ -120,6 +142,8 @@ export const topologySchema = z
             if (vm.securityGroup !== "default" && !(vm.securityGroup in t.securityGroups)) {
                 ctx.addIssue({ code: "custom", path: ["vms", i, "securityGroup"], message: `unknown security group ${vm.securityGroup}` });
             }
+            const sameOfport = t.vms.findIndex((o, j) => j < i && o.host === vm.host && (o.ofport ?? vmOfport(o.id)) === (vm.ofport ?? vmOfport(vm.id)));
+            if (sameOfport >= 0) ctx.addIssue({ code: "custom", path: ["vms", i, "ofport"], message: `ofport ${vm.ofport ?? vmOfport(vm.id)} is also vms[${sameOfport}]'s on ${vm.host}: set ofport explicitly` });
             if (parseInt(vm.mac.slice(0, 2), 16) & 1) ctx.addIssue({ code: "custom", path: ["vms", i, "mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
         });
     });
@@ -162,11 +186,15 @@ export interface ResolvedNetwork {
 
 export interface ResolvedVm {
     id: string;
+    /** The libvirt domain's name. */
+    domain: string;
     host: string;
     network: string;
     mac: string;
     ip: string;
     vlan: number;
+    /** qvo's OpenFlow port on br-int. */
+    ofport: number;
     memoryMiB?: number;
     /** The seed's device names. */
     qbr: string;
@@ -226,11 +254,13 @@ export function resolve(t: Topology): Plan {
     const nets = new Map(networks.map((n) => [n.name, n]));
     const vms: ResolvedVm[] = t.vms.map((vm) => ({
         id: vm.id,
+        domain: `${t.domainPrefix}${vm.id}`,
         host: vm.host,
         network: vm.network,
         mac: vm.mac,
         ip: vm.ip,
         vlan: nets.get(vm.network)!.vlan,
+        ofport: vm.ofport ?? vmOfport(vm.id),
         memoryMiB: vm.memoryMiB,
         qbr: `qbr-${vm.id}`,
         qvb: `qvb-${vm.id}`,

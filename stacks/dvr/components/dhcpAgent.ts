@@ -32,7 +32,8 @@ export class DhcpAgent extends pulumi.ComponentResource {
                     address: `${n.dhcpIp}/${n.prefix}`,
                     ...(args.routedNetworks?.includes(n.name) ? { router: n.gateway } : {}),
                 },
-                parent,
+                // after patch-tun: OVS would renumber a port holding the ofport patch-tun requests
+                { parent: this, dependsOn: [args.dvrHost.patchTun] },
             );
             this.servers.set(n.name, server);
         }

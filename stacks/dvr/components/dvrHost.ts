@@ -8,6 +8,8 @@ import type { ResolvedHost, ResolvedNetwork } from "../topology";
 /** 1.4 for FlowEntry's add-flows --bundle; 1.0 and 1.3 for ovs-ofctl's defaults and Neutron. */
 export const PROTOCOLS = ["OpenFlow10", "OpenFlow13", "OpenFlow14"];
 export const PATCH_INT_OFPORT = 1;
+/** patch-tun on br-int: requested too, so br-int's DVR flows (in_port=patch-tun) are known at preview. */
+export const PATCH_TUN_OFPORT = 1;
 
 export interface DvrHostArgs {
     host: ResolvedHost;
@@ -28,7 +30,7 @@ export class DvrHost extends pulumi.ComponentResource {
         // datapathType unset: the provider detects it (netdev where the kernel has no OVS module).
         this.brInt = new OvsBridge(`${h}-br-int`, { connection, name: "br-int", failMode: "secure", protocols: PROTOCOLS }, parent);
         this.brTun = new OvsBridge(`${h}-br-tun`, { connection, name: "br-tun", failMode: "secure", protocols: PROTOCOLS }, parent);
-        this.patchTun = new OvsPort(`${h}-patch-tun`, { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", options: { peer: "patch-int" } }, parent);
+        this.patchTun = new OvsPort(`${h}-patch-tun`, { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", ofportRequest: PATCH_TUN_OFPORT, options: { peer: "patch-int" } }, parent);
         this.patchInt = new OvsPort(
             `${h}-patch-int`,
             { connection, bridge: this.brTun.name, name: "patch-int", type: "patch", ofportRequest: PATCH_INT_OFPORT, options: { peer: "patch-tun" } },

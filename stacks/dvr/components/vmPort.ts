@@ -2,7 +2,7 @@
 // the hybrid firewall's iptables rules see the tap) → qvb-<id>=qvo-<id> (veth) → br-int with the
 // network's local VLAN; ARP (table 24) and MAC (table 25) anti-spoofing for the port.
 import * as pulumi from "@pulumi/pulumi";
-import { brInt, FlowEntry, flowArgs, LinuxBridge, OvsPort, SecurityGroup, VethPair } from "../../../provider";
+import { brInt, FlowEntry, FlowSpec, LinuxBridge, OvsPort, SecurityGroup, VethPair } from "../../../provider";
 import type { ResolvedHost, ResolvedVm } from "../topology";
 import type { DvrHost } from "./dvrHost";
 
@@ -27,15 +27,17 @@ export class VmPort extends pulumi.ComponentResource {
         // nfCallIptables: bridged frames must pass iptables, or the security group sees nothing.
         this.qbr = new LinuxBridge(`${vm.id}-qbr`, { connection, name: vm.qbr, stp: false, forwardDelay: 0, multicastSnooping: false, nfCallIptables: true }, parent);
         const veth = new VethPair(`${vm.id}-qvb-qvo`, { connection, name: vm.qvb, peer: vm.qvo, nameEnd: { promisc: true, master: this.qbr.name } }, parent);
-        this.qvo = new OvsPort(`${vm.id}-qvo`, { connection, bridge: args.dvrHost.brInt.name, name: veth.peer, tag: vm.vlan }, parent);
+        this.qvo = new OvsPort(`${vm.id}-qvo`, { connection, bridge: args.dvrHost.brInt.name, name: veth.peer, tag: vm.vlan, ofportRequest: vm.ofport }, parent);
         this.ofport = this.qvo.ofport;
         this.securityGroup = new SecurityGroup(`${vm.id}-sg`, { connection, portId: vm.id, tap: vm.tap, ingress: vm.ingress }, parent);
+        // The requested ofport is known now: these flows never wait for (or change with) the port's other updates.
         const bridge = args.dvrHost.brInt.name;
-        const flow = (key: string, spec: pulumi.Output<any>) => new FlowEntry(`${vm.id}-${key}`, { connection, bridge, ...flowArgs(spec) }, parent);
-        flow("arp-spoof-redirect", this.ofport.apply((ofport) => brInt.arpSpoofRedirect({ ofport })));
-        flow("arp-spoof-allow", this.ofport.apply((ofport) => brInt.arpSpoofAllowThenMac({ ofport, ip: vm.ip })));
-        flow("mac-spoof-redirect", this.ofport.apply((ofport) => brInt.macSpoofRedirect({ ofport })));
-        flow("mac-spoof-allow", this.ofport.apply((ofport) => brInt.macSpoofAllow({ ofport, mac: vm.mac })));
+        const flow = (key: string, spec: FlowSpec) => new FlowEntry(`${vm.id}-${key}`, { connection, bridge, ...spec }, { parent: this, dependsOn: [this.qvo] });
+        const ofport = vm.ofport;
+        flow("arp-spoof-redirect", brInt.arpSpoofRedirect({ ofport }));
+        flow("arp-spoof-allow", brInt.arpSpoofAllowThenMac({ ofport, ip: vm.ip }));
+        flow("mac-spoof-redirect", brInt.macSpoofRedirect({ ofport }));
+        flow("mac-spoof-allow", brInt.macSpoofAllow({ ofport, mac: vm.mac }));
         this.registerOutputs({ ofport: this.ofport });
     }
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parseTopology, resolve, tunnelPortName } from "../../../stacks/dvr/topology";
+import { parseTopology, resolve, tunnelPortName, vmOfport } from "../../../stacks/dvr/topology";
 
 // The dev stack's own config, read as the program reads it.
 function devTopology(): any {
@@ -92,5 +92,17 @@ describe("DVR topology", () => {
         assert.match(msg, /vms\[1\]\.mac: duplicate MAC/);
         assert.match(msg, /vms\[1\]\.ip: 192\.168\.10\.2 is the network's DHCP server address/);
         assert.match(msg, /hosts: exactly one host needs role: network/);
+    });
+
+    it("requests a stable ofport per VM port (derived from the id, unique per host, or given)", () => {
+        const p = resolve(parseTopology(devTopology()));
+        for (const v of p.vms) assert.equal(v.ofport, vmOfport(v.id));
+        assert.ok(p.vms.every((v) => v.ofport >= 100 && v.ofport <= 65279));
+        assert.equal(vmOfport("cirros"), vmOfport("cirros"));
+        const t: any = small();
+        t.vms.push({ id: "b", host: "h2", network: "n1", mac: "fa:16:3e:00:00:02", ip: "192.168.10.6", ofport: vmOfport("a") });
+        assert.match(problems(t), /vms\[1\]\.ofport: ofport \d+ is also vms\[0\]'s on h2: set ofport explicitly/);
+        t.vms[1].host = "h1";
+        assert.doesNotThrow(() => parseTopology(t), "another host may use the same number");
     });
 });

@@ -1,0 +1,188 @@
+// The DVR stack end to end with the real pulumi CLI, on a lab of its own (so a deployed dev stack
+// on the main lab is left alone): up from empty → verify → no-op preview → config change (a VM
+// added, the network's local VLAN changed) previews as exactly those changes → up → verify →
+// a flow, a port and a domain deleted by hand → refresh reports them → up repairs → verify →
+// destroy leaves no object of ours on any host → the lab goes.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { setConfigSource } from "../../provider/core/config";
+import { credentialsFor } from "../../provider/core/config";
+import { outputsSchema, StackOutputs } from "../../stacks/dvr/verify/plan";
+import { CheckResult, verify } from "../../stacks/dvr/verify/run";
+import { requireLab } from "../helpers/lab";
+import { repoRoot, TestStack } from "../helpers/pulumi";
+
+const yaml = require("js-yaml");
+const LAB_SH = path.join(repoRoot, "lab/lab.sh");
+const HOSTS = ["server-233", "server-64", "server-68"];
+const id = process.pid % 10000;
+const labDir = path.join(repoRoot, ".lab", `e2e-${id}`);
+const labEnv = { ...process.env, DVRLAB_LAB_DIR: labDir, DVRLAB_UNDERLAY: process.env.DVRLAB_E2E_UNDERLAY ?? "172.30.126", DVRLAB_PREFIX: "dvrl3-" };
+const ipOf = (h: string) => `${labEnv.DVRLAB_UNDERLAY}.${h.split("-")[1]}`;
+
+function lab(...args: string[]): string {
+    const r = spawnSync("bash", [LAB_SH, ...args], { env: labEnv, encoding: "utf8", timeout: 180_000 });
+    if (r.status !== 0) throw new Error(`lab.sh ${args.join(" ")} exited ${r.status}: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+}
+
+/** A shell script on a host of this test's lab, arguments passed as $1… (never interpolated). */
+function onHost(host: string, script: string, ...args: string[]): string {
+    const r = spawnSync("bash", [LAB_SH, "ssh", host, "sh", "-c", `'${script.replace(/'/g, "'\\''")}'`, "sh", ...args.map((a) => `'${a}'`)], { env: labEnv, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`on ${host}: ${script} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+}
+
+describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", function () {
+    this.timeout(1_200_000);
+    let stack: TestStack;
+    let work: string;
+    let topology: any;
+    const numbers: Record<string, string> = {};
+    const stackFile = () => path.join(repoRoot, `Pulumi.${stack.stack}.yaml`);
+
+    function writeConfig(): void {
+        const doc = yaml.load(fs.readFileSync(stackFile(), "utf8")) ?? {};
+        doc.config = {
+            "dvrlab:sshPrivateKeyFile": path.join(labDir, "ssh/id_ed25519"),
+            "dvrlab:knownHostsFile": path.join(labDir, "known_hosts"),
+            "dvrlab:topology": topology,
+        };
+        fs.writeFileSync(stackFile(), yaml.dump(doc));
+    }
+
+    function timed(what: string, args: string[], opts: { allowFail?: boolean } = {}) {
+        const t0 = Date.now();
+        const r = stack.run(args, { timeoutMs: 600_000, ...opts });
+        numbers[what] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+        return r;
+    }
+
+    async function verifyAll(what: string): Promise<void> {
+        const outputs: StackOutputs = outputsSchema.parse(JSON.parse(stack.run(["stack", "output", "--json"]).stdout));
+        const t0 = Date.now();
+        const results: CheckResult[] = await verify(outputs, (h) => credentialsFor({ host: h.host, port: h.port, user: h.user }));
+        numbers[what] = `${results.length} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+        const failed = results.filter((r) => !r.pass);
+        assert.equal(failed.length, 0, `verify failed:\n${failed.map((f) => [f.name, ...f.evidence, ...(f.trace ?? [])].join("\n  ")).join("\n")}`);
+        // the seed's checks are all there: every VM leased, pings both ways, the blocked VM, ARP spoofing per VM
+        for (const k of ["dhcp", "ping", "arp-spoof"]) assert.ok(results.some((r) => r.kind === k), `no ${k} check ran`);
+        assert.ok(results.some((r) => r.name.includes("across the tunnel")) && results.some((r) => r.name.includes("same host")));
+        assert.ok(results.some((r) => r.name.includes("has no ICMP rule")));
+    }
+
+    /** Every object the stack makes, per host, as lines (empty: nothing of ours is left). */
+    function leftovers(): string {
+        return HOSTS.map((h) =>
+            onHost(
+                h,
+                [
+                    'ovs-vsctl list-br | grep -vx br-phy | sed "s/^/bridge /"',
+                    'for d in /sys/class/net/*; do case "${d##*/}" in qbr-*|qvb-*|qvo-*|tap-*|qr-*) echo "link ${d##*/}";; esac; done',
+                    'virsh -q -c qemu:///system list --all --name | sed "/^$/d; s/^/domain /"',
+                    'ip netns list | sed "s/^/netns /"',
+                    'iptables -S | grep dvrl | sed "s/^/iptables /"',
+                    'ls /var/lib/dvrlab/dhcp 2>/dev/null | sed "s/^/dhcp-dir /"',
+                    "true",
+                ].join("; "),
+            )
+                .trim()
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => `${h}: ${l}`)
+                .join("\n"),
+        )
+            .filter(Boolean)
+            .join("\n");
+    }
+
+    before(async function () {
+        requireLab(this); // CI brings the main lab up; this test adds its own next to it
+        lab("up");
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "dvrl-dvr-e2e-"));
+        stack = new TestStack(repoRoot, `e2e${id}`, work);
+        stack.init();
+        const dev = yaml.load(fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8")).config["dvrlab:topology"];
+        topology = { ...dev, domainPrefix: `e2e${id}-`, hosts: dev.hosts.map((h: any) => ({ ...h, address: ipOf(h.name) })) };
+        writeConfig();
+        setConfigSource({ get: (k) => ({ "dvrlab:sshPrivateKeyFile": path.join(labDir, "ssh/id_ed25519"), "dvrlab:knownHostsFile": path.join(labDir, "known_hosts") })[k] });
+    });
+
+    after(function () {
+        if (!stack) return;
+        if (this.currentTest?.state === "failed" || leftovers()) stack.run(["destroy", "--yes", "--skip-preview"], { allowFail: true, timeoutMs: 600_000 });
+        stack.run(["stack", "rm", "--yes", "--force"], { allowFail: true });
+        fs.rmSync(stackFile(), { force: true });
+        fs.rmSync(work, { recursive: true, force: true });
+        lab("down");
+        console.log(`      numbers: ${JSON.stringify(numbers)}`);
+    });
+
+    it("up from empty builds the seed's network and verify passes", async () => {
+        assert.equal(leftovers(), "", "the lab starts bare");
+        timed("cold up", ["up", "--yes", "--skip-preview"]);
+        await verifyAll("verify after up");
+    });
+
+    it("a second preview shows no changes", () => {
+        timed("no-op preview", ["preview", "--expect-no-changes"]);
+    });
+
+    it("a config change (VM added, local VLAN changed) previews as exactly those changes, and up applies them", async () => {
+        topology.networks[0].vlan = 7;
+        topology.vms.push({ id: "extra", host: "server-68", network: "net1", mac: "fa:16:3e:ff:00:69", ip: "192.168.10.69", securityGroup: "icmp" });
+        writeConfig();
+        const steps: { op: string; urn: string }[] = JSON.parse(stack.run(["preview", "--json"]).stdout).steps;
+        const changed = steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+        const name = (line: string) => line.split(" ")[1];
+        const byOp = (op: string) => changed.filter((c) => c.startsWith(`${op} `) || (op === "replace" && /^(create-replacement|delete-replaced|replace) /.test(c)));
+        // the new VM: its port chain, group, flows, lease and domain — nothing else is created
+        const creates = byOp("create").map(name);
+        assert.ok(creates.length >= 10, `creates: ${creates.join(", ")}`);
+        for (const n of creates) assert.match(n, /^(extra|lease-extra)/, `unexpected create ${n}`);
+        // the VLAN: every qvo's tag, the DHCP port's tag, and the br-tun flows that name the VLAN
+        const updates = byOp("update").map(name).sort();
+        assert.deepEqual(updates, ["cirros-qvo", "dhcp-net1", "locked-qvo", "peer-qvo", "server-233-tun-to-lv-net1", "server-64-tun-to-lv-net1", "server-68-tun-to-lv-net1", "vm233-qvo"].sort());
+        const replaced = [...new Set(byOp("replace").map(name))].sort();
+        // the flood flows' match is dl_vlan=<vlan> (a match change replaces a flow); server-68's also lists nothing new
+        assert.deepEqual(replaced, ["server-233-tun-flood-net1", "server-64-tun-flood-net1", "server-68-tun-flood-net1"]);
+        assert.equal(changed.filter((c) => c.startsWith("delete ")).length, 0, `nothing deleted: ${changed.join("\n")}`);
+        timed("up with the change", ["up", "--yes", "--skip-preview"]);
+        assert.match(onHost("server-64", 'ovs-vsctl get Port qvo-cirros tag'), /^7\s*$/);
+        await verifyAll("verify after change");
+    });
+
+    it("a flow, a port and a domain deleted by hand: refresh reports them, up repairs them", async () => {
+        const domain = `e2e${id}-peer`;
+        onHost("server-64", 'ovs-ofctl --strict del-flows br-tun "table=4,priority=1,tun_id=0x813"');
+        onHost("server-233", "ovs-vsctl del-port br-int qvo-vm233");
+        onHost("server-64", 'virsh -q -c qemu:///system destroy "$1" && virsh -q -c qemu:///system undefine "$1"', domain);
+        const r = timed("refresh after drift", ["refresh", "--yes", "--json"]);
+        const steps: { op: string; urn: string; oldState?: any; newState?: any }[] = JSON.parse(r.stdout).steps;
+        const name = (urn: string) => urn.split("::").pop()!;
+        // refresh drops what is gone, and reports the domain (its disk is still ours) as undefined
+        const dropped = steps.filter((s) => s.oldState && !s.newState).map((s) => name(s.urn)).sort();
+        assert.deepEqual(dropped, ["server-64-tun-to-lv-net1", "vm233-qvo"]);
+        const peer = steps.find((s) => name(s.urn) === "peer" && s.urn.includes("LibvirtDomain"))!;
+        assert.equal(peer.newState.outputs.state, "undefined");
+        const preview = JSON.parse(stack.run(["preview", "--json"]).stdout).steps as { op: string; urn: string }[];
+        const changed = preview.filter((s) => s.op !== "same").map((s) => `${s.op} ${name(s.urn)}`).sort();
+        assert.deepEqual(changed, ["create server-64-tun-to-lv-net1", "create vm233-qvo", "update peer"]);
+        timed("up repairing", ["up", "--yes", "--skip-preview"]);
+        assert.match(onHost("server-64", 'ovs-ofctl dump-flows br-tun table=4'), /tun_id=0x813 actions=mod_vlan_vid:7/);
+        await verifyAll("verify after repair");
+        stack.run(["preview", "--expect-no-changes"]);
+    });
+
+    it("destroy leaves no bridge, link, domain, namespace, dnsmasq or iptables rule of ours", () => {
+        timed("destroy", ["destroy", "--yes", "--skip-preview"]);
+        assert.equal(leftovers(), "");
+        // ps is shared by the lab's hosts: a dnsmasq is one of this lab's when it runs in a host's mount namespace
+        const script = 'for f in "$1"/ns/*.mnt; do i=$(stat -L -c %i "$f"); for p in $(pgrep -x dnsmasq); do [ "$(stat -L -c %i /proc/$p/ns/mnt 2>/dev/null)" = "$i" ] && echo "dnsmasq $p"; done; done; true';
+        const dnsmasq = spawnSync("sh", ["-c", script, "sh", labDir], { encoding: "utf8" }).stdout.trim();
+        assert.equal(dnsmasq, "", "no dnsmasq of this lab's stack");
+    });
+});
