@@ -310,6 +310,49 @@ const table: Record<string, { base: any; cases: Case[] }> = {
             ...bad(["mode"], ["0844", "644 ", "+x", "u+s", "04755x"]),
         ],
     },
+    RouterNamespace: {
+        base: { connection, owner, name: "qrouter-r1" },
+        cases: [
+            ...connectionCases(),
+            ...ownerCases(),
+            ...strings(["name"], "qrouter-r1"),
+            ...bad(["name"], ["a".repeat(64), "a/b", ".."]),
+            ...bad(["ipForward"], ["true;reboot"]),
+            ...bad(["arpIgnore"], [9, -1, "1;reboot"]),
+            ...bad(["arpAnnounce"], [3, 1.5]),
+        ],
+    },
+    RouterPort: {
+        base: { connection, owner, name: "qr-0123456789a", namespace: "qrouter-r1", tag: 1, mac: "fa:16:3e:00:00:01", address: "192.168.10.1/24" },
+        cases: [
+            ...connectionCases(),
+            ...ownerCases(),
+            ...strings(["bridge"], "br-int", { ifName: true }),
+            ...strings(["name"], "qr-0123456789a", { ifName: true }),
+            ...strings(["namespace"], "qrouter-r1"),
+            ...bad(["tag"], BAD_VLAN),
+            ...strings(["mac"], "fa:16:3e:00:00:01"),
+            ...bad(["mac"], BAD_MAC),
+            ...strings(["address"], "192.168.10.1/24"),
+            ...bad(["address"], [...BAD_CIDR, "192.168.10.0/24", "192.168.10.255/24"]),
+            ...bad(["mtu"], [575, 9001, "1450;reboot"]),
+        ],
+    },
+    StaticNeighbors: {
+        base: { connection, owner, namespace: "qrouter-r1", device: "qr-0123456789a", entries: [{ ip: "192.168.10.168", mac: "fa:16:3e:ff:aa:66" }] },
+        cases: [
+            ...connectionCases(),
+            ...ownerCases(),
+            ...strings(["namespace"], "qrouter-r1"),
+            ...strings(["device"], "qr-0123456789a", { ifName: true }),
+            ...strings(["entries", 0, "ip"], "192.168.10.168"),
+            ...bad(["entries", 0, "ip"], BAD_IP),
+            ...strings(["entries", 0, "mac"], "fa:16:3e:ff:aa:66"),
+            ...bad(["entries", 0, "mac"], BAD_MAC),
+            ...bad(["entries", 0], [{ ip: "192.168.10.5", mac: "fa:16:3e:ff:aa:66", dev: "eth0;reboot" }]),
+            ...bad(["entries", 1, "ip"], ["192.168.10.168"], { entries: [{}, { mac: "fa:16:3e:ff:aa:67" }] }),
+        ],
+    },
 };
 
 describe("hostile and bad input: check refuses it in-process, naming the property, no host touched", function () {
