@@ -1,10 +1,11 @@
 // The implementation side of every dvrlab dynamic resource. The serialized shim (shim.ts) stored
 // in the Pulumi state only names a kind and requires this module at run time, so refresh and
 // delete always run the installed code, and the state stays small.
+import "./transpileCache"; // first: the modules below are read from the cache
 import { SshPool, Executor } from "../ssh/executor";
 import { credentialsFor, setConfigSource, ConfigSource } from "./config";
-import { providerFor, KindSpec } from "./kind";
-import { kinds } from "../kinds";
+import { providerFor } from "./kind";
+import { kindSpec } from "../kinds";
 
 /** Bumped with any change of the shim/runtime contract; the shim passes the version it was written with. */
 export const RUNTIME_VERSION = 1;
@@ -34,7 +35,7 @@ export function provider(kind: string, shimVersion: number): any {
     }
     let p = providers.get(kind);
     if (!p) {
-        const spec = (kinds as Record<string, KindSpec<any, any>>)[kind];
+        const spec = kindSpec(kind); // loaded on first use: a process transpiles only the kinds it serves
         if (!spec) throw new Error(`dvrlab: unknown resource kind ${kind}`);
         p = providerFor(spec, executor);
         providers.set(kind, p);
