@@ -60,6 +60,14 @@ export function unicastToTun(a: { vlan: number; vni: number; port: number; mac: 
     };
 }
 
+/**
+ * Table 20 default (Neutron's, missing from the seed): unicast to a MAC nobody learnt yet — or whose
+ * learnt flow expired (hard_timeout 300) or names an old VLAN — is flooded, not dropped.
+ */
+export function unicastToTunDefault(): FlowSpec {
+    return { table: T.UCAST_TO_TUN, priority: 0, actions: resubmit(T.FLOOD_TO_TUN) };
+}
+
 /** Table 0: packets from a tunnel port go to VXLAN_TUN_TO_LV. Seed: `table=0,priority=1,in_port=3,actions=resubmit(,4)`. */
 export function fromTun(a: { tunPort: number }): FlowSpec {
     const { tunPort } = parseArgs("brTun.fromTun", z.object({ tunPort: ofport }), a);

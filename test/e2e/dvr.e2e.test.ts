@@ -160,16 +160,17 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         onHost("server-64", 'ovs-ofctl --strict del-flows br-tun "table=4,priority=1,tun_id=0x813"');
         onHost("server-233", "ovs-vsctl del-port br-int qvo-vm233");
         onHost("server-64", 'virsh -q -c qemu:///system destroy "$1" && virsh -q -c qemu:///system undefine "$1"', domain);
-        const r = timed("refresh after drift", ["refresh", "--yes", "--json"]);
-        const steps: { op: string; urn: string; oldState?: any; newState?: any }[] = JSON.parse(r.stdout).steps;
-        const name = (urn: string) => urn.split("::").pop()!;
-        // refresh drops what is gone, and reports the domain (its disk is still ours) as undefined
-        const dropped = steps.filter((s) => s.oldState && !s.newState).map((s) => name(s.urn)).sort();
-        assert.deepEqual(dropped, ["server-64-tun-to-lv-net1", "vm233-qvo"]);
-        const peer = steps.find((s) => name(s.urn) === "peer" && s.urn.includes("LibvirtDomain"))!;
-        assert.equal(peer.newState.outputs.state, "undefined");
+        // refresh drops what is gone and reports the domain (its disk is still ours) as undefined
+        const byName = () => new Map((stack.exportState().deployment.resources as any[]).map((r) => [r.urn.split("::").pop() + "|" + r.type, r]));
+        const before = byName();
+        timed("refresh after drift", ["refresh", "--yes"]);
+        const after = byName();
+        const name = (key: string) => key.split("|")[0];
+        assert.deepEqual([...before.keys()].filter((k) => !after.has(k)).map(name).sort(), ["server-64-tun-to-lv-net1", "vm233-qvo"]);
+        const peer = after.get("peer|pulumi-nodejs:dynamic/dvrlab:LibvirtDomain")!;
+        assert.deepEqual([peer.outputs.state, peer.outputs.running], ["undefined", false]);
         const preview = JSON.parse(stack.run(["preview", "--json"]).stdout).steps as { op: string; urn: string }[];
-        const changed = preview.filter((s) => s.op !== "same").map((s) => `${s.op} ${name(s.urn)}`).sort();
+        const changed = preview.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
         assert.deepEqual(changed, ["create server-64-tun-to-lv-net1", "create vm233-qvo", "update peer"]);
         timed("up repairing", ["up", "--yes", "--skip-preview"]);
         assert.match(onHost("server-64", 'ovs-ofctl dump-flows br-tun table=4'), /tun_id=0x813 actions=mod_vlan_vid:7/);

@@ -50,6 +50,7 @@ export class DvrHost extends pulumi.ComponentResource {
         flow(this.brTun, "tun-dvr-process", brTun.dvrProcessDefault());
         flow(this.brTun, "tun-unicast-classify", brTun.unicastClassify());
         flow(this.brTun, "tun-flood-classify", brTun.floodClassify());
+        flow(this.brTun, "tun-unicast-default", brTun.unicastToTunDefault());
         flow(this.brTun, "tun-dvr-not-learn", brTun.dvrNotLearnDefault());
         flow(this.brTun, "tun-learn-from-tun", brTun.learnFromTun({ patchPort }));
         for (const n of args.networks) flow(this.brTun, `tun-to-lv-${n.name}`, brTun.tunToLv({ vni: n.vni, vlan: n.vlan }));

@@ -116,6 +116,8 @@ async function checkPing(hosts: Hosts, o: StackOutputs, c: Extract<Check, { kind
     const from = o.machines.find((m) => m.id === c.from)!;
     const to = o.machines.find((m) => m.id === c.to)!;
     const dropsBefore = c.expect === "blocked" ? await sgDrops(hosts, to) : undefined;
+    // One echo first, not counted: right after a change the path may still be learning (ARP, MAC tables).
+    await gexec(hosts, from, ["ping", "-c", "1", "-W", "1", to.ip]);
     const r = await gexec(hosts, from, ["ping", "-c", "3", "-i", "0.2", "-W", "2", "-w", "3", to.ip]);
     const summary = r.stdout.split("\n").find((l) => /packets transmitted/.test(l)) ?? r.stdout.trim().split("\n").pop() ?? "";
     const evidence = [`in ${from.id} (on ${from.host}): ping ${to.ip}: ${summary.trim() || r.stderr.trim()}`];
