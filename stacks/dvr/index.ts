@@ -5,6 +5,7 @@ import { LibvirtDomain } from "../../provider";
 import { loadGuestManifest } from "./guest";
 import { parseTopology, resolve } from "./topology";
 import { DhcpAgent } from "./components/dhcpAgent";
+import { DistributedRouter, dvrMacFlows } from "./components/distributedRouter";
 import { DvrHost } from "./components/dvrHost";
 import { GuestImage } from "./components/guestImage";
 import { TunnelMesh } from "./components/tunnelMesh";
@@ -15,8 +16,12 @@ const topology = parseTopology(config.requireObject("topology"));
 const plan = resolve(topology);
 
 const dvrHosts = new Map(plan.hosts.map((h) => [h.name, new DvrHost(h.name, { host: h, networks: plan.networks })]));
-new TunnelMesh("mesh", { plan, dvrHosts });
-const dhcp = new DhcpAgent("dhcp-agent", { plan, dvrHost: dvrHosts.get(plan.dhcpHost)! });
+const mesh = new TunnelMesh("mesh", { plan, dvrHosts });
+if (plan.routers.length) dvrMacFlows(plan, dvrHosts, mesh);
+for (const r of plan.routers) new DistributedRouter(r.id, { router: r, plan, dvrHosts });
+// Routed networks offer their gateway as the default route (DHCP option 3).
+const routedNetworks = plan.routers.flatMap((r) => r.networks.map((n) => n.name));
+const dhcp = new DhcpAgent("dhcp-agent", { plan, dvrHost: dvrHosts.get(plan.dhcpHost)!, routedNetworks });
 
 const manifest = plan.vms.length ? loadGuestManifest(topology.guestManifest) : undefined;
 const hostsWithVms = [...new Set(plan.vms.map((v) => v.host))];
@@ -45,6 +50,9 @@ const vms = plan.vms.map((vm) => {
 /** What `npm run verify` needs to find everything (no secrets). */
 export const hosts = plan.hosts.map((h) => ({ name: h.name, role: h.role, ...h.connection, tunnelIp: h.tunnelIp }));
 export const networks = plan.networks;
+export const router = plan.routers.length
+    ? { networks: routedNetworks, dvrMacs: plan.dvrMacs, routers: plan.routers.map((r) => ({ id: r.id, namespace: r.namespace, hosts: r.hosts, networks: r.networks.map((n) => n.name) })) }
+    : undefined;
 export const dhcpServers = Object.fromEntries([...dhcp.servers].map(([n, s]) => [n, { host: plan.dhcpHost, namespace: s.namespace, port: s.portName, logFile: s.logFile }]));
 export const machines = vms.map(({ vm, port, domain }) => ({
     id: vm.id,

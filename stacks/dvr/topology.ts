@@ -1,6 +1,8 @@
 // The DVR topology as data: validated from stack config, resolved by a pure function into
 // resource arguments. The Pulumi program (index.ts) only creates resources from the result.
+import { createHash } from "crypto";
 import { z } from "zod";
+import { dvrMacs } from "../../provider/flows/dvrMac";
 import { cidr4, hostName, ipv4, mac, vlan, vni } from "../../provider/core/schema";
 import { ruleSchema } from "../../provider/securityGroup/schema";
 import { intToIp, ipToInt, isHostAddress, subnetOf } from "../../provider/dhcpServer/ipv4";
@@ -61,10 +63,25 @@ export const topologySchema = z
                         dhcpAddress: ipv4.optional(),
                         /** The gateway (the distributed router's qr- address); unset = the first address (.1). */
                         gateway: ipv4.optional(),
+                        /** The gateway's MAC, the same on every host (Neutron's router interface port); unset = derived from the name. */
+                        gatewayMac: mac.optional(),
                     })
                     .strict(),
             )
             .min(1),
+        /** Distributed routers (Neutron DVR): each routes between its networks on every host that has VMs on them. */
+        routers: z
+            .array(
+                z
+                    .object({
+                        id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,19}$/, "lower-case letters, digits and '-', at most 20 (namespace qrouter-<id>)"),
+                        networks: z.array(z.string()).min(2, "a router joins at least two networks"),
+                    })
+                    .strict(),
+            )
+            .default([]),
+        /** Neutron's dvr_base_mac: each host's DVR MAC keeps its first three octets (the rest derived from the host name). */
+        dvrBaseMac: mac.default("fa:16:3f:00:00:00"),
         /** Security groups by name: ingress allow rules (Neutron's default group allows none). */
         securityGroups: z.record(name, z.object({ ingress: z.array(ruleSchema).default([]) }).strict()).default({}),
         vms: z
@@ -126,6 +143,23 @@ export const topologySchema = z
                 if (a && !isHostAddress(a, s)) ctx.addIssue({ code: "custom", path: ["networks", i, k], message: `${a} is not a host address of ${n.cidr}` });
             }
         });
+        const routed = new Map<string, number>();
+        t.routers.forEach((r, i) => {
+            r.networks.forEach((n, j) => {
+                const k = t.networks.findIndex((x) => x.name === n);
+                if (k < 0) ctx.addIssue({ code: "custom", path: ["routers", i, "networks", j], message: `unknown network ${n}` });
+                else if (t.networks[k].name.length > 12) ctx.addIssue({ code: "custom", path: ["networks", k, "name"], message: "a routed network's name is at most 12 characters (its router port is qr-<name>)" });
+                if (routed.has(n)) ctx.addIssue({ code: "custom", path: ["routers", i, "networks", j], message: `${n} is already on router ${t.routers[routed.get(n)!].id}` });
+                routed.set(n, i);
+            });
+        });
+        dup(t.routers, (r) => r.id, (i) => ["routers", i, "id"], "router id");
+        dup(t.networks, (n) => resolveNetwork(n).gatewayMac, (i) => ["networks", i, "gatewayMac"], "gateway MAC");
+        try {
+            dvrMacs(t.dvrBaseMac, t.hosts.map((h) => h.name));
+        } catch (e: any) {
+            ctx.addIssue({ code: "custom", path: ["dvrBaseMac"], message: e.message });
+        }
         const hostNames = new Set(t.hosts.map((h) => h.name));
         const nets = new Map(t.networks.map((n) => [n.name, n]));
         t.vms.forEach((vm, i) => {
@@ -182,6 +216,7 @@ export interface ResolvedNetwork {
     vlan: number;
     dhcpIp: string;
     gateway: string;
+    gatewayMac: string;
 }
 
 export interface ResolvedVm {
@@ -215,8 +250,19 @@ export interface ResolvedTunnel {
     localIp: string;
 }
 
+export interface ResolvedRouter {
+    id: string;
+    namespace: string;
+    networks: ResolvedNetwork[];
+    /** Hosts with a VM on one of its networks: each gets the router (namespace, qr- ports, flows). */
+    hosts: string[];
+}
+
 export interface Plan {
     hosts: ResolvedHost[];
+    routers: ResolvedRouter[];
+    /** Every host's DVR MAC (the source of what its routers send into tunnels). */
+    dvrMacs: Record<string, string>;
     networks: ResolvedNetwork[];
     vms: ResolvedVm[];
     tunnels: ResolvedTunnel[];
@@ -234,6 +280,7 @@ function resolveNetwork(n: Topology["networks"][number]): ResolvedNetwork {
         vni: n.vni,
         vlan: n.vlan,
         gateway: n.gateway ?? intToIp(base + 1),
+        gatewayMac: n.gatewayMac ?? `fa:16:3e:${createHash("sha256").update(`gateway/${n.name}`).digest("hex").slice(0, 6).replace(/(..)(?=.)/g, "$1:")}`,
         dhcpIp: n.dhcpAddress ?? intToIp(base + 2),
     };
 }
@@ -273,5 +320,11 @@ export function resolve(t: Topology): Plan {
     const tunnels: ResolvedTunnel[] = hosts.flatMap((h) =>
         hosts.filter((r) => r.name !== h.name).map((r) => ({ host: h.name, remote: r.name, port: tunnelPortName(r.tunnelIp), remoteIp: r.tunnelIp, localIp: h.tunnelIp })),
     );
-    return { hosts, networks, vms, tunnels, dhcpHost: t.hosts.find((h) => h.role === "network")!.name };
+    const routers: ResolvedRouter[] = t.routers.map((r) => ({
+        id: r.id,
+        namespace: `qrouter-${r.id}`,
+        networks: r.networks.map((n) => nets.get(n)!),
+        hosts: hosts.map((h) => h.name).filter((h) => vms.some((v) => v.host === h && r.networks.includes(v.network))),
+    }));
+    return { hosts, routers, dvrMacs: dvrMacs(t.dvrBaseMac, hosts.map((h) => h.name)), networks, vms, tunnels, dhcpHost: t.hosts.find((h) => h.role === "network")!.name };
 }

@@ -139,16 +139,28 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         const changed = steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
         const name = (line: string) => line.split(" ")[1];
         const byOp = (op: string) => changed.filter((c) => c.startsWith(`${op} `) || (op === "replace" && /^(create-replacement|delete-replaced|replace) /.test(c)));
-        // the new VM: its port chain, group, flows, lease and domain — nothing else is created
+        const hosts = ["server-233", "server-64", "server-68"];
+        const net1Vms = ["cirros", "peer", "vm233", "locked"];
+        const hostOf: Record<string, string> = { cirros: "server-64", peer: "server-64", vm233: "server-233", locked: "server-68" };
+        // the new VM: its port chain, group, flows, lease, domain and the router's delivery flow to it
         const creates = byOp("create").map(name);
         assert.ok(creates.length >= 10, `creates: ${creates.join(", ")}`);
-        for (const n of creates) assert.match(n, /^(extra|lease-extra)/, `unexpected create ${n}`);
-        // the VLAN: every qvo's tag, the DHCP port's tag, and the br-tun flows that name the VLAN
-        const updates = byOp("update").map(name).sort();
-        assert.deepEqual(updates, ["cirros-qvo", "dhcp-net1", "locked-qvo", "peer-qvo", "server-233-tun-to-lv-net1", "server-64-tun-to-lv-net1", "server-68-tun-to-lv-net1", "vm233-qvo"].sort());
+        for (const n of creates) assert.match(n, /^(extra|lease-extra|server-68-r1-dvr-to-extra)/, `unexpected create ${n}`);
+        // the VLAN (tags of net1's ports and qr- ports, its br-tun VNI mapping) and the new VM in every router's neighbor table
+        const updates = [...new Set(byOp("update").map(name))].sort();
+        const wantUpdates = [
+            ...net1Vms.map((v) => `${v}-qvo`),
+            "dhcp-net1",
+            ...hosts.flatMap((h) => [`${h}-tun-to-lv-net1`, `${h}-r1-qr-net1`, `${h}-r1-qr-net1-neighbors`]),
+        ].sort();
+        assert.deepEqual(updates, wantUpdates);
+        // flows whose match names the VLAN are replaced (a match change is a new flow)
         const replaced = [...new Set(byOp("replace").map(name))].sort();
-        // the flood flows' match is dl_vlan=<vlan> (a match change replaces a flow); server-68's also lists nothing new
-        assert.deepEqual(replaced, ["server-233-tun-flood-net1", "server-64-tun-flood-net1", "server-68-tun-flood-net1"]);
+        const wantReplaced = [
+            ...hosts.flatMap((h) => [`${h}-tun-flood-net1`, ...["arp-drop", "gw-mac-drop", "src-rewrite"].map((k) => `${h}-r1-dvr-process-${k}-net1`)]),
+            ...net1Vms.map((v) => `${hostOf[v]}-r1-dvr-to-${v}`),
+        ].sort();
+        assert.deepEqual(replaced, wantReplaced);
         assert.equal(changed.filter((c) => c.startsWith("delete ")).length, 0, `nothing deleted: ${changed.join("\n")}`);
         timed("up with the change", ["up", "--yes", "--skip-preview"]);
         assert.match(onHost("server-64", 'ovs-vsctl get Port qvo-cirros tag'), /^7\s*$/);
@@ -158,6 +170,7 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
     it("a flow, a port and a domain deleted by hand: refresh reports them, up repairs them", async () => {
         const domain = `e2e${id}-peer`;
         onHost("server-64", 'ovs-ofctl --strict del-flows br-tun "table=4,priority=1,tun_id=0x813"');
+        onHost("server-68", 'ovs-ofctl del-flows br-tun "table=9,dl_src=$1"', (JSON.parse(stack.run(["stack", "output", "router", "--json"]).stdout).dvrMacs as Record<string, string>)["server-64"]);
         onHost("server-233", "ovs-vsctl del-port br-int qvo-vm233");
         onHost("server-64", 'virsh -q -c qemu:///system destroy "$1" && virsh -q -c qemu:///system undefine "$1"', domain);
         // refresh drops what is gone and reports the domain (its disk is still ours) as undefined
@@ -166,15 +179,30 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         timed("refresh after drift", ["refresh", "--yes"]);
         const after = byName();
         const name = (key: string) => key.split("|")[0];
-        assert.deepEqual([...before.keys()].filter((k) => !after.has(k)).map(name).sort(), ["server-64-tun-to-lv-net1", "vm233-qvo"]);
+        assert.deepEqual([...before.keys()].filter((k) => !after.has(k)).map(name).sort(), ["server-64-tun-to-lv-net1", "server-68-tun-dvr-not-learn-server-64", "vm233-qvo"]);
         const peer = after.get("peer|pulumi-nodejs:dynamic/dvrlab:LibvirtDomain")!;
         assert.deepEqual([peer.outputs.state, peer.outputs.running], ["undefined", false]);
         const preview = JSON.parse(stack.run(["preview", "--json"]).stdout).steps as { op: string; urn: string }[];
         const changed = preview.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
-        assert.deepEqual(changed, ["create server-64-tun-to-lv-net1", "create vm233-qvo", "update peer"]);
+        assert.deepEqual(changed, ["create server-64-tun-to-lv-net1", "create server-68-tun-dvr-not-learn-server-64", "create vm233-qvo", "update peer"]);
         timed("up repairing", ["up", "--yes", "--skip-preview"]);
         assert.match(onHost("server-64", 'ovs-ofctl dump-flows br-tun table=4'), /tun_id=0x813 actions=mod_vlan_vid:7/);
         await verifyAll("verify after repair");
+        stack.run(["preview", "--expect-no-changes"]);
+    });
+
+    it("removing the router removes its namespaces, qr- ports and DVR flows on every host", () => {
+        topology.routers = [];
+        writeConfig();
+        timed("up removing the router", ["up", "--yes", "--skip-preview"]);
+        for (const h of HOSTS) {
+            assert.equal(onHost(h, 'ip netns list | grep -c "^qrouter-" || true').trim(), "0", `${h}: no qrouter namespace`);
+            assert.equal(onHost(h, 'ovs-vsctl list-ports br-int | grep -c "^qr-" || true').trim(), "0", `${h}: no qr- port`);
+            // left in table 1 of br-tun: only the default; in table 9: only the default; br-int table 1: only its default drop
+            assert.equal(onHost(h, 'ovs-ofctl dump-flows br-tun table=1 | grep -c priority= || true').trim(), "1", `${h}: br-tun DVR_PROCESS default only`);
+            assert.equal(onHost(h, 'ovs-ofctl dump-flows br-tun table=9 | grep -c priority= || true').trim(), "1", `${h}: br-tun DVR_NOT_LEARN default only`);
+            assert.equal(onHost(h, 'ovs-ofctl dump-flows br-int table=1 | grep -c priority= || true').trim(), "1", `${h}: br-int DVR_TO_SRC_MAC default only`);
+        }
         stack.run(["preview", "--expect-no-changes"]);
     });
 

@@ -21,6 +21,7 @@ export class DvrHost extends pulumi.ComponentResource {
     readonly brTun: OvsBridge;
     readonly patchInt: OvsPort;
     readonly patchTun: OvsPort;
+    readonly patchTunOfport = PATCH_TUN_OFPORT;
 
     constructor(name: string, args: DvrHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dvrlab:stack:DvrHost", name, {}, opts);
@@ -44,6 +45,8 @@ export class DvrHost extends pulumi.ComponentResource {
         flow(this.brInt, "int-arp-spoof-drop", brInt.spoofDrop({ table: 24 }));
         flow(this.brInt, "int-mac-spoof-drop", brInt.spoofDrop({ table: 25 }));
         flow(this.brInt, "int-transient-normal", brInt.transientNormal());
+        // DVR_TO_SRC_MAC: a routed frame from another host for no local VM goes nowhere (DistributedRouter adds the VMs).
+        flow(this.brInt, "int-dvr-to-src-default", brInt.dvrToSrcMacDefault());
         // br-tun: the seed's Case B pipeline without the per-tunnel parts (TunnelMesh adds those).
         const patchPort = PATCH_INT_OFPORT;
         flow(this.brTun, "tun-patch-from-int", brTun.patchFromInt({ patchPort }));

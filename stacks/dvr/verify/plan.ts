@@ -4,7 +4,7 @@ import { z } from "zod";
 
 export const outputsSchema = z.object({
     hosts: z.array(z.object({ name: z.string(), host: z.string(), port: z.number(), user: z.string(), tunnelIp: z.string(), role: z.string() })),
-    networks: z.array(z.object({ name: z.string(), cidr: z.string(), prefix: z.number(), vni: z.number(), vlan: z.number(), dhcpIp: z.string(), gateway: z.string() })),
+    networks: z.array(z.object({ name: z.string(), cidr: z.string(), prefix: z.number(), vni: z.number(), vlan: z.number(), dhcpIp: z.string(), gateway: z.string(), gatewayMac: z.string().optional() })),
     machines: z.array(
         z.object({
             id: z.string(),
@@ -35,7 +35,13 @@ export type Machine = StackOutputs["machines"][number];
 export type Check =
     | { kind: "dhcp"; name: string; vm: string }
     | { kind: "ping"; name: string; from: string; to: string; expect: "reply" | "blocked"; scope: "same host" | "across the tunnel" | "routed, same host" | "routed, across the tunnel" }
-    | { kind: "arp-spoof"; name: string; vm: string; spoofedIp: string };
+    | { kind: "arp-spoof"; name: string; vm: string; spoofedIp: string }
+    /** L3: the echo is routed on the source host (underlay: destination network's VNI, source host's DVR MAC). */
+    | { kind: "routed-on-source"; name: string; from: string; to: string }
+    /** L3: a VM's ARP for its gateway is answered on its host and never enters a tunnel. */
+    | { kind: "no-gateway-arp"; name: string; from: string; to: string }
+    /** L3: routing between two VMs of one host never touches the underlay. */
+    | { kind: "same-host-local"; name: string; from: string; to: string };
 
 /** Whether a VM's security group lets ICMP in from `srcIp` (any rule for icmp/any whose CIDR holds it). */
 export function allowsIcmpFrom(vm: Machine, srcIp: string): boolean {
@@ -96,6 +102,15 @@ export function planChecks(o: StackOutputs): Check[] {
             });
         }
     }
+    const routedPings = checks.filter((c): c is Extract<Check, { kind: "ping" }> => c.kind === "ping" && c.expect === "reply" && c.scope.startsWith("routed"));
+    const across = routedPings.find((c) => c.scope === "routed, across the tunnel");
+    if (across) {
+        const [f, t] = [across.from, across.to];
+        checks.push({ kind: "routed-on-source", name: `${f} → ${t} is routed on ${f}'s host: on the underlay it carries ${t}'s network VNI and ${f}'s host DVR MAC`, from: f, to: t });
+        checks.push({ kind: "no-gateway-arp", name: `${f}'s ARP for its gateway is answered on its host and never crosses a tunnel`, from: f, to: t });
+    }
+    const local = routedPings.find((c) => c.scope === "routed, same host");
+    if (local) checks.push({ kind: "same-host-local", name: `${local.from} → ${local.to} (two subnets, one host) never touches the underlay`, from: local.from, to: local.to });
     for (const vm of o.machines) {
         const spoofedIp = spoofAddress(o, vm);
         checks.push({ kind: "arp-spoof", name: `${vm.id}: ARP reply claiming ${spoofedIp} dropped at br-int table 24, its real one passes`, vm: vm.id, spoofedIp });
@@ -120,6 +135,25 @@ export function pingTrace(o: StackOutputs, from: Machine, to: Machine, dstMac: s
         steps.push({ host: from.host, bridge: "br-tun", flow: `in_port={port:patch-int},dl_vlan=${from.vlan},${pkt}` });
         steps.push({ host: to.host, bridge: "br-tun", flow: `in_port={port:vxlan-${ipInt(src.tunnelIp).toString(16).padStart(8, "0")}},tun_id=0x${net.vni.toString(16)},${pkt}` });
         steps.push({ host: to.host, bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},${pkt}` });
+    }
+    return steps;
+}
+
+/** A routed echo: to the gateway on the source's br-int, out of the destination network's qr- port, and across when the hosts differ (source = the source host's DVR MAC). */
+export function routedTrace(o: StackOutputs, from: Machine, to: Machine): TraceStep[] {
+    const net = (m: Machine) => o.networks.find((n) => n.name === m.network)!;
+    const gwFrom = net(from).gatewayMac ?? "00:00:00:00:00:00";
+    const gwTo = net(to).gatewayMac ?? "00:00:00:00:00:00";
+    const ip = `icmp,nw_src=${from.ip},nw_dst=${to.ip},icmp_type=8`;
+    const steps: TraceStep[] = [
+        { host: from.host, bridge: "br-int", flow: `in_port=${from.ofport},dl_src=${from.mac},dl_dst=${gwFrom},${ip}` },
+        { host: from.host, bridge: "br-int", flow: `in_port={port:qr-${to.network}},dl_src=${gwTo},dl_dst=${to.mac},${ip}` },
+    ];
+    if (from.host !== to.host) {
+        const src = o.hosts.find((h) => h.name === from.host)!;
+        const dvr = o.router?.dvrMacs[from.host] ?? gwTo;
+        steps.push({ host: to.host, bridge: "br-tun", flow: `in_port={port:vxlan-${ipInt(src.tunnelIp).toString(16).padStart(8, "0")}},tun_id=0x${net(to).vni.toString(16)},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
+        steps.push({ host: to.host, bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
     }
     return steps;
 }

@@ -6,7 +6,7 @@ import { guestExec, GuestSocket, sshSocket, waitForAgent } from "../../../lab/gu
 import { parseKnownHosts, verifyHostKey } from "../../../provider/ssh/knownHosts";
 import { Argv, shellJoin } from "../../../provider/ssh/quote";
 import type { Credentials } from "../../../provider/ssh/executor";
-import { arpTrace, Check, dhcpTrace, Machine, packetsOf, pingTrace, planChecks, StackOutputs, TraceStep } from "./plan";
+import { arpTrace, Check, dhcpTrace, Machine, packetsOf, pingTrace, planChecks, routedTrace, StackOutputs, TraceStep } from "./plan";
 
 export interface CheckResult {
     name: string;
@@ -132,7 +132,72 @@ async function checkPing(hosts: Hosts, o: StackOutputs, c: Extract<Check, { kind
         evidence.push(`neighbor entry in ${from.id}: ${neigh || "(none)"}`, `${to.host} iptables dvrl-i-${to.id} DROP counter: +${dropped ?? "?"}`);
         pass = r.code !== 0 && neigh.includes(`lladdr ${to.mac}`) && (dropped ?? 0) >= 1;
     }
-    return { pass, evidence, trace: pass ? undefined : await trace(hosts, pingTrace(o, from, to, to.mac)) };
+    const steps = from.network === to.network ? pingTrace(o, from, to, to.mac) : routedTrace(o, from, to);
+    return { pass, evidence, trace: pass ? undefined : await trace(hosts, steps) };
+}
+
+/**
+ * The device VXLAN leaves a host by: the route to a peer's tunnel address; when that is an OVS
+ * bridge (userspace tunnelling through br-phy), the bridge's physical port.
+ */
+async function underlayDevice(hosts: Hosts, o: StackOutputs, host: string): Promise<string> {
+    const peer = o.hosts.find((h) => h.name !== host);
+    if (!peer) throw new Error("one host: no underlay");
+    const dev = (await hosts.run(host, ["ip", "route", "get", peer.tunnelIp])).stdout.match(/ dev (\S+)/)?.[1];
+    if (!dev) throw new Error(`${host}: no route to ${peer.tunnelIp}`);
+    if ((await hosts.run(host, ["ovs-vsctl", "br-exists", dev])).code !== 0) return dev;
+    const ports = (await hosts.run(host, ["ovs-vsctl", "list-ports", dev])).stdout.split("\n").filter(Boolean);
+    for (const p of ports) if ((await hosts.run(host, ["ovs-vsctl", "get", "Interface", p, "type"])).stdout.trim() === '""') return p;
+    return dev;
+}
+
+/** VXLAN on a host's underlay (outer and inner headers, one string per packet) while `during` runs. */
+async function captureVxlan(hosts: Hosts, o: StackOutputs, host: string, during: () => Promise<unknown>): Promise<string[]> {
+    const dev = await underlayDevice(hosts, o, host);
+    const cap = hosts.run(host, ["timeout", "5", "tcpdump", "-i", dev, "-nn", "-e", "-l", "-T", "vxlan", "udp dst port 4789"]);
+    await sleep(800); // tcpdump attaches
+    await during();
+    const out = (await cap).stdout;
+    return out.split(/\n(?=\d\d:\d\d:\d\d\.)/).filter((l) => l.includes("vni"));
+}
+
+async function checkL3(hosts: Hosts, o: StackOutputs, c: Extract<Check, { kind: "routed-on-source" | "no-gateway-arp" | "same-host-local" }>): Promise<Omit<CheckResult, "name" | "kind" | "ms">> {
+    const from = o.machines.find((m) => m.id === c.from)!;
+    const to = o.machines.find((m) => m.id === c.to)!;
+    const netOf = (m: Machine) => o.networks.find((n) => n.name === m.network)!;
+    const ping = () => gexec(hosts, from, ["ping", "-c", "2", "-i", "0.2", "-W", "2", to.ip]);
+    if (c.kind === "routed-on-source") {
+        await ping(); // ARP and learning out of the way
+        const pkts = await captureVxlan(hosts, o, from.host, ping);
+        const dvr = o.router!.dvrMacs[from.host];
+        const vni = netOf(to).vni;
+        const echo = pkts.filter((p) => p.includes(`${from.ip} > ${to.ip}: ICMP echo request`));
+        const routed = echo.filter((p) => new RegExp(`vni ${vni}\\b`).test(p) && p.includes(`${dvr} > ${to.mac}`));
+        const evidence = [
+            `${from.host} underlay: ${echo.length} VXLAN echo requests ${from.ip} > ${to.ip}, ${routed.length} with vni ${vni} (${to.network}) and inner ${dvr} (${from.host}'s DVR MAC) > ${to.mac}`,
+            ...echo.slice(0, 1).map((p) => `  ${p.replace(/\s+/g, " ").slice(0, 300)}`),
+        ];
+        const pass = echo.length >= 1 && routed.length === echo.length;
+        return { pass, evidence, trace: pass ? undefined : await trace(hosts, routedTrace(o, from, to)) };
+    }
+    if (c.kind === "no-gateway-arp") {
+        const gw = netOf(from).gateway;
+        const pkts = await captureVxlan(hosts, o, from.host, async () => {
+            await gexec(hosts, from, ["ip", "neigh", "flush", "dev", "eth0"]);
+            await ping();
+        });
+        const arps = pkts.filter((p) => p.includes(`ARP, Request who-has ${gw}`) || p.includes(`ARP, Reply ${gw}`));
+        const neigh = (await gexec(hosts, from, ["ip", "neigh", "show", gw])).stdout.trim();
+        const gwMac = netOf(from).gatewayMac;
+        const evidence = [`${from.id} re-learnt its gateway: ${neigh || "(no entry)"}`, `${from.host} underlay during it: ${pkts.length} VXLAN packets, ${arps.length} ARP for ${gw}`];
+        return { pass: arps.length === 0 && !!gwMac && neigh.includes(`lladdr ${gwMac}`), evidence };
+    }
+    await ping();
+    const pkts = await captureVxlan(hosts, o, from.host, ping);
+    const ours = pkts.filter((p) => p.includes(`${from.ip} > ${to.ip}`) || p.includes(`${to.ip} > ${from.ip}`));
+    const r = await ping();
+    const evidence = [`${from.host} underlay during ${from.id} → ${to.id}: ${ours.length} VXLAN packets between them (${pkts.length} VXLAN in all)`, `ping: ${r.stdout.split("\n").find((l) => /transmitted/.test(l)) ?? r.stdout}`];
+    return { pass: ours.length === 0 && r.code === 0, evidence, trace: ours.length === 0 && r.code === 0 ? undefined : await trace(hosts, routedTrace(o, from, to)) };
 }
 
 async function checkArpSpoof(hosts: Hosts, o: StackOutputs, c: Extract<Check, { kind: "arp-spoof" }>): Promise<Omit<CheckResult, "name" | "kind" | "ms">> {
@@ -196,6 +261,8 @@ export async function verify(o: StackOutputs, creds: Creds, opts: { leaseWaitMs?
             for (const c of pings.filter((p) => p.from === s)) await run(c, () => checkPing(hosts, o, c));
         }));
         for (const c of checks) if (c.kind === "arp-spoof") await run(c, () => checkArpSpoof(hosts, o, c));
+        // captures one at a time: each reads a whole host's underlay
+        for (const c of checks) if (c.kind === "routed-on-source" || c.kind === "no-gateway-arp" || c.kind === "same-host-local") await run(c, () => checkL3(hosts, o, c));
     } finally {
         hosts.close();
     }

@@ -32,7 +32,14 @@ describe("DVR topology", () => {
     it("resolves the dev stack's config into the seed's objects", () => {
         const p = resolve(parseTopology(devTopology()));
         assert.equal(p.dhcpHost, "server-233");
-        assert.deepEqual(p.networks, [{ name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, gateway: "192.168.10.1", dhcpIp: "192.168.10.2" }]);
+        const { gatewayMac, ...net1 } = p.networks[0];
+        assert.deepEqual(net1, { name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, gateway: "192.168.10.1", dhcpIp: "192.168.10.2" });
+        assert.match(gatewayMac, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
+        assert.notEqual(p.networks[1].gatewayMac, gatewayMac, "one gateway MAC per network");
+        // the distributed router: on every host with a VM of its networks, one DVR MAC per host from Neutron's base
+        assert.deepEqual(p.routers.map((r) => [r.id, r.namespace, r.networks.map((n) => n.name), r.hosts]), [["r1", "qrouter-r1", ["net1", "net2"], ["server-233", "server-64", "server-68"]]]);
+        assert.equal(new Set(Object.values(p.dvrMacs)).size, 3);
+        for (const m of Object.values(p.dvrMacs)) assert.match(m, /^fa:16:3f:/);
         const cirros = p.vms.find((v) => v.id === "cirros")!;
         assert.deepEqual([cirros.host, cirros.qbr, cirros.qvb, cirros.qvo, cirros.tap, cirros.vlan, cirros.mac, cirros.ip], ["server-64", "qbr-cirros", "qvb-cirros", "qvo-cirros", "tap-cirros", 1, "fa:16:3e:ff:aa:66", "192.168.10.168"]);
         assert.deepEqual(cirros.ingress, [{ protocol: "icmp", remoteCidr: "0.0.0.0/0" }]);
@@ -104,5 +111,18 @@ describe("DVR topology", () => {
         assert.match(problems(t), /vms\[1\]\.ofport: ofport \d+ is also vms\[0\]'s on h2: set ofport explicitly/);
         t.vms[1].host = "h1";
         assert.doesNotThrow(() => parseTopology(t), "another host may use the same number");
+    });
+
+    it("validates routers: known networks, one router per network, short names for qr- ports", () => {
+        const t: any = small();
+        t.networks.push({ name: "a-very-long-net", cidr: "192.168.20.0/24", vni: 2, vlan: 2 });
+        t.routers = [
+            { id: "r1", networks: ["n1", "nope"] },
+            { id: "r2", networks: ["n1", "a-very-long-net"] },
+        ];
+        const msg = problems(t);
+        assert.match(msg, /routers\[0\]\.networks\[1\]: unknown network nope/);
+        assert.match(msg, /routers\[1\]\.networks\[0\]: n1 is already on router r1/);
+        assert.match(msg, /networks\[1\]\.name: a routed network's name is at most 12 characters/);
     });
 });
