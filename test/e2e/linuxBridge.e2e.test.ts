@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { repoRoot, TestStack } from "../helpers/pulumi";
-import { startSshd, TestSshd } from "../helpers/sshd";
+import { connections, startSshd, TestSshd } from "../helpers/sshd";
 
 // The real pulumi CLI drives a LinuxBridge through its whole life on a real sshd target.
 const NAME = `dvrlt-e${process.pid % 100000}`;
@@ -17,7 +17,7 @@ function link(name: string): any | undefined {
         return undefined;
     }
 }
-const sessions = (s: TestSshd) => (s.log().match(/Accepted publickey/g) ?? []).length;
+const sessions = connections;
 
 describe("LinuxBridge end to end with the pulumi CLI", function () {
     this.timeout(240_000);
@@ -44,13 +44,13 @@ describe("LinuxBridge end to end with the pulumi CLI", function () {
         await sshd?.stop();
     });
 
-    it("refuses bad input at preview, naming the field, without touching the host", () => {
+    it("refuses bad input at preview, naming the field, without touching the host", async () => {
         stack.setConfig("test:bridgeName", "qbr;rm -rf /");
-        const before = sessions(sshd);
+        const before = await sessions(sshd);
         const r = stack.run(["preview"], { allowFail: true });
         assert.notEqual(r.code, 0);
         assert.match(r.stdout + r.stderr, /property name value \{qbr;rm -rf \/\} has a problem: letters, digits/);
-        assert.equal(sessions(sshd), before, "no SSH session was opened");
+        assert.equal(await sessions(sshd), before, "no SSH connection was made");
         stack.setConfig("test:bridgeName", NAME);
     });
 
@@ -60,8 +60,10 @@ describe("LinuxBridge end to end with the pulumi CLI", function () {
         assert.equal(link(NAME), undefined);
     });
 
-    it("up creates it with the right settings", () => {
+    it("up creates it with the right settings", async () => {
+        const before = await sessions(sshd);
         stack.run(["up", "--yes"]);
+        assert.ok((await sessions(sshd)) > before, "up connected: so the no-connection check above can fail");
         const l = link(NAME);
         assert.equal(l.linkinfo.info_kind, "bridge");
         assert.equal(l.linkinfo.info_data.stp_state, 0);

@@ -120,3 +120,20 @@ export async function startSshd(): Promise<TestSshd> {
         },
     };
 }
+
+/**
+ * sshd's log once it stopped growing. The log arrives on a pipe this process reads on its event
+ * loop: right after a blocking spawnSync (the pulumi CLI) it is not read yet, so read it settled.
+ */
+export async function settledLog(s: TestSshd): Promise<string> {
+    let last = "";
+    for (let i = 0; i < 20 && s.log() !== last; i++) {
+        last = s.log();
+        await new Promise((r) => setTimeout(r, 150));
+    }
+    return s.log();
+}
+
+/** TCP connections sshd accepted so far (any connection counts, logged in or not). */
+export const connections = async (s: TestSshd): Promise<number> => ((await settledLog(s)).match(/^Connection from /gm) ?? []).length;
+

@@ -6,7 +6,7 @@ import * as path from "path";
 import * as dvrlab from "../../provider";
 import { kinds } from "../../provider/kinds";
 import { repoRoot, TestStack } from "../helpers/pulumi";
-import { startSshd, TestSshd } from "../helpers/sshd";
+import { connections, startSshd, TestSshd } from "../helpers/sshd";
 
 // The real pulumi CLI on one project holding a resource of every kind with hostile inputs, all
 // pointed at an sshd this test starts: `pulumi preview` fails, names every bad property of every
@@ -83,15 +83,7 @@ const HOSTILE: Hostile[] = [
 
 // sshd's log arrives on a pipe read by this process's event loop, which spawnSync blocks: let it
 // drain before counting, or every count would still be the one from before the run.
-async function settled(s: TestSshd): Promise<string> {
-    let last = "";
-    for (let i = 0; i < 20 && s.log() !== last; i++) {
-        last = s.log();
-        await new Promise((r) => setTimeout(r, 150));
-    }
-    return s.log();
-}
-const sessions = async (s: TestSshd) => ((await settled(s)).match(/^Connection from /gm) ?? []).length;
+const sessions = connections;
 const accepted = (s: TestSshd) => (s.log().match(/Accepted publickey/g) ?? []).length;
 const link = (name: string) => {
     try {
