@@ -19,6 +19,7 @@ export const kinds: Record<string, Loader> = {
     RouterNamespace: () => require("./routerNamespace/kind").routerNamespaceKind,
     RouterPort: () => require("./routerPort/kind").routerPortKind,
     StaticNeighbors: () => require("./staticNeighbors/kind").staticNeighborsKind,
+    NetnsGuest: () => require("./netnsGuest/kind").netnsGuestKind,
 };
 
 /** The kind's spec, loaded on first use; undefined for a name no kind has. */

@@ -338,6 +338,22 @@ const table: Record<string, { base: any; cases: Case[] }> = {
             ...bad(["mtu"], [575, 9001, "1450;reboot"]),
         ],
     },
+    NetnsGuest: {
+        base: { connection, owner, name: "vm-x", tap: "tap-x", mac: "fa:16:3e:ff:aa:66", address: "192.168.10.168/24" },
+        cases: [
+            ...connectionCases(),
+            ...ownerCases(),
+            ...strings(["name"], "vm-x"),
+            ...strings(["tap"], "tap-x", { ifName: true }),
+            ...strings(["bridge"], "qbr-x", { ifName: true }),
+            ...strings(["guestIf"], "eth0", { ifName: true }),
+            ...strings(["mac"], "fa:16:3e:ff:aa:66"),
+            ...bad(["mac"], BAD_MAC),
+            ...bad(["address"], BAD_CIDR),
+            ...bad(["mtu"], [67, 65536, "1450", "1450;reboot"]),
+            ...bad(["tap"], ["eth0"]),
+        ],
+    },
     StaticNeighbors: {
         base: { connection, owner, namespace: "qrouter-r1", device: "qr-0123456789a", entries: [{ ip: "192.168.10.168", mac: "fa:16:3e:ff:aa:66" }] },
         cases: [

@@ -78,6 +78,7 @@ const HOSTILE: Hostile[] = [
         args: { namespace: "qrouter-r1`id`", device: "qr-x'", entries: [{ ip: "192.168.10.1\nreboot", mac: "fa:16:3e:ff:aa:66 dev eth0" }] },
         bad: ["namespace", "device", "entries.0.ip", "entries.0.mac"],
     },
+    { kind: "NetnsGuest", name: "guest", args: { name: "vm;reboot", tap: "tap$(id)", mac: "fa:16:3e:ff:aa:66 x", address: "192.168.10.5/33" }, bad: ["name", "tap", "mac", "address"] },
     { kind: "HostFile", name: "file", args: { path: "/tmp/x;reboot", source: "relative", sha256: "x", mode: "0999" }, bad: ["path", "source", "sha256", "mode"] },
 ];
 
