@@ -342,6 +342,8 @@ host_up() {
   start_ovs
   start_libvirt
   start_sshd
+  # A restarted ovs-vswitchd re-creates br-phy's port: the host answers on the underlay a moment later.
+  wait_for "$H_IP on the underlay" 10 ping -n -q -c1 -W1 -I "$UL_BR" "$H_IP"
 }
 
 # remove_cgroups /machine/X.libvirt-qemu…: remove those cgroups (and their vcpu/emulator
