@@ -283,10 +283,11 @@ function report(): void {
         const bash = get(r.n, "bash: build");
         const up = get(r.n, "dvrlab: pulumi up", nocp);
         const isBase = r.what.startsWith("bash: ") || r.what.startsWith("VMs: bash");
-        const ratioBash = bash && !r.what.startsWith("bash: ") ? (r.s / bash).toFixed(2) : r.what.startsWith("bash: build") ? "1.00" : "";
+        const vmBash = get(r.n, "VMs: bash");
+        const ratioBash = r.what.startsWith("VMs") ? (vmBash ? (r.s / vmBash).toFixed(2) : "") : bash && !r.what.startsWith("bash: ") ? (r.s / bash).toFixed(2) : r.what.startsWith("bash: build") ? "1.00" : "";
         const ratioUp = up && !isBase && !r.what.startsWith("VMs") ? (r.s / up).toFixed(2) : "";
         const ssh = r.ssh ? `${r.ssh.connects}/${r.ssh.commands} (${Object.values(r.ssh.perHost).map((p) => p.maxConcurrent).join(",")})` : "";
-        console.log(`${String(r.n).padStart(3)}  ${r.what.padEnd(70)}${r.s.toFixed(2).padStart(8)}${(r.what.startsWith("VMs") ? "" : ratioBash).padStart(8)}${ratioUp.padStart(7)}  ${String(r.resources ?? "").padStart(9)}  ${ssh}`);
+        console.log(`${String(r.n).padStart(3)}  ${r.what.padEnd(70)}${r.s.toFixed(2).padStart(8)}${ratioBash.padStart(8)}${ratioUp.padStart(7)}  ${String(r.resources ?? "").padStart(9)}  ${ssh}`);
     }
     console.log("\ntargets:");
     for (const nocp of [false, true]) {
