@@ -326,7 +326,11 @@ async function main() {
         if (VMS > 0) await require("./dvr/vms").benchVms({ n: VMS, underlay, key, knownHosts, onHosts, readBack, isEmpty, work, stack: STACK, projectDir, rows, BenchStack });
     } finally {
         report();
-        if (!KEEP_LAB) lab("down");
+        if (!KEEP_LAB) {
+            lab("down");
+            // a lab dir of this run's own (not given): its keys and known_hosts go too
+            if (!process.env.DVRLAB_LAB_DIR) fs.rmSync(labDir, { recursive: true, force: true });
+        }
         fs.rmSync(work, { recursive: true, force: true });
     }
 }
