@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { setConfigSource } from "../../provider/core/config";
 import { credentialsFor } from "../../provider/core/config";
+import { tunnelPortName } from "../../stacks/dvr/topology";
 import { outputsSchema, StackOutputs } from "../../stacks/dvr/verify/plan";
 import { CheckResult, verify } from "../../stacks/dvr/verify/run";
 import { requireLab } from "../helpers/lab";
@@ -204,6 +205,28 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
             assert.equal(onHost(h, 'ovs-ofctl dump-flows br-int table=1 | grep -c priority= || true').trim(), "1", `${h}: br-int DVR_TO_SRC_MAC default only`);
         }
         stack.run(["preview", "--expect-no-changes"]);
+    });
+
+    it("removing a host shrinks the mesh and adding it back extends it, one up each", async () => {
+        const full = JSON.parse(JSON.stringify(topology));
+        const tunnels = (h: string) => onHost(h, "ovs-vsctl list-ports br-tun").split("\n").filter((p) => p.startsWith("vxlan-")).sort();
+        const floodPorts = (h: string) => (onHost(h, "ovs-ofctl dump-flows br-tun table=22").match(/output:\d+/g) ?? []).length;
+        topology.hosts = topology.hosts.filter((h: any) => h.name !== "server-68");
+        topology.vms = topology.vms.filter((v: any) => v.host !== "server-68");
+        writeConfig();
+        timed("up removing a host", ["up", "--yes", "--skip-preview"]);
+        assert.deepEqual(tunnels("server-233"), [tunnelPortName(ipOf("server-64"))]);
+        assert.deepEqual(tunnels("server-64"), [tunnelPortName(ipOf("server-233"))]);
+        for (const h of ["server-233", "server-64"]) assert.equal(floodPorts(h), 2, `${h}: each network floods to the one tunnel left`);
+        assert.equal(onHost("server-68", "ovs-vsctl list-br").trim(), "br-phy", "server-68 has nothing of the stack");
+        topology = full;
+        writeConfig();
+        timed("up adding it back", ["up", "--yes", "--skip-preview"]);
+        for (const h of HOSTS) {
+            assert.deepEqual(tunnels(h), HOSTS.filter((o) => o !== h).map((o) => tunnelPortName(ipOf(o))).sort());
+            assert.equal(floodPorts(h), 4, `${h}: each of the 2 networks floods to both tunnels`);
+        }
+        await verifyAll("verify after the host came back");
     });
 
     it("destroy leaves no bridge, link, domain, namespace, dnsmasq or iptables rule of ours", () => {
