@@ -1,7 +1,6 @@
 // The DVR stack: the seed's network on the hosts named in config (the local lab by default).
 // Topology (config) → plan (pure, topology.ts) → components, which read like the seed's steps.
 import * as pulumi from "@pulumi/pulumi";
-import { LibvirtDomain } from "../../provider";
 import { loadGuestManifest } from "./guest";
 import { parseTopology, resolve } from "./topology";
 import { DhcpAgent } from "./components/dhcpAgent";
@@ -10,6 +9,7 @@ import { DvrHost } from "./components/dvrHost";
 import { GuestImage } from "./components/guestImage";
 import { TunnelMesh } from "./components/tunnelMesh";
 import { VmPort } from "./components/vmPort";
+import { vmDomain } from "./components/vmDomain";
 
 const config = new pulumi.Config("dvrlab");
 const topology = parseTopology(config.requireObject("topology"));
@@ -32,18 +32,7 @@ const vms = plan.vms.map((vm) => {
     const port = new VmPort(vm.id, { vm, host, dvrHost: dvrHosts.get(vm.host)! });
     const image = images.get(vm.host)!;
     // After its port (chain, security group, flows) and its lease: the guest's first DISCOVER is answered.
-    const domain = new LibvirtDomain(
-        vm.id,
-        {
-            connection: host.connection,
-            name: vm.domain,
-            memoryMiB: vm.memoryMiB ?? manifest!.minMemoryMiB,
-            boot: { kernel: image.kernel, initrd: image.initrd, cmdline: manifest!.cmdline },
-            disk: { base: image.base },
-            interfaces: [{ bridge: port.qbr.name, tap: vm.tap, mac: vm.mac }],
-        },
-        { dependsOn: [port, dhcp.leases.get(vm.id)!] },
-    );
+    const domain = vmDomain(vm, host, port, image, manifest!, { dependsOn: [port, dhcp.leases.get(vm.id)!] });
     return { vm, host, port, domain };
 });
 

@@ -4,13 +4,14 @@
 // (remote.Command's behaviour, see bench/dvr/remoteCommand.ts) per command, chained by dependsOn.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { LibvirtDomain, NetnsGuest } from "../../../provider";
+import { NetnsGuest } from "../../../provider";
 import { parseTopology, resolve } from "../../../stacks/dvr/topology";
 import { DhcpAgent } from "../../../stacks/dvr/components/dhcpAgent";
 import { DvrHost } from "../../../stacks/dvr/components/dvrHost";
 import { TunnelMesh } from "../../../stacks/dvr/components/tunnelMesh";
 import { VmPort } from "../../../stacks/dvr/components/vmPort";
 import { GuestImage } from "../../../stacks/dvr/components/guestImage";
+import { vmDomain } from "../../../stacks/dvr/components/vmDomain";
 import { loadGuestManifest } from "../../../stacks/dvr/guest";
 import { guestNamespace, Chain } from "../../dvr/plan";
 import { RemoteCommandEmulation } from "../../dvr/remoteCommand";
@@ -37,18 +38,7 @@ if (mode === "dvrlab") {
         } else {
             if (!images.has(vm.host)) images.set(vm.host, new GuestImage(`${vm.host}-guest`, { host, manifest: manifest! }));
             const image = images.get(vm.host)!;
-            new LibvirtDomain(
-                vm.id,
-                {
-                    connection: host.connection,
-                    name: vm.domain,
-                    memoryMiB: vm.memoryMiB ?? manifest!.minMemoryMiB,
-                    boot: { kernel: image.kernel, initrd: image.initrd, cmdline: manifest!.cmdline },
-                    disk: { base: image.base },
-                    interfaces: [{ bridge: port.qbr.name, tap: vm.tap, mac: vm.mac }],
-                },
-                after,
-            );
+            vmDomain(vm, host, port, image, manifest!, after);
         }
     }
 } else {
