@@ -3,7 +3,7 @@ import * as fs from "fs";
 import { KindSpec, OpContext } from "../core/kind";
 import { check, CommandError, describe } from "../ssh/executor";
 import { HostFileSpec, hostFileSchema } from "./schema";
-import { HostFileState, parseHash, parseStat, planChmod, planHash, planMkdirParent, planRemove, planRename, planStat, planWriteStdin, tmpPathFor } from "./planner";
+import { HostFileState, parseHash, parseStat, planChmod, planHash, planMkdirParent, planRemove, planRemoveStaleTmp, planRename, planStat, planWriteStdin, tmpPathFor } from "./planner";
 
 const where = (ctx: OpContext, p: string) => `HostFile ${p} on ${describe(ctx.conn)}`;
 
@@ -53,6 +53,7 @@ async function upload(ctx: OpContext, f: HostFileSpec): Promise<void> {
         }
         await check(ctx.ex, ctx.conn, planChmod(tmp, f.mode));
         await check(ctx.ex, ctx.conn, planRename(tmp, f.path));
+        await check(ctx.ex, ctx.conn, planRemoveStaleTmp(f.path));
     } catch (e) {
         await ctx.ex.run(ctx.conn, planRemove(tmp)).catch(() => undefined);
         throw e;
@@ -95,5 +96,6 @@ export const hostFileKind: KindSpec<typeof hostFileSchema> = {
 
     async delete(ctx, _id, olds) {
         await check(ctx.ex, ctx.conn, planRemove(olds.path));
+        await check(ctx.ex, ctx.conn, planRemoveStaleTmp(olds.path));
     },
 };

@@ -39,3 +39,5 @@ export const planChmod = (p: string, mode: string): Argv => ["chmod", mode, "--"
 /** -T: never move into a directory that happens to have the target's name. */
 export const planRename = (tmp: string, p: string): Argv => ["mv", "-f", "-T", "--", tmp, p];
 export const planRemove = (p: string): Argv => ["rm", "-f", "--", p];
+/** Removes the temp files of cut-off uploads of `p` (a dropped connection or a killed provider cannot remove its own). */
+export const planRemoveStaleTmp = (p: string): Argv => ["sh", "-c", 'rm -f -- "$1".tmp.*', "sh", p];

@@ -236,7 +236,11 @@ export class SshPool implements Executor {
                     });
                     const racers: Promise<any>[] = inputError ? [exec, timeout, inputError] : [exec, timeout];
                     const r = await Promise.race(racers);
-                    const code = r.code ?? (r.signal ? 128 : 255);
+                    // No exit status and no signal: the channel closed under the command (the connection
+                    // or the host's sshd died). Its outcome is unknown: an error, never an exit code
+                    // (255 would read as "no" to probes like `test -d`, and refresh as "gone").
+                    if (r.code == null && !r.signal) throw new Error(`connection lost before the command finished (no exit status)`);
+                    const code = r.code ?? 128;
                     if (code === 124) {
                         throw new Error(`command timed out after ${timeoutMs} ms on ${describe(c)}: ${shellJoin(argv)}`);
                     }
