@@ -4,38 +4,24 @@
 // a flow, a port and a domain deleted by hand → refresh reports them → up repairs → verify →
 // destroy leaves no object of ours on any host → the lab goes.
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { setConfigSource } from "../../provider/core/config";
 import { credentialsFor } from "../../provider/core/config";
 import { tunnelPortName } from "../../stacks/dvr/topology";
 import { outputsSchema, StackOutputs } from "../../stacks/dvr/verify/plan";
 import { CheckResult, verify } from "../../stacks/dvr/verify/run";
 import { requireLab } from "../helpers/lab";
 import { repoRoot, TestStack } from "../helpers/pulumi";
+import { FaultLab } from "../faults/faultLab";
 
 const yaml = require("js-yaml");
-const LAB_SH = path.join(repoRoot, "lab/lab.sh");
 const HOSTS = ["server-233", "server-64", "server-68"];
 const id = process.pid % 10000;
-const labDir = path.join(repoRoot, ".lab", `e2e-${id}`);
-const labEnv = { ...process.env, DVRLAB_LAB_DIR: labDir, DVRLAB_UNDERLAY: process.env.DVRLAB_E2E_UNDERLAY ?? "172.30.126", DVRLAB_PREFIX: "dvrl3-" };
-const ipOf = (h: string) => `${labEnv.DVRLAB_UNDERLAY}.${h.split("-")[1]}`;
-
-function lab(...args: string[]): string {
-    const r = spawnSync("bash", [LAB_SH, ...args], { env: labEnv, encoding: "utf8", timeout: 180_000 });
-    if (r.status !== 0) throw new Error(`lab.sh ${args.join(" ")} exited ${r.status}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-}
-
-/** A shell script on a host of this test's lab, arguments passed as $1… (never interpolated). */
-function onHost(host: string, script: string, ...args: string[]): string {
-    const r = spawnSync("bash", [LAB_SH, "ssh", host, "sh", "-c", `'${script.replace(/'/g, "'\\''")}'`, "sh", ...args.map((a) => `'${a}'`)], { env: labEnv, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`on ${host}: ${script} exited ${r.status}: ${r.stderr}`);
-    return r.stdout;
-}
+// A lab of its own (underlay and prefix claimed, so it never meets the main lab or another test's)
+const lab = new FaultLab();
+const ipOf = (h: string) => lab.ip(h);
+const onHost = (host: string, script: string, ...args: string[]) => lab.sh(host, script, ...args);
 
 describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", function () {
     this.timeout(1_200_000);
@@ -48,8 +34,8 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
     function writeConfig(): void {
         const doc = yaml.load(fs.readFileSync(stackFile(), "utf8")) ?? {};
         doc.config = {
-            "dvrlab:sshPrivateKeyFile": path.join(labDir, "ssh/id_ed25519"),
-            "dvrlab:knownHostsFile": path.join(labDir, "known_hosts"),
+            "dvrlab:sshPrivateKeyFile": lab.key,
+            "dvrlab:knownHostsFile": lab.knownHosts,
             "dvrlab:topology": topology,
         };
         fs.writeFileSync(stackFile(), yaml.dump(doc));
@@ -76,50 +62,31 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
     }
 
     /** Every object the stack makes, per host, as lines (empty: nothing of ours is left). */
-    function leftovers(): string {
-        return HOSTS.map((h) =>
-            onHost(
-                h,
-                [
-                    'ovs-vsctl list-br | grep -vx br-phy | sed "s/^/bridge /"',
-                    'for d in /sys/class/net/*; do case "${d##*/}" in qbr-*|qvb-*|qvo-*|tap-*|qr-*) echo "link ${d##*/}";; esac; done',
-                    'virsh -q -c qemu:///system list --all --name | sed "/^$/d; s/^/domain /"',
-                    'ip netns list | sed "s/^/netns /"',
-                    'iptables -S | grep dvrl | sed "s/^/iptables /"',
-                    'ls /var/lib/dvrlab/dhcp 2>/dev/null | sed "s/^/dhcp-dir /"',
-                    "true",
-                ].join("; "),
-            )
-                .trim()
-                .split("\n")
-                .filter(Boolean)
-                .map((l) => `${h}: ${l}`)
-                .join("\n"),
-        )
-            .filter(Boolean)
-            .join("\n");
-    }
+    const leftovers = () => lab.leftovers();
 
     before(async function () {
         requireLab(this); // CI brings the main lab up; this test adds its own next to it
-        lab("up");
+        lab.up();
         work = fs.mkdtempSync(path.join(os.tmpdir(), "dvrl-dvr-e2e-"));
         stack = new TestStack(repoRoot, `e2e${id}`, work);
         stack.init();
         const dev = yaml.load(fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8")).config["dvrlab:topology"];
         topology = { ...dev, domainPrefix: `e2e${id}-`, hosts: dev.hosts.map((h: any) => ({ ...h, address: ipOf(h.name) })) };
         writeConfig();
-        setConfigSource({ get: (k) => ({ "dvrlab:sshPrivateKeyFile": path.join(labDir, "ssh/id_ed25519"), "dvrlab:knownHostsFile": path.join(labDir, "known_hosts") })[k] });
     });
 
     after(function () {
-        if (!stack) return;
-        if (this.currentTest?.state === "failed" || leftovers()) stack.run(["destroy", "--yes", "--skip-preview"], { allowFail: true, timeoutMs: 600_000 });
-        stack.run(["stack", "rm", "--yes", "--force"], { allowFail: true });
-        fs.rmSync(stackFile(), { force: true });
-        fs.rmSync(work, { recursive: true, force: true });
-        lab("down");
-        console.log(`      numbers: ${JSON.stringify(numbers)}`);
+        try {
+            if (stack) {
+                if (this.currentTest?.state === "failed" || leftovers()) stack.run(["destroy", "--yes", "--skip-preview"], { allowFail: true, timeoutMs: 600_000 });
+                stack.run(["stack", "rm", "--yes", "--force"], { allowFail: true });
+                fs.rmSync(stackFile(), { force: true });
+            }
+            if (work) fs.rmSync(work, { recursive: true, force: true });
+        } finally {
+            lab.down(); // even when the stack could not be made
+            console.log(`      numbers: ${JSON.stringify(numbers)}`);
+        }
     });
 
     it("up from empty builds the seed's network and verify passes", async () => {
@@ -232,9 +199,6 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
     it("destroy leaves no bridge, link, domain, namespace, dnsmasq or iptables rule of ours", () => {
         timed("destroy", ["destroy", "--yes", "--skip-preview"]);
         assert.equal(leftovers(), "");
-        // ps is shared by the lab's hosts: a dnsmasq is one of this lab's when it runs in a host's mount namespace
-        const script = 'for f in "$1"/ns/*.mnt; do i=$(stat -L -c %i "$f"); for p in $(pgrep -x dnsmasq); do [ "$(stat -L -c %i /proc/$p/ns/mnt 2>/dev/null)" = "$i" ] && echo "dnsmasq $p"; done; done; true';
-        const dnsmasq = spawnSync("sh", ["-c", script, "sh", labDir], { encoding: "utf8" }).stdout.trim();
-        assert.equal(dnsmasq, "", "no dnsmasq of this lab's stack");
+        // (leftovers() also lists any qemu or dnsmasq still running in a host, by its UTS namespace: ps is shared)
     });
 });
