@@ -39,7 +39,23 @@ die() { echo "lab: $*" >&2; exit 1; }
   die "DVRLAB_PREFIX must be 2-9 chars: a lowercase letter, up to 7 more [a-z0-9], then '-' (got '$PFX')"
 
 # The lab's files must be visible at the same path inside the hosts (sshd reads its config and
-# host key there), so LAB_DIR must not lie under a path the hosts have their own copy of.
+# host key there), so LAB_DIR must not lie under a path the hosts have their own copy of. A
+# checkout under one of them (e.g. a CI clone in /tmp) keeps its default .lab in /var/tmp instead,
+# reached through a .lab symlink, so every path the tests and Pulumi.dev.yaml use still works.
+_under_bind() {
+  local b
+  for b in "${HOST_BINDS[@]}"; do case $1/ in "${b#*:}"/*) return 0 ;; esac; done
+  return 1
+}
+if [[ -z ${DVRLAB_LAB_DIR:-} ]] && _under_bind "$LAB_REPO" && [[ ! -e $LAB_DIR || -L $LAB_DIR ]]; then
+  _real=/var/tmp/dvrlab-labs/$(printf %s "$LAB_REPO" | sha256sum | cut -c1-12)
+  mkdir -p "$_real"
+  [[ -L $LAB_DIR && $(readlink "$LAB_DIR") == "$_real" ]] || ln -sfn "$_real" "$LAB_DIR"
+  unset _real
+fi
+# Resolve symlinks (the .lab link above, or any a user made): hosts see only real paths.
+LAB_DIR=$(realpath -m "$LAB_DIR")
+NS_DIR=$LAB_DIR/ns
 for _b in "${HOST_BINDS[@]}"; do
   case $LAB_DIR/ in "${_b#*:}"/*) die "DVRLAB_LAB_DIR ($LAB_DIR) must not be under ${_b#*:} (hosts have their own)" ;; esac
 done
