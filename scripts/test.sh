@@ -21,7 +21,12 @@ if [ -f lab/lab.sh ] && [ "${DVRLAB_SKIP_LAB:-0}" != 1 ]; then
     fi
     export DVRLAB_LAB_UP=1
 fi
-cleanup() { if [ $lab_started = 1 ]; then echo "[test] lab:down"; bash lab/lab.sh down; fi; }
+# Quiet unless it fails: the test runner's summary stays the last line.
+cleanup() {
+    if [ $lab_started = 1 ]; then
+        out=$(bash lab/lab.sh down 2>&1) || { echo "[test] lab:down failed:"; echo "$out"; }
+    fi
+}
 trap cleanup EXIT
 
 npx mocha 'test/**/*.test.ts' "$@"
