@@ -6,6 +6,7 @@ import { createHash } from "crypto";
 import { providerFor } from "../../../provider/core/kind";
 import { hostFileKind } from "../../../provider/hostFile/kind";
 import { fileSha256 } from "../../../provider/hostFile/local";
+import { refusesEach } from "../../helpers/checkCases";
 
 const noHost = () => {
     throw new Error("check touched a host");
@@ -35,16 +36,7 @@ describe("HostFile check and diff", () => {
         ["mode", { mode: "07777" }, "octal"],
         ["connection.host", { connection: { host: "h;x" } }, "host"],
     ];
-    for (const [field, patch, reason] of bad) {
-        it(`refuses bad ${field} (${JSON.stringify(patch)}) naming the field`, async () => {
-            const r = await p.check({}, { ...good, ...patch });
-            assert.ok(r.failures?.length, "expected failures");
-            assert.ok(
-                r.failures!.some((f: any) => f.property === field && f.reason.includes(reason)),
-                JSON.stringify(r.failures),
-            );
-        });
-    }
+    refusesEach(() => p, good, bad);
 
     it("refuses a missing sha256 naming it", async () => {
         const { sha256: _s, ...rest } = good;

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { providerFor } from "../../../provider/core/kind";
 import { linuxBridgeKind } from "../../../provider/linuxBridge/kind";
+import { refusesEach } from "../../helpers/checkCases";
 
 // check() must name the bad field and never touch a host: the executor here throws if used.
 const noHost = () => {
@@ -28,16 +29,7 @@ describe("LinuxBridge check and diff", () => {
         ["connection.keyRef", { connection: { host: "h", keyRef: "../key" } }, "config key"],
         ["owner", { owner: "someone" }, "dvrlab"],
     ];
-    for (const [field, patch, reason] of bad) {
-        it(`refuses bad ${field} (${JSON.stringify(patch)}) naming the field`, async () => {
-            const r = await p.check({}, { ...good, ...patch });
-            assert.ok(r.failures?.length, "expected failures");
-            assert.ok(
-                r.failures!.some((f: any) => f.property === field && f.reason.includes(reason)),
-                JSON.stringify(r.failures),
-            );
-        });
-    }
+    refusesEach(() => p, good, bad);
 
     it("diff: settings update in place, a new name replaces (delete first), same inputs no change", async () => {
         const olds = { ...good, stp: false, forwardDelay: 0, multicastSnooping: false, up: true, dvrlabVersion: 1, __provider: "a" };
