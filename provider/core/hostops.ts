@@ -52,3 +52,18 @@ export async function hasKernelDatapath(ex: Executor, c: ConnectionSpec): Promis
     const r = await ex.run(c, ["test", "-d", "/sys/module/openvswitch"]);
     return r.code === 0;
 }
+
+/**
+ * Bounded poll: reads until `done` holds (returns that reading) or `ms` passed (throws with
+ * `failure(last reading)`). For host state that settles after a command (an ofport, a daemon, a domain).
+ */
+export async function pollUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, ms: number, everyMs: number, failure: (last: T) => string): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+        const v = await read();
+        if (done(v)) return v;
+        if (Date.now() > end) throw new Error(failure(v));
+        await new Promise((r) => setTimeout(r, everyMs));
+    }
+}
+

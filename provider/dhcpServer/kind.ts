@@ -1,5 +1,5 @@
 import { KindSpec, OpContext } from "../core/kind";
-import { hasKernelDatapath, runPlan } from "../core/hostops";
+import { hasKernelDatapath, pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
 import { dhcpFiles, dhcpServerSchema, DhcpServerSpec, namespaceOf, portOf } from "./schema";
 import {
@@ -82,13 +82,8 @@ async function converge(ctx: OpContext, d: DhcpServerSpec, st: ServerState): Pro
     if (ours && (!d.running || !same || relinked)) await check(ctx.ex, ctx.conn, planStopDnsmasq(before.dnsmasq!.pid, dhcpFiles(d.network).pid));
     if (d.running && (!same || relinked)) {
         await check(ctx.ex, ctx.conn, planStartDnsmasq(d));
-        const end = Date.now() + START_WAIT_MS;
-        for (;;) {
-            const now = await current(ctx, d);
-            if (isServing(now, d)) return outputs(d, now, tx);
-            if (Date.now() > end) throw new Error(`${where(ctx, d)}: dnsmasq did not come up within ${START_WAIT_MS} ms (see ${dhcpFiles(d.network).log})`);
-            await new Promise((r) => setTimeout(r, 100));
-        }
+        const now = await pollUntil(() => current(ctx, d), (s) => isServing(s, d), START_WAIT_MS, 100, () => `${where(ctx, d)}: dnsmasq did not come up within ${START_WAIT_MS} ms (see ${dhcpFiles(d.network).log})`);
+        return outputs(d, now, tx);
     }
     return outputs(d, await current(ctx, d), tx);
 }

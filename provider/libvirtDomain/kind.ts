@@ -1,5 +1,5 @@
 import { KindSpec, OpContext } from "../core/kind";
-import { runPlan } from "../core/hostops";
+import { pollUntil, runPlan } from "../core/hostops";
 import { check, CommandError, describe } from "../ssh/executor";
 import { libvirtDomainSchema, LibvirtDomainSpec, pathsOf } from "./schema";
 import {
@@ -58,15 +58,7 @@ async function domainTypeFor(ctx: OpContext, d: LibvirtDomainSpec): Promise<"kvm
 
 /** Bounded poll until libvirt reports the wanted state. */
 async function waitState(ctx: OpContext, name: string, want: (s: string | undefined) => boolean, what: string): Promise<DomainState | undefined> {
-    const end = Date.now() + RUNNING_WAIT_MS;
-    let st: DomainState | undefined;
-    for (;;) {
-        st = await current(ctx, name);
-        if (want(st?.state)) return st;
-        if (Date.now() > end) break;
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${where(ctx, name)}: not ${what} after ${RUNNING_WAIT_MS} ms (state: ${st?.state ?? "undefined"})`);
+    return pollUntil(() => current(ctx, name), (st) => want(st?.state), RUNNING_WAIT_MS, 200, (st) => `${where(ctx, name)}: not ${what} after ${RUNNING_WAIT_MS} ms (state: ${st?.state ?? "undefined"})`);
 }
 
 /** The taps must sit on the bridges the inputs name (libvirt put them there; make sure). */

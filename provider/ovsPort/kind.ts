@@ -1,5 +1,5 @@
 import { KindSpec, OpContext } from "../core/kind";
-import { runPlan } from "../core/hostops";
+import { pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
 import { OWNER_KEY } from "../ovs/vsctl";
 import { ovsPortSchema, OvsPortSpec } from "./schema";
@@ -14,15 +14,14 @@ const OFPORT_WAIT_MS = 10_000;
 
 /** Bounded poll until OVS assigned an OpenFlow port number (flows need it). */
 async function waitOfport(ctx: OpContext, p: OvsPortSpec): Promise<number> {
-    const end = Date.now() + OFPORT_WAIT_MS;
-    let cur: PortState | undefined;
-    for (;;) {
-        cur = await current(ctx, p.name);
-        if (cur?.ofport !== undefined) return cur.ofport;
-        if (Date.now() > end) break;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`OvsPort ${p.name} on ${describe(ctx.conn)}: no OpenFlow port after ${OFPORT_WAIT_MS} ms${cur?.error ? `: ${cur.error}` : ""}`);
+    const cur = await pollUntil(
+        () => current(ctx, p.name),
+        (c) => c?.ofport !== undefined,
+        OFPORT_WAIT_MS,
+        100,
+        (c) => `OvsPort ${p.name} on ${describe(ctx.conn)}: no OpenFlow port after ${OFPORT_WAIT_MS} ms${c?.error ? `: ${c.error}` : ""}`,
+    );
+    return cur!.ofport!;
 }
 
 function conflicts(cur: PortState, p: OvsPortSpec): string[] {

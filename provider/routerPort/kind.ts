@@ -1,5 +1,5 @@
 import { KindSpec, OpContext } from "../core/kind";
-import { hasKernelDatapath, runPlan } from "../core/hostops";
+import { hasKernelDatapath, pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
 import { convergeNsPort } from "../netns/nsPort";
 import { routerPortSchema, RouterPortSpec } from "./schema";
@@ -24,13 +24,8 @@ async function converge(ctx: OpContext, p: RouterPortSpec, st: RouterPortState):
     if (!st.namespace) throw new Error(`${where(ctx, p)}: namespace ${p.namespace} does not exist (a RouterNamespace makes it)`);
     const tx = p.txChecksum ?? (await hasKernelDatapath(ctx.ex, ctx.conn));
     await convergeNsPort(ctx, p, st, tx, () => current(ctx, p), where(ctx, p));
-    const end = Date.now() + OFPORT_WAIT_MS;
-    for (;;) {
-        const now = await current(ctx, p);
-        if (now.port?.ofport !== undefined) return { ofport: now.port.ofport, txChecksum: tx };
-        if (Date.now() > end) throw new Error(`${where(ctx, p)}: no OpenFlow port after ${OFPORT_WAIT_MS} ms`);
-        await new Promise((r) => setTimeout(r, 100));
-    }
+    const now = await pollUntil(() => current(ctx, p), (s) => s.port?.ofport !== undefined, OFPORT_WAIT_MS, 100, () => `${where(ctx, p)}: no OpenFlow port after ${OFPORT_WAIT_MS} ms`);
+    return { ofport: now.port!.ofport!, txChecksum: tx };
 }
 
 export const routerPortKind: KindSpec<typeof routerPortSchema, RouterPortOutputs> = {
