@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { brInt, brTun, FlowEntry, FlowSpec, RouterNamespace, RouterPort, StaticNeighbors } from "../../../provider";
 import type { Plan, ResolvedRouter } from "../topology";
-import { DvrHost, PATCH_INT_OFPORT } from "./dvrHost";
+import { DvrHost, PATCH_INT_OFPORT, PATCH_TUN_OFPORT } from "./dvrHost";
 
 export interface DistributedRouterArgs {
     router: ResolvedRouter;
@@ -59,7 +59,7 @@ export function dvrMacFlows(plan: Plan, dvrHosts: Map<string, DvrHost>, parent: 
             if (o === h) continue;
             const dvrMac = plan.dvrMacs[o];
             new FlowEntry(`${h}-tun-dvr-not-learn-${o}`, { connection: host.connection, bridge: d.brTun.name, ...brTun.dvrNotLearn({ dvrMac, patchPort: PATCH_INT_OFPORT }) }, { parent });
-            new FlowEntry(`${h}-int-dvr-from-${o}`, { connection: host.connection, bridge: d.brInt.name, ...brInt.dvrFromTun({ patchPort: d.patchTunOfport, dvrMac }) }, { parent });
+            new FlowEntry(`${h}-int-dvr-from-${o}`, { connection: host.connection, bridge: d.brInt.name, ...brInt.dvrFromTun({ patchPort: PATCH_TUN_OFPORT, dvrMac }) }, { parent });
         }
     }
 }

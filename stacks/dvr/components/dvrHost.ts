@@ -21,7 +21,6 @@ export class DvrHost extends pulumi.ComponentResource {
     readonly brTun: OvsBridge;
     readonly patchInt: OvsPort;
     readonly patchTun: OvsPort;
-    readonly patchTunOfport = PATCH_TUN_OFPORT;
 
     constructor(name: string, args: DvrHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dvrlab:stack:DvrHost", name, {}, opts);

@@ -1,6 +1,8 @@
 // `npm run verify`, the pure part: from the stack's outputs, which checks to run (the seed's own
 // checks) and, for a failing packet, which `ofproto/trace` commands show where it died.
 import { z } from "zod";
+import { intToIp, inSubnet, ipToInt, subnetOf } from "../../../provider/dhcpServer/ipv4";
+import { tunnelPortName } from "../topology";
 
 export const outputsSchema = z.object({
     hosts: z.array(z.object({ name: z.string(), host: z.string(), port: z.number(), user: z.string(), tunnelIp: z.string(), role: z.string() })),
@@ -48,24 +50,18 @@ export function allowsIcmpFrom(vm: Machine, srcIp: string): boolean {
     return vm.ingress.some((r) => (r.protocol === "icmp" || r.protocol === "any") && inCidr(srcIp, r.remoteCidr ?? "0.0.0.0/0"));
 }
 
-function ipInt(ip: string): number {
-    return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-}
-
 export function inCidr(ip: string, cidr: string): boolean {
-    const [net, p] = cidr.split("/");
-    const size = 2 ** (32 - Number(p));
-    return Math.floor(ipInt(ip) / size) === Math.floor(ipInt(net) / size);
+    return inSubnet(ip, subnetOf(cidr));
 }
 
 /** An unused address of the VM's subnet to spoof: the highest host address no VM, gateway or DHCP server holds. */
 export function spoofAddress(o: StackOutputs, vm: Machine): string {
     const n = o.networks.find((x) => x.name === vm.network)!;
     const size = 2 ** (32 - n.prefix);
-    const base = ipInt(n.cidr.split("/")[0]);
+    const base = ipToInt(n.cidr.split("/")[0]);
     const used = new Set([n.gateway, n.dhcpIp, ...o.machines.map((m) => m.ip)]);
     for (let i = size - 2; i > 0; i--) {
-        const ip = [24, 16, 8, 0].map((s) => Math.floor((base + i) / 2 ** s) % 256).join(".");
+        const ip = intToIp(base + i);
         if (!used.has(ip)) return ip;
     }
     throw new Error(`no free address in ${n.cidr} to spoof`);
@@ -133,7 +129,7 @@ export function pingTrace(o: StackOutputs, from: Machine, to: Machine, dstMac: s
         const src = o.hosts.find((h) => h.name === from.host)!;
         const net = o.networks.find((n) => n.name === to.network)!;
         steps.push({ host: from.host, bridge: "br-tun", flow: `in_port={port:patch-int},dl_vlan=${from.vlan},${pkt}` });
-        steps.push({ host: to.host, bridge: "br-tun", flow: `in_port={port:vxlan-${ipInt(src.tunnelIp).toString(16).padStart(8, "0")}},tun_id=0x${net.vni.toString(16)},${pkt}` });
+        steps.push({ host: to.host, bridge: "br-tun", flow: `in_port={port:${tunnelPortName(src.tunnelIp)}},tun_id=0x${net.vni.toString(16)},${pkt}` });
         steps.push({ host: to.host, bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},${pkt}` });
     }
     return steps;
@@ -152,7 +148,7 @@ export function routedTrace(o: StackOutputs, from: Machine, to: Machine): TraceS
     if (from.host !== to.host) {
         const src = o.hosts.find((h) => h.name === from.host)!;
         const dvr = o.router?.dvrMacs[from.host] ?? gwTo;
-        steps.push({ host: to.host, bridge: "br-tun", flow: `in_port={port:vxlan-${ipInt(src.tunnelIp).toString(16).padStart(8, "0")}},tun_id=0x${net(to).vni.toString(16)},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
+        steps.push({ host: to.host, bridge: "br-tun", flow: `in_port={port:${tunnelPortName(src.tunnelIp)}},tun_id=0x${net(to).vni.toString(16)},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
         steps.push({ host: to.host, bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
     }
     return steps;
