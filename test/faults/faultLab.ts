@@ -190,7 +190,11 @@ export class Background {
     readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>;
     private waiters: { test: (out: string) => boolean; res: () => void }[] = [];
 
+    /** The run's PULUMI_HOME: every process of the run (CLI, language host, providers) has it in its environment. */
+    private readonly home: string;
+
     constructor(stack: TestStack, args: string[]) {
+        this.home = stack.env.PULUMI_HOME!;
         // its own process group: a terminal's Ctrl-C reaches the CLI and its plugins alike
         this.child = spawn("pulumi", [...args, "--stack", stack.stack, "--non-interactive", "--color", "never"], { cwd: stack.projectDir, env: stack.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
         const take = (d: Buffer) => {
@@ -249,9 +253,21 @@ export class Background {
         }
     }
 
-    /** After the test: nothing of this run may outlive it. */
+    /**
+     * After the test: nothing of this run may outlive it. pulumi starts its plugins in process groups
+     * of their own, so a SIGKILLed CLI leaves them running (parent 1): find them by the run's PULUMI_HOME.
+     */
     reap(): void {
         this.signalGroup("SIGKILL");
+        const mark = Buffer.from(`PULUMI_HOME=${this.home}\0`);
+        for (const p of fs.readdirSync("/proc")) {
+            if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+            try {
+                if (fs.readFileSync(`/proc/${p}/environ`).includes(mark)) process.kill(Number(p), "SIGKILL");
+            } catch {
+                /* gone, or not ours to read */
+            }
+        }
     }
 }
 
