@@ -93,7 +93,9 @@ describe("fault: up interrupted half-way (Ctrl-C, SIGINT twice, SIGKILL)", funct
     it("SIGINT twice to the CLI (terminate): pending creates stay; up re-creates them without 'already exists'; refresh --clear-pending-creates drops the records", async () => {
         const r = await interruptedUp("sigint x2", async (b) => {
             b.child.kill("SIGINT");
-            await new Promise((res) => setTimeout(res, 300));
+            // the second as soon as the first is acknowledged: a fixed pause lost the race when the
+            // cancellation (waiting only for in-flight creates) finished first
+            await b.waitFor((out) => /\^C received; cancelling/.test(out), 30_000);
             b.child.kill("SIGINT");
         });
         assert.match(r.out, /\^C received; terminating/);
