@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim } from "../core/shim";
+import { DvrlabResource } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface DhcpLeaseResourceArgs {
@@ -18,7 +18,7 @@ export interface DhcpLeaseResourceArgs {
  * A static lease (the seed's edit): `MAC,host,IP` in dnsmasq's hosts file, `IP host` in its
  * addn_hosts, then SIGHUP. Edits are locked and atomic on the host.
  */
-export class DhcpLease extends pulumi.dynamic.Resource {
+export class DhcpLease extends DvrlabResource {
     declare readonly mac: pulumi.Output<string>;
     declare readonly hostname: pulumi.Output<string>;
     declare readonly ip: pulumi.Output<string>;
@@ -26,6 +26,6 @@ export class DhcpLease extends pulumi.dynamic.Resource {
     declare readonly addnHostsLine: pulumi.Output<string>;
 
     constructor(name: string, args: DhcpLeaseResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("DhcpLease"), name, { hostsLine: undefined, addnHostsLine: undefined, ...args }, opts, "dvrlab", "DhcpLease");
+        super("DhcpLease", name, { hostsLine: undefined, addnHostsLine: undefined, ...args }, opts);
     }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface DhcpServerResourceArgs {
@@ -24,7 +24,7 @@ export interface DhcpServerResourceArgs {
  * The DHCP agent's dnsmasq for one network on one host (Neutron's): namespace qdhcp-<network>, an
  * OVS internal port with the network's local VLAN, static leases from DhcpLease.
  */
-export class DhcpServer extends pulumi.dynamic.Resource {
+export class DhcpServer extends DvrlabResource {
     declare readonly network: pulumi.Output<string>;
     declare readonly address: pulumi.Output<string>;
     declare readonly namespace: pulumi.Output<string>;
@@ -39,7 +39,7 @@ export class DhcpServer extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: DhcpServerResourceArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            shim("DhcpServer"),
+            "DhcpServer",
             name,
             {
                 owner: stackOwner(),
@@ -55,8 +55,6 @@ export class DhcpServer extends pulumi.dynamic.Resource {
                 ...args,
             },
             opts,
-            "dvrlab",
-            "DhcpServer",
         );
     }
 }

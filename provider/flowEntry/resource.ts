@@ -1,11 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 import { flowCookie } from "./planner";
-
-// One provider object for every FlowEntry: Pulumi serializes a dynamic provider once per object
-// (a WeakMap cache), so a stack of 1,000 flows pays for one serialization, not 1,000.
-const provider = shim("FlowEntry");
 
 /** What a flow intent (provider/flows) returns: everything but where the flow goes. */
 export interface FlowSpec {
@@ -37,7 +33,7 @@ export interface FlowEntryResourceArgs {
  * `cookie=X/-1`. Build the table/priority/match/actions with the intents in provider/flows:
  * `new FlowEntry("flood-vlan1", { connection, bridge: "br-tun", ...brTun.floodToTun({vlan: 1, vni: 0x813, ports: [2, 3]}) })`.
  */
-export class FlowEntry extends pulumi.dynamic.Resource {
+export class FlowEntry extends DvrlabResource {
     declare readonly bridge: pulumi.Output<string>;
     declare readonly table: pulumi.Output<number>;
     declare readonly priority: pulumi.Output<number>;
@@ -50,7 +46,7 @@ export class FlowEntry extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: FlowEntryResourceArgs, opts?: pulumi.CustomResourceOptions) {
         const cookie = args.cookie ?? flowCookie(pulumi.getProject(), pulumi.getStack(), name);
-        super(provider, name, { owner: stackOwner(), ...args, cookie, ovsMatch: undefined, ovsActions: undefined }, opts, "dvrlab", "FlowEntry");
+        super("FlowEntry", name, { owner: stackOwner(), ...args, cookie, ovsMatch: undefined, ovsActions: undefined }, opts);
     }
 }
 

@@ -186,3 +186,15 @@ export function dvrNotLearn(a: { dvrMac: string; patchPort: number }): FlowSpec 
     const p = parseArgs("brTun.dvrNotLearn", z.object({ dvrMac: mac, patchPort: ofport }), a);
     return { table: T.DVR_NOT_LEARN, priority: 1, match: `dl_src=${p.dvrMac}`, actions: `output:${p.patchPort}` };
 }
+
+/**
+ * Table 9, priority 2: a frame from a tunnel with a gateway MAC as its source is a leak — every
+ * host has its own qr- port with that MAC, and DVR_PROCESS on the sender rewrites it. It leaks
+ * while a sender's ports and flows disagree (a VLAN change: the qr- port retagged before its
+ * rewrite flow for the new VLAN exists); br-int would then learn the gateway MAC on patch-tun and
+ * send this host's VMs' routed traffic into DVR_PROCESS's drop until the entry ages out (300 s).
+ */
+export function dvrGatewayMacFromTunDrop(a: { gatewayMac: string }): FlowSpec {
+    const p = parseArgs("brTun.dvrGatewayMacFromTunDrop", z.object({ gatewayMac: mac }), a);
+    return { table: T.DVR_NOT_LEARN, priority: 2, match: `dl_src=${p.gatewayMac}`, actions: "drop" };
+}

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim } from "../core/shim";
+import { DvrlabResource } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface HostFileResourceArgs {
@@ -19,13 +19,13 @@ export interface HostFileResourceArgs {
  * connection to a temp name, checked against sha256, chmod-ed, renamed into place. An identical
  * file already there is adopted; refresh reports content changed on the host as sha256 drift.
  */
-export class HostFile extends pulumi.dynamic.Resource {
+export class HostFile extends DvrlabResource {
     declare readonly path: pulumi.Output<string>;
     declare readonly source: pulumi.Output<string>;
     declare readonly sha256: pulumi.Output<string>;
     declare readonly mode: pulumi.Output<string>;
 
     constructor(name: string, args: HostFileResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("HostFile"), name, { ...args }, opts, "dvrlab", "HostFile");
+        super("HostFile", name, { ...args }, opts);
     }
 }

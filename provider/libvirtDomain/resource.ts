@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface LibvirtDomainInterfaceArgs {
@@ -35,7 +35,7 @@ export interface LibvirtDomainResourceArgs {
  * bridges, a console log and a command-channel socket. The bridges must exist first: pass their
  * `name` outputs (or `dependsOn`) so Pulumi orders them.
  */
-export class LibvirtDomain extends pulumi.dynamic.Resource {
+export class LibvirtDomain extends DvrlabResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly domainType: pulumi.Output<"kvm" | "qemu">;
     declare readonly uuid: pulumi.Output<string>;
@@ -47,8 +47,7 @@ export class LibvirtDomain extends pulumi.dynamic.Resource {
     declare readonly running: pulumi.Output<boolean>;
 
     constructor(name: string, args: LibvirtDomainResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            shim("LibvirtDomain"),
+        super("LibvirtDomain",
             name,
             {
                 owner: stackOwner(),
@@ -61,9 +60,6 @@ export class LibvirtDomain extends pulumi.dynamic.Resource {
                 state: undefined,
                 ...args,
             },
-            opts,
-            "dvrlab",
-            "LibvirtDomain",
-        );
+            opts);
     }
 }

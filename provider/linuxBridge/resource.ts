@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface LinuxBridgeResourceArgs {
@@ -13,7 +13,7 @@ export interface LinuxBridgeResourceArgs {
 }
 
 /** A Linux bridge (the seed's `qbr-<vm>`): brctl addbr + setfd + stp + multicast_snooping. */
-export class LinuxBridge extends pulumi.dynamic.Resource {
+export class LinuxBridge extends DvrlabResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly stp: pulumi.Output<boolean>;
     declare readonly forwardDelay: pulumi.Output<number>;
@@ -21,6 +21,6 @@ export class LinuxBridge extends pulumi.dynamic.Resource {
     declare readonly up: pulumi.Output<boolean>;
 
     constructor(name: string, args: LinuxBridgeResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("LinuxBridge"), name, { owner: stackOwner(), ...args }, opts, "dvrlab", "LinuxBridge");
+        super("LinuxBridge", name, { owner: stackOwner(), ...args }, opts);
     }
 }

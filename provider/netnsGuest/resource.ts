@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface NetnsGuestResourceArgs {
@@ -21,11 +21,11 @@ export interface NetnsGuestResourceArgs {
  * A stand-in VM without boot time: a network namespace whose veth's host end is the tap in the
  * VM's qbr, MAC and address set statically (benchmarks and network tests).
  */
-export class NetnsGuest extends pulumi.dynamic.Resource {
+export class NetnsGuest extends DvrlabResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly tap: pulumi.Output<string>;
 
     constructor(name: string, args: NetnsGuestResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("NetnsGuest"), name, { owner: stackOwner(), ...args }, opts, "dvrlab", "NetnsGuest");
+        super("NetnsGuest", name, { owner: stackOwner(), ...args }, opts);
     }
 }

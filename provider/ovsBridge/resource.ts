@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface OvsBridgeResourceArgs {
@@ -12,12 +12,12 @@ export interface OvsBridgeResourceArgs {
 }
 
 /** An Open vSwitch bridge (the seed's br-int / br-tun), marked with external_ids:dvrlab-owner. */
-export class OvsBridge extends pulumi.dynamic.Resource {
+export class OvsBridge extends DvrlabResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly datapathType: pulumi.Output<string>;
     declare readonly failMode: pulumi.Output<string>;
 
     constructor(name: string, args: OvsBridgeResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("OvsBridge"), name, { owner: stackOwner(), datapathType: undefined, ...args }, opts, "dvrlab", "OvsBridge");
+        super("OvsBridge", name, { owner: stackOwner(), datapathType: undefined, ...args }, opts);
     }
 }

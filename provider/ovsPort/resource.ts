@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface OvsPortResourceArgs {
@@ -20,13 +20,13 @@ export interface OvsPortResourceArgs {
 }
 
 /** A port on an OVS bridge (qvo, patch-tun/patch-int, vxlan-…); outputs its OpenFlow port number. */
-export class OvsPort extends pulumi.dynamic.Resource {
+export class OvsPort extends DvrlabResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly bridge: pulumi.Output<string>;
     declare readonly ofport: pulumi.Output<number>;
     declare readonly tag: pulumi.Output<number | undefined>;
 
     constructor(name: string, args: OvsPortResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("OvsPort"), name, { owner: stackOwner(), ofport: undefined, ...args }, opts, "dvrlab", "OvsPort");
+        super("OvsPort", name, { owner: stackOwner(), ofport: undefined, ...args }, opts);
     }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface RouterNamespaceResourceArgs {
@@ -18,11 +18,11 @@ export interface RouterNamespaceResourceArgs {
  * A router's network namespace on one host (Neutron's qrouter-<id>), forwarding on, marked ours in
  * its loopback's ifalias. Delete unplugs our ports still inside and refuses anything else there.
  */
-export class RouterNamespace extends pulumi.dynamic.Resource {
+export class RouterNamespace extends DvrlabResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly ipForward: pulumi.Output<boolean>;
 
     constructor(name: string, args: RouterNamespaceResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("RouterNamespace"), name, { owner: stackOwner(), ...args }, opts, "dvrlab", "RouterNamespace");
+        super("RouterNamespace", name, { owner: stackOwner(), ...args }, opts);
     }
 }

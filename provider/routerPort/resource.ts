@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface RouterPortResourceArgs {
@@ -26,7 +26,7 @@ export interface RouterPortResourceArgs {
  * A distributed router's interface on one host (Neutron's qr- port): an OVS internal port tagged
  * with the network's local VLAN, inside the router's namespace, with the gateway MAC and address.
  */
-export class RouterPort extends pulumi.dynamic.Resource {
+export class RouterPort extends DvrlabResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly namespace: pulumi.Output<string>;
     declare readonly mac: pulumi.Output<string>;
@@ -35,6 +35,6 @@ export class RouterPort extends pulumi.dynamic.Resource {
     declare readonly txChecksum: pulumi.Output<boolean>;
 
     constructor(name: string, args: RouterPortResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("RouterPort"), name, { owner: stackOwner(), ofport: undefined, txChecksum: undefined, ...args }, opts, "dvrlab", "RouterPort");
+        super("RouterPort", name, { owner: stackOwner(), ofport: undefined, txChecksum: undefined, ...args }, opts);
     }
 }

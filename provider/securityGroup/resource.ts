@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface SecurityGroupRuleArgs {
@@ -16,11 +16,11 @@ export interface SecurityGroupResourceArgs {
 }
 
 /** Neutron's hybrid firewall for one VM port: iptables physdev rules on the host, default-deny ingress. */
-export class SecurityGroup extends pulumi.dynamic.Resource {
+export class SecurityGroup extends DvrlabResource {
     declare readonly ingress: pulumi.Output<SecurityGroupRuleArgs[]>;
     declare readonly enforcement: pulumi.Output<string>;
 
     constructor(name: string, args: SecurityGroupResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("SecurityGroup"), name, { owner: stackOwner(), ...args }, opts, "dvrlab", "SecurityGroup");
+        super("SecurityGroup", name, { owner: stackOwner(), ...args }, opts);
     }
 }

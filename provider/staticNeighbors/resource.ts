@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 export interface StaticNeighborsResourceArgs {
@@ -17,10 +17,10 @@ export interface StaticNeighborsResourceArgs {
  * router never ARPs across tunnels). Update adds and removes exactly the changed entries; delete
  * removes only entries still as we set them.
  */
-export class StaticNeighbors extends pulumi.dynamic.Resource {
+export class StaticNeighbors extends DvrlabResource {
     declare readonly entries: pulumi.Output<{ ip: string; mac: string }[]>;
 
     constructor(name: string, args: StaticNeighborsResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("StaticNeighbors"), name, { owner: stackOwner(), ...args }, opts, "dvrlab", "StaticNeighbors");
+        super("StaticNeighbors", name, { owner: stackOwner(), ...args }, opts);
     }
 }

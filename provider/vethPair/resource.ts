@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { shim, stackOwner } from "../core/shim";
+import { DvrlabResource, stackOwner } from "../core/shim";
 import { ConnectionArgs } from "../core/schema";
 
 interface EndArgs {
@@ -19,12 +19,12 @@ export interface VethPairResourceArgs {
 }
 
 /** A veth pair (the seed's qvb-<id> = qvo-<id>), one end optionally in a Linux bridge. */
-export class VethPair extends pulumi.dynamic.Resource {
+export class VethPair extends DvrlabResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly peer: pulumi.Output<string>;
     declare readonly txChecksum: pulumi.Output<boolean>;
 
     constructor(name: string, args: VethPairResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shim("VethPair"), name, { owner: stackOwner(), txChecksum: undefined, ...args }, opts, "dvrlab", "VethPair");
+        super("VethPair", name, { owner: stackOwner(), txChecksum: undefined, ...args }, opts);
     }
 }

@@ -2,7 +2,8 @@
 // with one qr-<network> port per network (same gateway IP and MAC on every host), static neighbors
 // for the networks' VMs (so it never ARPs across tunnels), and the flows that keep the shared
 // gateway MAC local: br-tun DVR_PROCESS (table 1) turns it into this host's DVR MAC on the way out,
-// br-int DVR_TO_SRC_MAC (table 1) turns another host's DVR MAC back into the gateway MAC on delivery.
+// br-int DVR_TO_SRC_MAC (table 1) turns another host's DVR MAC back into the gateway MAC on delivery,
+// and br-tun table 9 drops a gateway MAC that arrives from a tunnel anyway.
 import * as pulumi from "@pulumi/pulumi";
 import { brInt, brTun, FlowEntry, FlowSpec, RouterNamespace, RouterPort, StaticNeighbors } from "../../../provider";
 import type { Plan, ResolvedRouter } from "../topology";
@@ -27,17 +28,20 @@ export class DistributedRouter extends pulumi.ComponentResource {
                 new FlowEntry(`${h}-${router.id}-${key}`, { connection, bridge: (bridge === "int" ? dvrHost.brInt : dvrHost.brTun).name, ...spec }, parent);
             const ns = new RouterNamespace(`${h}-${router.namespace}`, { connection, name: router.namespace }, parent);
             for (const n of router.networks) {
-                // After patch-tun: OVS would renumber a port holding the ofport patch-tun requests.
+                const dvrFlows = Object.entries(brTun.dvrProcess({ vlan: n.vlan, gatewayIp: n.gateway, gatewayMac: n.gatewayMac, dvrMac: plan.dvrMacs[h] })).map(([key, spec]) =>
+                    flow("tun", `${key.replace(/-\d+$/, "")}-${n.name}`, spec),
+                );
+                // Receiving side of the same rule: a frame from a tunnel with the gateway MAC as source is a leak, never learnt.
+                flow("tun", `gw-mac-from-tun-drop-${n.name}`, brTun.dvrGatewayMacFromTunDrop({ gatewayMac: n.gatewayMac }));
+                // After patch-tun (OVS would renumber a port holding the ofport patch-tun requests), and after the flows that
+                // rewrite its frames for its VLAN: a qr- port (re)tagged before them leaks the gateway MAC into the tunnels.
                 const qr = new RouterPort(
                     `${h}-${router.id}-qr-${n.name}`,
                     { connection, bridge: dvrHost.brInt.name, name: `qr-${n.name}`, namespace: ns.name, tag: n.vlan, mac: n.gatewayMac, address: `${n.gateway}/${n.prefix}` },
-                    { parent: this, dependsOn: [dvrHost.patchTun] },
+                    { parent: this, dependsOn: [dvrHost.patchTun, ...dvrFlows] },
                 );
                 const entries = plan.vms.filter((v) => v.network === n.name).map((v) => ({ ip: v.ip, mac: v.mac }));
                 new StaticNeighbors(`${h}-${router.id}-qr-${n.name}-neighbors`, { connection, namespace: ns.name, device: qr.name, entries }, parent);
-                for (const [key, spec] of Object.entries(brTun.dvrProcess({ vlan: n.vlan, gatewayIp: n.gateway, gatewayMac: n.gatewayMac, dvrMac: plan.dvrMacs[h] }))) {
-                    flow("tun", `${key.replace(/-\d+$/, "")}-${n.name}`, spec);
-                }
             }
             // Delivery of routed frames from other hosts to this host's VMs, with the gateway MAC as source.
             for (const v of plan.vms.filter((x) => x.host === h)) {

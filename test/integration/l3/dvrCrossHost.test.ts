@@ -144,4 +144,26 @@ describe("L3: DVR east-west across two lab hosts (VXLAN, DVR flows, routed on th
         assert.match(t9, new RegExp(`n_packets=[1-9]\\d*.*dl_src=${dvrMac(DVR_BASE_MAC, 1)}`));
         assert.doesNotMatch(hostCheck(X, 'ovs-ofctl dump-flows "$1" table=20', BT), new RegExp(dvrMac(DVR_BASE_MAC, 1)));
     });
+    it("a gateway MAC leaking from another host (its rewrite flow missing, as mid-VLAN-change) is dropped on arrival by the table 9 guard, never learnt on patch-tun", () => {
+        // Without the guard br-int learns the gateway MAC on patch-tun, and a VM with its gateway's MAC cached sends its routed
+        // traffic there, into DVR_PROCESS's drop, until the entry ages out (seen in the e2e VLAN change: 100 % loss)
+        const gw = NET[20].gwMac;
+        const rewrite = brTun.dvrProcessSrcRewrite({ vlan: NET[20].vlan, gatewayMac: gw, dvrMac: dvrMac(DVR_BASE_MAC, 0) });
+        const setRewrite = (on: boolean) => hostCheck(X, on ? 'ovs-ofctl add-flow "$1" "$2"' : 'ovs-ofctl --strict del-flows "$1" "$2"', BT, on ? text(rewrite) : `table=1,priority=1,${rewrite.match}`);
+        hostCheck(Y, 'ovs-ofctl add-flow "$1" "$2"', BT, text(brTun.dvrGatewayMacFromTunDrop({ gatewayMac: gw })));
+        hostCheck(Y, 'ip -n "$1" neigh replace "$2" lladdr "$3" dev "$4" nud permanent', B.ns, B.gw, gw, B.port);
+        const fdb = () => hostCheck(Y, 'ovs-appctl fdb/show "$1"', BI);
+        setRewrite(false);
+        try {
+            hostCheck(Y, 'ovs-appctl fdb/flush "$1" >/dev/null', BI);
+            // routed pings A → B cross with the gateway MAC as source; a pause for the revalidators to apply any learning
+            assert.equal(hostSh(X, 'ip netns exec "$1" ping -c 3 -i 0.2 -W 1 "$2" >/dev/null; r=$?; sleep 1; exit $r', A.ns, B.ip).code, 1, "the leaked requests do not reach B");
+            assert.doesNotMatch(fdb(), new RegExp(`^\\s*1\\s+${NET[20].vlan}\\s+${gw}\\s`, "m"), "the gateway MAC is not learnt on patch-tun");
+            assert.match(hostCheck(Y, 'ovs-ofctl dump-flows "$1" table=9', BT), new RegExp(`n_packets=[3-9]\\d*.*priority=2,dl_src=${gw} actions=drop`));
+        } finally {
+            setRewrite(true);
+        }
+        assert.ok(ping(X, A.ns, B.ip), "A → B once the sender's rewrite is back");
+        assert.ok(ping(Y, B.ns, A.ip), "B → A");
+    });
 });

@@ -40,6 +40,11 @@ describe("DVR flow intents", () => {
         assert.deepEqual(brTun.dvrNotLearn({ dvrMac: THERE, patchPort: 1 }), { table: 9, priority: 1, match: `dl_src=${THERE}`, actions: "output:1" });
     });
 
+    it("br-tun table 9: a gateway MAC arriving from a tunnel is a leak and is dropped before learning (priority 2, above DVR MACs)", () => {
+        assert.deepEqual(brTun.dvrGatewayMacFromTunDrop({ gatewayMac: GW_MAC }), { table: 9, priority: 2, match: `dl_src=${GW_MAC}`, actions: "drop" });
+        assert.throws(() => brTun.dvrGatewayMacFromTunDrop({ gatewayMac: "fa:16:3e" }), /^Error: brTun.dvrGatewayMacFromTunDrop: gatewayMac/);
+    });
+
     it("br-int table 0 → 1 DVR_TO_SRC_MAC for frames from br-tun with another host's DVR MAC (priority 2)", () => {
         assert.deepEqual(brInt.dvrFromTun({ patchPort: 1, dvrMac: THERE }), { table: 0, priority: 2, match: `in_port=1,dl_src=${THERE}`, actions: "resubmit(,1)" });
     });
