@@ -1,6 +1,6 @@
 // First: a program importing dvrlab (the stack) reads every dvrlab module below from the transpile
 // cache (.cache/ts) instead of running TypeScript over it on each pulumi command (~1 s of CPU).
-import "./core/transpileCache";
+import "./core/boot";
 export { LinuxBridge, LinuxBridgeResourceArgs } from "./linuxBridge/resource";
 export { FlowEntry, FlowEntryResourceArgs, FlowSpec, flowArgs } from "./flowEntry/resource";
 export { brTun, brInt, brIntTables, brTunTables } from "./flows";

@@ -1,14 +1,17 @@
-// The implementation side of every dvrlab dynamic resource. The serialized shim (shim.ts) stored
-// in the Pulumi state only names a kind and requires this module at run time, so refresh and
+// The implementation side of every dvrlab dynamic resource. The shim (shim.ts) stored in the
+// Pulumi state only names a kind and reaches this module through core/boot.js at run time, so refresh and
 // delete always run the installed code, and the state stays small.
-import "./transpileCache"; // first: the modules below are read from the cache
+import "./boot"; // first: the modules below are read from the transpile cache
 import { SshPool, Executor } from "../ssh/executor";
 import { credentialsFor, setConfigSource, ConfigSource } from "./config";
 import { providerFor } from "./kind";
 import { kindSpec } from "../kinds";
 
-/** Bumped with any change of the shim/runtime contract; the shim passes the version it was written with. */
-export const RUNTIME_VERSION = 1;
+/**
+ * Bumped with any change of the shim/runtime contract; the shim passes the version it was written
+ * with. 1: the shim registers ts-node and requires this module; 2: it requires core/boot.js.
+ */
+export const RUNTIME_VERSION = 2;
 
 let pool: SshPool | undefined;
 

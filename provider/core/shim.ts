@@ -1,40 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
 
-/** The interface between a state's shim and provider/core/runtime.ts: `provider(kind, SHIM_VERSION)` and `configure(config)`. */
-export const SHIM_VERSION = 1;
+/** The interface between a state's shim and core/boot.js: `shimProvider(kind, SHIM_VERSION)`. */
+export const SHIM_VERSION = 2;
 
 /**
- * The module text stored as every dynamic resource's `__provider`: Pulumi's dynamic-provider host
+ * The module text stored as every dvrlab resource's `__provider`: Pulumi's dynamic-provider host
  * loads it with require-from-string and calls `handler()` for the provider object. It finds the
  * installed dvrlab at run time (DVRLAB_ROOT, else up from the working directory: the repository or
- * a node_modules/dvrlab) and delegates to provider/core/runtime.ts, so the implementation is never
- * frozen into the state. Written by hand, not by Pulumi's closure serializer (3.7 KB per copy with a
- * wrapper per method, two copies per resource, and the whole state is rewritten at every checkpoint
- * of a file backend): ~1 KB. The text must keep working from old states, so runtime keeps accepting
- * SHIM_VERSION 1; states written with the serialized shim (test/fixtures/state-linuxbridge-shim1.json)
- * load the same runtime the same way.
+ * a node_modules/dvrlab) and hands over to its provider/core/boot.js, so the implementation is never
+ * frozen into the state. Written by hand, not by Pulumi's closure serializer: 0.5 KB instead of
+ * 3.7 KB, and it is stored twice per resource in a state a file backend rewrites after every step.
+ * Older texts keep working: shim 1 (test/fixtures/state-linuxbridge-shim1.json) registers ts-node
+ * and calls runtime.provider(kind, 1) itself.
  */
 export function shimText(kind: string): string {
     if (!/^[A-Z][A-Za-z]+$/.test(kind)) throw new Error(`dvrlab: bad kind name ${JSON.stringify(kind)}`);
     return `// dvrlab ${kind} (provider/core/shim.ts)
 exports.handler = () => {
-  const g = globalThis;
-  const load = () => {
-    if (g.__dvrlabRuntime) return g.__dvrlabRuntime;
-    const path = require("path"), fs = require("fs");
-    let root = process.env.DVRLAB_ROOT;
-    for (let d = process.cwd(); !root; d = path.dirname(d)) {
-      for (const c of [d, path.join(d, "node_modules", "dvrlab")]) {
-        try { if (!root && JSON.parse(fs.readFileSync(path.join(c, "package.json"), "utf8")).name === "dvrlab") root = c; } catch (e) {}
-      }
-      if (!root && path.dirname(d) === d) throw new Error("dvrlab: cannot find the dvrlab package from " + process.cwd() + "; set DVRLAB_ROOT");
-    }
-    if (!require.extensions[".ts"]) require(require.resolve("ts-node", { paths: [root] })).register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });
-    return (g.__dvrlabRuntime = require(path.join(root, "provider", "core", "runtime")));
-  };
-  const o = { configure: async (req) => load().configure(req.config) };
-  for (const m of ["check", "diff", "create", "read", "update", "delete"]) o[m] = async (...a) => load().provider(${JSON.stringify(kind)}, ${SHIM_VERSION})[m](...a);
-  return o;
+  const path = require("path"), fs = require("fs"), boot = path.join("provider", "core", "boot.js");
+  let d = process.env.DVRLAB_ROOT || process.cwd(), f;
+  while (!(f = [path.join(d, boot), path.join(d, "node_modules", "dvrlab", boot)].find((c) => fs.existsSync(c))) && path.dirname(d) !== d) d = path.dirname(d);
+  if (!f) throw new Error("dvrlab: cannot find dvrlab (" + boot + ") from " + process.cwd() + "; set DVRLAB_ROOT");
+  return require(f).shimProvider(${JSON.stringify(kind)}, ${SHIM_VERSION});
 };
 `;
 }

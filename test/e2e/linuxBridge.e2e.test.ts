@@ -87,7 +87,7 @@ describe("LinuxBridge end to end with the pulumi CLI", function () {
         // the hand-written shim, not a serialized closure: it is in the state twice per resource
         assert.equal(res.inputs.__provider, shimText("LinuxBridge"));
         assert.equal(res.outputs.__provider, res.inputs.__provider);
-        assert.ok(res.inputs.__provider.length < 1300, `the provider shim is ${res.inputs.__provider.length} bytes`);
+        assert.ok(res.inputs.__provider.length < 700, `the provider shim is ${res.inputs.__provider.length} bytes`);
     });
 
     it("refresh finds out-of-band drift and up repairs it", () => {

@@ -12,7 +12,11 @@ function loadIn(cwd: string, env: NodeJS.ProcessEnv, kind: string, call: string)
     const script = `
         const requireFromString = require(${JSON.stringify(require.resolve("require-from-string", { paths: [path.join(repoRoot, "node_modules/@pulumi/pulumi")] }))});
         const p = requireFromString(process.env.SHIM).handler();
-        (async () => { process.stdout.write(JSON.stringify(await (${call}))); })().catch((e) => { process.stdout.write("ERR " + e.message); });`;
+        (async () => {
+            const r = await (${call});
+            const typescript = Object.keys(require.cache).some((f) => f.includes("/node_modules/typescript/"));
+            process.stdout.write(JSON.stringify({ ...r, typescript }));
+        })().catch((e) => { process.stdout.write("ERR " + e.message); });`;
     return spawnSync(process.execPath, ["-e", script], { cwd, env: { PATH: process.env.PATH, ...env, SHIM: shimText(kind) }, encoding: "utf8", timeout: 60_000 });
 }
 
@@ -21,8 +25,8 @@ describe("provider shim (core/shim.ts)", function () {
 
     it("is small, names its kind and is the same text for every resource of a kind", () => {
         const t = shimText("FlowEntry");
-        assert.ok(t.length < 1300, `${t.length} bytes`);
-        assert.match(t, /provider\("FlowEntry", 1\)/);
+        assert.ok(t.length < 700, `${t.length} bytes`);
+        assert.match(t, /shimProvider\("FlowEntry", 2\)/);
         assert.equal(shimText("FlowEntry"), t);
         assert.throws(() => shimText('x"); process.exit(1); ("'), /bad kind name/);
     });
@@ -34,12 +38,25 @@ describe("provider shim (core/shim.ts)", function () {
         assert.ok(out.failures.some((f: any) => f.property === "name"), r.stdout);
     });
 
+    it("once its modules are in the transpile cache, a provider process never loads TypeScript", () => {
+        const call = `p.check({}, { name: "dvrlt-x", connection: { host: "127.0.0.1" }, owner: "dvrlab:x/y" })`;
+        loadIn(repoRoot, {}, "LinuxBridge", call); // fills the cache if this checkout's sources are new to it
+        const r = loadIn(repoRoot, {}, "LinuxBridge", call);
+        assert.equal(r.status, 0, r.stderr);
+        const out = JSON.parse(r.stdout);
+        assert.deepEqual(out.failures ?? [], []);
+        assert.equal(out.typescript, false, "typescript was loaded");
+        const off = JSON.parse(loadIn(repoRoot, { DVRLAB_TS_CACHE: "0" }, "LinuxBridge", call).stdout);
+        assert.equal(off.typescript, true, "DVRLAB_TS_CACHE=0: plain ts-node");
+    });
+
     it("elsewhere, DVRLAB_ROOT says where dvrlab is; without it the error says what to set", () => {
         const r = loadIn(os.tmpdir(), { DVRLAB_ROOT: repoRoot }, "FlowEntry", `p.check({}, { bridge: "br-int", table: 0, priority: 1, actions: "", connection: { host: "127.0.0.1" }, owner: "dvrlab:x/y", cookie: "0x1" })`);
         assert.equal(r.status, 0, r.stderr);
         assert.ok(JSON.parse(r.stdout).failures.some((f: any) => f.property === "actions"), r.stdout);
         const lost = loadIn(os.tmpdir(), {}, "FlowEntry", `p.check({}, {})`);
-        assert.match(lost.stdout, /^ERR dvrlab: cannot find the dvrlab package from .*; set DVRLAB_ROOT$/);
+        assert.notEqual(lost.status, 0);
+        assert.match(lost.stderr, /Error: dvrlab: cannot find dvrlab \(provider\/core\/boot\.js\) from .*; set DVRLAB_ROOT\n/);
     });
 });
 
