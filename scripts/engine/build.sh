@@ -2,7 +2,7 @@
 # Builds the Pulumi engine offline from the Go module proxy and caches it by version:
 #   pulumi (CLI, module github.com/pulumi/pulumi/pkg/v3), dvrlab's own Node.js language host
 #   (scripts/engine/langhost: upstream's is not served by the proxy), and the dynamic-provider
-#   plugin script that ships inside @pulumi/pulumi.
+#   plugin launcher (scripts/engine/pulumi-resource-pulumi-nodejs).
 # Prints the bin directory on stdout. First build ~4 min on 2 cores; cached runs < 1 s.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +54,7 @@ if [ ! -x "$bin/pulumi-language-nodejs" ]; then
     mv "$bin/pulumi-language-nodejs.tmp" "$bin/pulumi-language-nodejs"
 fi
 
-# The dynamic-provider plugin is a shell script inside @pulumi/pulumi; the CLI looks next to itself.
-install -m 0755 "$repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+# The dynamic-provider plugin is a launcher script (upstream's ships inside @pulumi/pulumi; ours
+# skips its node start-up, see the script); the CLI looks next to itself.
+install -m 0755 "$here/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
 echo "$bin"
