@@ -43,7 +43,9 @@ export type Check =
     /** L3: a VM's ARP for its gateway is answered on its host and never enters a tunnel. */
     | { kind: "no-gateway-arp"; name: string; from: string; to: string }
     /** L3: routing between two VMs of one host never touches the underlay. */
-    | { kind: "same-host-local"; name: string; from: string; to: string };
+    | { kind: "same-host-local"; name: string; from: string; to: string }
+    /** L3: br-int of a router host has not learnt a (shared) gateway MAC on patch-tun: a leak from another host that blackholes routed traffic. */
+    | { kind: "gateway-mac-local"; name: string; host: string };
 
 /** Whether a VM's security group lets ICMP in from `srcIp` (any rule for icmp/any whose CIDR holds it). */
 export function allowsIcmpFrom(vm: Machine, srcIp: string): boolean {
@@ -107,6 +109,9 @@ export function planChecks(o: StackOutputs): Check[] {
     }
     const local = routedPings.find((c) => c.scope === "routed, same host");
     if (local) checks.push({ kind: "same-host-local", name: `${local.from} → ${local.to} (two subnets, one host) never touches the underlay`, from: local.from, to: local.to });
+    for (const host of Object.keys(o.router?.dvrMacs ?? {}).sort()) {
+        checks.push({ kind: "gateway-mac-local", name: `${host}: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)`, host });
+    }
     for (const vm of o.machines) {
         const spoofedIp = spoofAddress(o, vm);
         checks.push({ kind: "arp-spoof", name: `${vm.id}: ARP reply claiming ${spoofedIp} dropped at br-int table 24, its real one passes`, vm: vm.id, spoofedIp });
@@ -170,4 +175,14 @@ export function packetsOf(dump: string, parts: string[]): number | undefined {
         if (m) return Number(m[1]);
     }
     return undefined;
+}
+
+/** The rows of `ovs-appctl fdb/show` (port, VLAN, MAC) whose MAC is one of `macs`. */
+export function fdbRowsFor(fdbShow: string, macs: string[]): { port: string; vlan: number; mac: string }[] {
+    const want = new Set(macs.map((m) => m.toLowerCase()));
+    return fdbShow
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter((r) => r.length >= 3 && /^\d+$/.test(r[1]) && want.has(r[2].toLowerCase()))
+        .map((r) => ({ port: r[0], vlan: Number(r[1]), mac: r[2].toLowerCase() }));
 }

@@ -6,7 +6,7 @@ import { guestExec, GuestSocket, sshSocket, waitForAgent } from "../../../lab/gu
 import { parseKnownHosts, verifyHostKey } from "../../../provider/ssh/knownHosts";
 import { Argv, shellJoin } from "../../../provider/ssh/quote";
 import type { Credentials } from "../../../provider/ssh/executor";
-import { arpTrace, Check, dhcpTrace, Machine, packetsOf, pingTrace, planChecks, routedTrace, StackOutputs, TraceStep } from "./plan";
+import { arpTrace, Check, dhcpTrace, fdbRowsFor, Machine, packetsOf, pingTrace, planChecks, routedTrace, StackOutputs, TraceStep } from "./plan";
 
 export interface CheckResult {
     name: string;
@@ -236,7 +236,18 @@ async function checkArpSpoof(hosts: Hosts, o: StackOutputs, c: Extract<Check, { 
     return { pass, evidence, trace: pass ? undefined : await trace(hosts, [...arpTrace(vm, c.spoofedIp), ...arpTrace(vm, vm.ip)]) };
 }
 
-/** Runs every check; DHCP first (all guests at once), then pings (each source guest in parallel), then ARP spoofing (one at a time: shared counters). */
+async function checkGatewayMacLocal(hosts: Hosts, o: StackOutputs, c: Extract<Check, { kind: "gateway-mac-local" }>): Promise<Omit<CheckResult, "name" | "kind" | "ms">> {
+    const gws = o.networks.filter((n) => o.router?.networks.includes(n.name) && n.gatewayMac).map((n) => n.gatewayMac!);
+    const patch = (await hosts.run(c.host, ["ovs-vsctl", "get", "Interface", "patch-tun", "ofport"])).stdout.trim();
+    const rows = fdbRowsFor((await hosts.run(c.host, ["ovs-appctl", "fdb/show", "br-int"])).stdout, gws);
+    const leaked = rows.filter((r) => r.port === patch);
+    const evidence = rows.length
+        ? rows.map((r) => `br-int fdb: ${r.mac} vlan ${r.vlan} on port ${r.port}${r.port === patch ? " = patch-tun: leaked from another host" : ""}`)
+        : [`br-int fdb: no gateway MAC (${gws.join(", ")}) learnt yet`];
+    return { pass: !!patch && leaked.length === 0, evidence };
+}
+
+/** Runs every check; br-int's gateway MACs first, then DHCP (all guests at once), then pings (each source guest in parallel), then ARP spoofing (one at a time: shared counters). */
 export async function verify(o: StackOutputs, creds: Creds, opts: { leaseWaitMs?: number; onResult?: (r: CheckResult) => void } = {}): Promise<CheckResult[]> {
     const hosts = new Hosts(o, creds);
     const results: CheckResult[] = [];
@@ -254,6 +265,9 @@ export async function verify(o: StackOutputs, creds: Creds, opts: { leaseWaitMs?
     try {
         const checks = planChecks(o);
         const byVm = (id: string) => o.machines.find((m) => m.id === id)!;
+        // first, br-int's MAC tables as the last `up` left them: a guest's ARP during the pings below re-teaches
+        // where its gateway is and hides a leak that blackholed its routed traffic until then
+        for (const c of checks) if (c.kind === "gateway-mac-local") await run(c, () => checkGatewayMacLocal(hosts, o, c));
         await Promise.all(checks.filter((c) => c.kind === "dhcp").map((c) => run(c, () => checkDhcp(hosts, o, byVm((c as any).vm), opts.leaseWaitMs ?? 60_000))));
         const pings = checks.filter((c): c is Extract<Check, { kind: "ping" }> => c.kind === "ping");
         const sources = [...new Set(pings.map((p) => p.from))];

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { allowsIcmpFrom, packetsOf, pingTrace, planChecks, spoofAddress, StackOutputs } from "../../../stacks/dvr/verify/plan";
+import { allowsIcmpFrom, fdbRowsFor, packetsOf, pingTrace, planChecks, spoofAddress, StackOutputs } from "../../../stacks/dvr/verify/plan";
 
 const vm = (id: string, host: string, ip: string, icmp: boolean, ofport = 2) => ({
     id,
@@ -68,5 +68,24 @@ describe("verify plan", () => {
         assert.equal(packetsOf(dump, ["priority=0", "actions=drop"]), 5);
         assert.equal(packetsOf(dump, ["in_port=2,", "arp_spa=192.168.10.168 "]), 8);
         assert.equal(packetsOf(dump, ["in_port=3,"]), undefined);
+    });
+    it("with a router: one gateway-MAC check per router host; fdb/show rows are read by MAC, port and VLAN", () => {
+        const routed: StackOutputs = {
+            ...outputs,
+            networks: [{ ...outputs.networks[0], gatewayMac: "fa:16:3e:54:88:14" }],
+            router: { networks: ["net1"], dvrMacs: { b: "fa:16:3f:00:00:02", a: "fa:16:3f:00:00:01" } },
+        };
+        assert.deepEqual(
+            planChecks(routed).filter((c) => c.kind === "gateway-mac-local").map((c) => (c as any).host),
+            ["a", "b"],
+        );
+        assert.equal(planChecks(outputs).filter((c) => c.kind === "gateway-mac-local").length, 0, "no router, no check");
+        // rows as OVS 3.1 prints them (ovs-appctl fdb/show), a gateway MAC learnt on patch-tun (port 1); MACs compare case-blind
+        const fdb = [" port  VLAN  MAC                Age", "    3     1  fa:16:3e:00:10:01   95", "    1     7  FA:16:3E:54:88:14    1", "    2     2  fa:16:3e:20:00:0c    1", "LOCAL     0  36:9e:e6:44:d5:4b    5"].join("\n");
+        assert.deepEqual(fdbRowsFor(fdb, ["fa:16:3e:54:88:14", "fa:16:3e:00:10:01"]), [
+            { port: "3", vlan: 1, mac: "fa:16:3e:00:10:01" },
+            { port: "1", vlan: 7, mac: "fa:16:3e:54:88:14" },
+        ]);
+        assert.deepEqual(fdbRowsFor(fdb, ["fa:16:3e:ff:ff:ff"]), []);
     });
 });
