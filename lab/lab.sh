@@ -104,6 +104,10 @@ ensure_root() {
     ip link add "$UL_BR" type bridge forward_delay 0 stp_state 0 mcast_snooping 0
     echo 1 >"/proc/sys/net/ipv6/conf/$UL_BR/disable_ipv6"
   fi
+  # A fixed MAC (same scheme as the hosts' br-phy): a bridge without one takes the lowest of its
+  # ports' MACs and changes it when a host's veth is re-created, and the other hosts' ARP entries
+  # for the gateway then point nowhere until they expire (a host "unreachable" after another's rebuild).
+  ip link set "$UL_BR" address "$(printf '02:64:%02x:%02x:%02x:%02x' ${UL_GW//./ })"
   ip addr replace "$UL_GW/24" dev "$UL_BR"
   ip link set "$UL_BR" up
 }

@@ -375,6 +375,8 @@ describe("lab: three simulated hosts", function () {
 
         it("up repairs a killed daemon and a half-built host", function () {
             const before = status(lab2);
+            const ulMac = () => JSON.parse(execFileSync("ip", ["-j", "link", "show", "dev", `${lab2.prefix}ul0`], { encoding: "utf8" }))[0].address;
+            const macBefore = ulMac();
             process.kill(before.hosts["server-64"].daemons["ovs-vswitchd"]!, "SIGKILL");
             execFileSync("ip", ["netns", "del", `${lab2.prefix}server-68`]); // its daemons keep running
             const broken = status(lab2);
@@ -382,6 +384,8 @@ describe("lab: three simulated hosts", function () {
             assert.strictEqual(broken.hosts["server-64"].daemons["ovs-vswitchd"], null);
 
             mustLabSh(lab2, "up");
+            // the underlay bridge keeps its MAC while a host's veth is re-created: the other hosts' ARP entries for it stay right
+            assert.strictEqual(ulMac(), macBefore);
             const fixed = status(lab2);
             assert.ok(fixed.healthy, JSON.stringify(fixed.hosts, null, 1));
             // server-64 kept its database server; only the dead vswitchd was restarted.
