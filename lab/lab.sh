@@ -107,7 +107,7 @@ ensure_root() {
   # A fixed MAC (same scheme as the hosts' br-phy): a bridge without one takes the lowest of its
   # ports' MACs and changes it when a host's veth is re-created, and the other hosts' ARP entries
   # for the gateway then point nowhere until they expire (a host "unreachable" after another's rebuild).
-  ip link set "$UL_BR" address "$(printf '02:64:%02x:%02x:%02x:%02x' ${UL_GW//./ })"
+  ip link set "$UL_BR" address "$(mac_of_ip "$UL_GW")"
   ip addr replace "$UL_GW/24" dev "$UL_BR"
   ip link set "$UL_BR" up
 }
@@ -292,7 +292,7 @@ start_ovs() {
   # br-phy's MAC is derived from the host's address, as stable as a real NIC's: a rebuilt host
   # is then reachable at once by peers (and the root namespace) that still cache its old entry.
   local mac
-  mac=$(printf '02:64:%02x:%02x:%02x:%02x' ${H_IP//./ })
+  mac=$(mac_of_ip "$H_IP")
   hx ovs-vsctl --timeout=10 \
     -- --may-exist add-br br-phy \
     -- set Bridge br-phy datapath_type=netdev other-config:hwaddr="\"$mac\"" \

@@ -81,6 +81,13 @@ host_enter() {
   echo nsenter --mount="$H_MNT" --uts="$H_UTS" --net=/run/netns/"$H_NETNS" --
 }
 
+# mac_of_ip A.B.C.D: the lab's stable, locally administered MAC for an underlay address
+# (02:64 then the four octets): hosts' br-phy and the underlay bridge, so a rebuild never moves one.
+mac_of_ip() {
+  local ip=$1
+  printf '02:64:%02x:%02x:%02x:%02x' ${ip//./ }
+}
+
 # ns_id FILE: the namespace id (e.g. "mnt:[4026532301]", as /proc/PID/ns/* links read) behind
 # a namespace file, or nothing if FILE is not one. The type comes from the file name's suffix
 # (.mnt/.uts) or defaults to net (the /run/netns files). Readlink on an open fd would give the

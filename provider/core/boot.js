@@ -12,23 +12,24 @@ const path = require("path");
 
 const root = path.resolve(__dirname, "..", "..");
 const MARK = "__dvrlabTranspileCache";
-const SHIM_VERSION = 2;
 
 const fromRoot = (id) => require.resolve(id, { paths: [root] });
 const tsConfig = path.join(root, "tsconfig.json");
+const TS_NODE = { transpileOnly: true, project: tsConfig };
+const registeredTsNode = () => process[Symbol.for("ts-node.register.instance")];
 
 // ts-node, only on a cache miss: the one this process registered (a program, a test run, a state
 // written by shim 1, which registers it itself), else a private instance that hooks nothing.
 let service;
 function tsNode() {
-    if (!service) service = process[Symbol.for("ts-node.register.instance")] || require(fromRoot("ts-node")).create({ transpileOnly: true, project: tsConfig });
+    if (!service) service = registeredTsNode() || require(fromRoot("ts-node")).create(TS_NODE);
     return service;
 }
 
 // A process that registered ts-node itself compiles with that instance's options: its own keys.
 function salt() {
     const version = (id) => JSON.parse(fs.readFileSync(fromRoot(`${id}/package.json`), "utf8")).version;
-    const registered = process[Symbol.for("ts-node.register.instance")];
+    const registered = registeredTsNode();
     return crypto
         .createHash("sha256")
         .update(JSON.stringify([version("typescript"), version("ts-node"), process.version.split(".")[0], fs.readFileSync(tsConfig, "utf8"), registered ? registered.config.options : "own"]))
@@ -39,7 +40,7 @@ function install() {
     const previous = require.extensions[".ts"];
     if (previous && previous[MARK]) return;
     if (process.env.DVRLAB_TS_CACHE === "0") {
-        if (!previous) require(fromRoot("ts-node")).register({ transpileOnly: true, project: tsConfig });
+        if (!previous) require(fromRoot("ts-node")).register(TS_NODE);
         return;
     }
     const dir = path.join(root, ".cache", "ts");
@@ -83,9 +84,11 @@ function install() {
 
 install();
 
-/** The provider object the shim hands to Pulumi's dynamic-provider host: configure, then the kind's methods from runtime.ts. */
+/**
+ * The provider object the shim hands to Pulumi's dynamic-provider host: configure, then the kind's
+ * methods from runtime.ts (whose provider() refuses a shim newer than RUNTIME_VERSION).
+ */
 function shimProvider(kind, shimVersion) {
-    if (shimVersion > SHIM_VERSION) throw new Error(`dvrlab: the state was written by a newer dvrlab (shim ${shimVersion} > ${SHIM_VERSION}); upgrade dvrlab`);
     const runtime = require("./runtime");
     const p = {
         configure: async (req) => runtime.configure(req.config),
@@ -94,4 +97,4 @@ function shimProvider(kind, shimVersion) {
     return p;
 }
 
-module.exports = { shimProvider, SHIM_VERSION };
+module.exports = { shimProvider };

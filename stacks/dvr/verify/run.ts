@@ -66,13 +66,17 @@ class Hosts {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The OpenFlow port number of OVS interface `port` on `host` ("" when there is none). */
+async function ofportOf(hosts: Hosts, host: string, port: string): Promise<string> {
+    return (await hosts.run(host, ["ovs-vsctl", "get", "Interface", port, "ofport"])).stdout.trim();
+}
+
 async function trace(hosts: Hosts, steps: TraceStep[]): Promise<string[]> {
     const out: string[] = [];
     for (const s of steps) {
         let flow = s.flow;
         for (const [, port] of flow.matchAll(/\{port:([A-Za-z0-9_.-]+)\}/g)) {
-            const r = await hosts.run(s.host, ["ovs-vsctl", "get", "Interface", port, "ofport"]);
-            flow = flow.replace(`{port:${port}}`, r.stdout.trim() || "NONE");
+            flow = flow.replace(`{port:${port}}`, (await ofportOf(hosts, s.host, port)) || "NONE");
         }
         const r = await hosts.run(s.host, ["ovs-appctl", "ofproto/trace", s.bridge, flow]);
         out.push(`--- ${s.host} ${s.bridge}: ofproto/trace ${flow}`, ...(r.stdout + r.stderr).trimEnd().split("\n").map((l) => `    ${l}`));
@@ -238,7 +242,7 @@ async function checkArpSpoof(hosts: Hosts, o: StackOutputs, c: Extract<Check, { 
 
 async function checkGatewayMacLocal(hosts: Hosts, o: StackOutputs, c: Extract<Check, { kind: "gateway-mac-local" }>): Promise<Omit<CheckResult, "name" | "kind" | "ms">> {
     const gws = o.networks.filter((n) => o.router?.networks.includes(n.name) && n.gatewayMac).map((n) => n.gatewayMac!);
-    const patch = (await hosts.run(c.host, ["ovs-vsctl", "get", "Interface", "patch-tun", "ofport"])).stdout.trim();
+    const patch = await ofportOf(hosts, c.host, "patch-tun");
     const rows = fdbRowsFor((await hosts.run(c.host, ["ovs-appctl", "fdb/show", "br-int"])).stdout, gws);
     const leaked = rows.filter((r) => r.port === patch);
     const evidence = rows.length
