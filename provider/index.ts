@@ -8,7 +8,7 @@ export { OvsBridge, OvsBridgeResourceArgs } from "./ovsBridge/resource";
 export { OvsPort, OvsPortResourceArgs } from "./ovsPort/resource";
 export { VethPair, VethPairResourceArgs } from "./vethPair/resource";
 export { SecurityGroup, SecurityGroupResourceArgs } from "./securityGroup/resource";
-export { LibvirtDomain, LibvirtDomainResourceArgs, LibvirtDomainInterfaceArgs } from "./libvirtDomain/resource";
+export { LibvirtDomain, LibvirtDomainResourceArgs } from "./libvirtDomain/resource";
 export { DhcpServer, DhcpServerResourceArgs } from "./dhcpServer/resource";
 export { DhcpLease, DhcpLeaseResourceArgs } from "./dhcpLease/resource";
 export { HostFile, HostFileResourceArgs } from "./hostFile/resource";

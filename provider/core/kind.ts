@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { isDeepStrictEqual } from "util";
-import { connection as connectionSchema, ConnectionSpec, failuresOf, Failure } from "./schema";
+import { connection as connectionSchema, ConnectionSpec, failuresOf, Failure, Outputs } from "./schema";
+
+export type { Outputs };
 import { Executor } from "../ssh/executor";
 
 /** What a resource implementation gets for one operation. */
@@ -20,11 +22,11 @@ export interface KindSpec<S extends z.ZodObject<any>, O extends object = {}> {
     version: number;
     schema: S;
     /** Input fields whose change needs a new object (the rest update in place). */
-    replaceOn: readonly string[];
+    replaceOn: readonly (keyof z.output<S> & string)[];
     /** Objects keyed by name on the host cannot have old and new side by side. */
     deleteBeforeReplace: boolean;
     /** Optional inputs the host decides when left unset (e.g. datapath type by detection): not a change then. */
-    hostDefaults?: readonly string[];
+    hostDefaults?: readonly (keyof z.output<S> & keyof O & string)[];
     id(i: z.output<S>): string;
     create(ctx: OpContext, i: z.output<S>): Promise<O>;
     /** Real host state in input form (plus outputs), or undefined when the object is gone. */
@@ -201,7 +203,7 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
             const changed = inputKeys.filter((k) =>
                 unknown.includes(k)
                     ? true
-                    : n[k] === undefined && spec.hostDefaults?.includes(k)
+                    : n[k] === undefined && (spec.hostDefaults as readonly string[] | undefined)?.includes(k)
                       ? k in resolved && !isDeepStrictEqual(oldIn[k], resolved[k])
                       : !isDeepStrictEqual(oldIn[k], n[k]),
             );
@@ -211,7 +213,7 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
                 const host = input.connection === UNKNOWN ? UNKNOWN : input.connection?.host;
                 return host === UNKNOWN || host !== oldIn.connection?.host;
             };
-            const replaces = changed.filter((k) => spec.replaceOn.includes(k) || hostChanged(k));
+            const replaces = changed.filter((k) => (spec.replaceOn as readonly string[]).includes(k) || hostChanged(k));
             return {
                 changes: changed.length > 0,
                 replaces,

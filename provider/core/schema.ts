@@ -45,6 +45,12 @@ export type ConnectionSpec = z.output<typeof connection>;
 /** Who owns an object on a host: "dvrlab:<project>/<stack>". Written into markers on the host. */
 export const owner = z.string().regex(/^dvrlab:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "dvrlab:<project>/<stack>");
 
+/**
+ * The host-computed outputs a kind declares as a zod object next to its input schema (an empty
+ * object when it has none: zod types that as Record<string, never>, which would absorb the inputs).
+ */
+export type Outputs<O extends z.ZodObject<any>> = z.output<O> extends Record<string, never> ? {} : z.output<O>;
+
 export interface Failure {
     property: string;
     reason: string;

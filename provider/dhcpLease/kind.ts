@@ -1,12 +1,7 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { check, CommandError, describe } from "../ssh/executor";
-import { dhcpLeaseSchema, DhcpLeaseSpec } from "./schema";
+import { dhcpLeaseSchema, DhcpLeaseSpec, DhcpLeaseOutputs, dhcpLeaseOutputs } from "./schema";
 import { addnLine, CONFLICT_EXIT, hostsLine, NO_SERVER_EXIT, parseLease, planDelete, planSet, showLease } from "./planner";
-
-export interface DhcpLeaseOutputs {
-    hostsLine: string;
-    addnHostsLine: string;
-}
 
 const where = (ctx: OpContext, l: DhcpLeaseSpec) => `DhcpLease ${l.hostname} (${l.mac}, ${l.ip}) in network ${l.network} on ${describe(ctx.conn)}`;
 
@@ -22,7 +17,7 @@ async function edit(ctx: OpContext, l: DhcpLeaseSpec, argv: readonly string[]): 
 
 const outputs = (l: DhcpLeaseSpec): DhcpLeaseOutputs => ({ hostsLine: hostsLine(l), addnHostsLine: addnLine(l) });
 
-export const dhcpLeaseKind: KindSpec<typeof dhcpLeaseSchema, DhcpLeaseOutputs> = {
+export const dhcpLeaseKind: KindSpec<typeof dhcpLeaseSchema, Outputs<typeof dhcpLeaseOutputs>> = {
     kind: "DhcpLease",
     version: 1,
     schema: dhcpLeaseSchema,

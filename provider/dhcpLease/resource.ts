@@ -1,31 +1,13 @@
-import * as pulumi from "@pulumi/pulumi";
-import { DvrlabResource } from "../core/shim";
-import { ConnectionArgs } from "../core/schema";
+import { ArgsOf, resourceClass } from "../core/resource";
+import { dhcpLeaseOutputs, dhcpLeaseSchema } from "./schema";
 
-export interface DhcpLeaseResourceArgs {
-    /** The DhcpServer's host. */
-    connection: pulumi.Input<ConnectionArgs>;
-    /** The DhcpServer's `network` output (this also orders the lease after the server). */
-    network: pulumi.Input<string>;
-    /** The DhcpServer's `address` output (e.g. 192.168.10.2/24): the IP must be in its subnet. */
-    serverAddress: pulumi.Input<string>;
-    mac: pulumi.Input<string>;
-    hostname: pulumi.Input<string>;
-    ip: pulumi.Input<string>;
-}
+/** DhcpLease's arguments: the schema's fields (provider/dhcpLease/schema.ts), each a pulumi Input. */
+export type DhcpLeaseResourceArgs = ArgsOf<typeof dhcpLeaseSchema>;
 
 /**
  * A static lease (the seed's edit): `MAC,host,IP` in dnsmasq's hosts file, `IP host` in its
- * addn_hosts, then SIGHUP. Edits are locked and atomic on the host.
+ * addn_hosts, then SIGHUP. Edits are locked and atomic on the host. Args: the DhcpServer's host,
+ * its `network` output (which also orders the lease after the server) and `address` output (the
+ * IP must be in its subnet).
  */
-export class DhcpLease extends DvrlabResource {
-    declare readonly mac: pulumi.Output<string>;
-    declare readonly hostname: pulumi.Output<string>;
-    declare readonly ip: pulumi.Output<string>;
-    declare readonly hostsLine: pulumi.Output<string>;
-    declare readonly addnHostsLine: pulumi.Output<string>;
-
-    constructor(name: string, args: DhcpLeaseResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super("DhcpLease", name, { hostsLine: undefined, addnHostsLine: undefined, ...args }, opts);
-    }
-}
+export class DhcpLease extends resourceClass("DhcpLease", dhcpLeaseSchema, dhcpLeaseOutputs) {}

@@ -31,3 +31,7 @@ export const dhcpLeaseSchema = z
 
 export type DhcpLeaseArgs = z.input<typeof dhcpLeaseSchema>;
 export type DhcpLeaseSpec = z.output<typeof dhcpLeaseSchema>;
+
+/** Host-computed: the lines this lease keeps in dnsmasq's files. */
+export const dhcpLeaseOutputs = z.object({ hostsLine: z.string(), addnHostsLine: z.string() });
+export type DhcpLeaseOutputs = z.output<typeof dhcpLeaseOutputs>;

@@ -1,7 +1,7 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { hasKernelDatapath, pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
-import { dhcpFiles, dhcpServerSchema, DhcpServerSpec, namespaceOf, portOf } from "./schema";
+import { dhcpFiles, dhcpServerSchema, DhcpServerSpec, namespaceOf, portOf, DhcpServerOutputs, dhcpServerOutputs } from "./schema";
 import {
     dnsmasqArgs,
     isOurDnsmasq,
@@ -21,19 +21,6 @@ import {
 } from "./planner";
 import { isDeepStrictEqual } from "util";
 import { convergeNsPort } from "../netns/nsPort";
-
-export interface DhcpServerOutputs {
-    namespace: string;
-    portName: string;
-    hostsFile: string;
-    addnHostsFile: string;
-    leaseFile: string;
-    logFile: string;
-    pidFile: string;
-    /** dnsmasq's pid when last seen (0: not running). */
-    pid: number;
-    txChecksum: boolean;
-}
 
 const START_WAIT_MS = 10_000;
 
@@ -88,7 +75,7 @@ async function converge(ctx: OpContext, d: DhcpServerSpec, st: ServerState): Pro
     return outputs(d, await current(ctx, d), tx);
 }
 
-export const dhcpServerKind: KindSpec<typeof dhcpServerSchema, DhcpServerOutputs> = {
+export const dhcpServerKind: KindSpec<typeof dhcpServerSchema, Outputs<typeof dhcpServerOutputs>> = {
     kind: "DhcpServer",
     version: 1,
     schema: dhcpServerSchema,

@@ -85,3 +85,18 @@ export function dhcpFiles(network: string) {
 
 export const namespaceOf = (network: string) => `qdhcp-${network}`;
 export const portOf = (d: Pick<DhcpServerSpec, "network" | "port">) => d.port ?? `tap${d.network}`.slice(0, 14);
+
+/** Host-computed: where the server keeps its files and process, and the checksum setting it chose. */
+export const dhcpServerOutputs = z.object({
+    namespace: z.string(),
+    portName: z.string(),
+    hostsFile: z.string(),
+    addnHostsFile: z.string(),
+    leaseFile: z.string(),
+    logFile: z.string(),
+    pidFile: z.string(),
+    /** dnsmasq's pid when last seen (0: not running). */
+    pid: z.number(),
+    txChecksum: z.boolean(),
+});
+export type DhcpServerOutputs = z.output<typeof dhcpServerOutputs>;

@@ -1,10 +1,10 @@
-import { KindSpec } from "../core/kind";
+import { KindSpec, Outputs } from "../core/kind";
 import { bridgeFlows } from "./batcher";
 import { findOurs, toInputs } from "./planner";
-import { FlowEntryOutputs, flowEntrySchema } from "./schema";
+import { FlowEntryOutputs, flowEntrySchema, flowEntryOutputs } from "./schema";
 
 // Every operation goes through the bridge's batcher: reads share dumps, writes share batches.
-export const flowEntryKind: KindSpec<typeof flowEntrySchema, FlowEntryOutputs> = {
+export const flowEntryKind: KindSpec<typeof flowEntrySchema, Outputs<typeof flowEntryOutputs>> = {
     kind: "FlowEntry",
     version: 1,
     schema: flowEntrySchema,

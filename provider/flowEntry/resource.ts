@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DvrlabResource, stackOwner } from "../core/shim";
-import { ConnectionArgs } from "../core/schema";
+import { ArgsOf, resourceClass } from "../core/resource";
 import { flowCookie } from "./planner";
+import { flowEntryOutputs, flowEntrySchema } from "./schema";
+
+/** FlowEntry's arguments: the schema's fields (provider/flowEntry/schema.ts), each a pulumi Input. */
+export type FlowEntryResourceArgs = ArgsOf<typeof flowEntrySchema, "cookie">;
 
 /** What a flow intent (provider/flows) returns: everything but where the flow goes. */
 export interface FlowSpec {
@@ -14,41 +17,17 @@ export interface FlowSpec {
     hardTimeout?: number;
 }
 
-export interface FlowEntryResourceArgs {
-    connection: pulumi.Input<ConnectionArgs>;
-    bridge: pulumi.Input<string>;
-    table: pulumi.Input<number>;
-    priority: pulumi.Input<number>;
-    match?: pulumi.Input<string | undefined>;
-    actions: pulumi.Input<string>;
-    idleTimeout?: pulumi.Input<number | undefined>;
-    hardTimeout?: pulumi.Input<number | undefined>;
-    /** Normally derived from project, stack and name; set it to take over an existing flow by its cookie. */
-    cookie?: pulumi.Input<string>;
-}
-
 /**
  * One OpenFlow flow on an OVS bridge (the seed's `ovs-ofctl add-flow br-tun "table=22,…"`), owned
- * by a cookie derived from project, stack and resource name: delete removes exactly
- * `cookie=X/-1`. Build the table/priority/match/actions with the intents in provider/flows:
+ * by a cookie derived from project, stack and resource name (unless `cookie` is given, to take over
+ * an existing flow): delete removes exactly `cookie=X/-1`. Build the table/priority/match/actions
+ * with the intents in provider/flows:
  * `new FlowEntry("flood-vlan1", { connection, bridge: "br-tun", ...brTun.floodToTun({vlan: 1, vni: 0x813, ports: [2, 3]}) })`.
+ * Outputs `ovsMatch`/`ovsActions`: the flow as OVS prints it (what refresh compares against).
  */
-export class FlowEntry extends DvrlabResource {
-    declare readonly bridge: pulumi.Output<string>;
-    declare readonly table: pulumi.Output<number>;
-    declare readonly priority: pulumi.Output<number>;
-    declare readonly match: pulumi.Output<string | undefined>;
-    declare readonly actions: pulumi.Output<string>;
-    declare readonly cookie: pulumi.Output<string>;
-    /** The match and actions as OVS prints them (what refresh compares against). */
-    declare readonly ovsMatch: pulumi.Output<string>;
-    declare readonly ovsActions: pulumi.Output<string>;
-
-    constructor(name: string, args: FlowEntryResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        const cookie = args.cookie ?? flowCookie(pulumi.getProject(), pulumi.getStack(), name);
-        super("FlowEntry", name, { owner: stackOwner(), ...args, cookie, ovsMatch: undefined, ovsActions: undefined }, opts);
-    }
-}
+export class FlowEntry extends resourceClass<typeof flowEntrySchema, typeof flowEntryOutputs, "cookie">("FlowEntry", flowEntrySchema, flowEntryOutputs, {
+    prepare: (name, args) => ({ ...args, cookie: args.cookie ?? flowCookie(pulumi.getProject(), pulumi.getStack(), name) }),
+}) {}
 
 /** Spreads an intent that depends on outputs (e.g. an OvsPort's ofport) into FlowEntry arguments. */
 export function flowArgs(spec: pulumi.Input<FlowSpec>): Pick<FlowEntryResourceArgs, "table" | "priority" | "match" | "actions" | "idleTimeout" | "hardTimeout"> {

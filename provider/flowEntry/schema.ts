@@ -93,8 +93,9 @@ export type FlowEntryArgs = z.input<typeof flowEntrySchema>;
 export type FlowEntrySpec = z.output<typeof flowEntrySchema>;
 
 /** Host-read, canonical form of a flow (what `ovs-ofctl dump-flows` prints), stored as outputs. */
-export interface FlowEntryOutputs {
+export const flowEntryOutputs = z.object({
     /** The match as OVS prints it right after our write; read compares the host against this. */
-    ovsMatch: string;
-    ovsActions: string;
-}
+    ovsMatch: z.string(),
+    ovsActions: z.string(),
+});
+export type FlowEntryOutputs = z.output<typeof flowEntryOutputs>;

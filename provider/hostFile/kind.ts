@@ -1,8 +1,8 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { check, CommandError, describe } from "../ssh/executor";
-import { HostFileSpec, hostFileSchema } from "./schema";
+import { HostFileSpec, hostFileSchema, hostFileOutputs } from "./schema";
 import { HostFileState, parseHash, parseStat, planChmod, planHash, planMkdirParent, planRemove, planRemoveStaleTmp, planRename, planStat, planWriteStdin, tmpPathFor } from "./planner";
 
 const where = (ctx: OpContext, p: string) => `HostFile ${p} on ${describe(ctx.conn)}`;
@@ -66,7 +66,7 @@ async function converge(ctx: OpContext, cur: HostFileState | undefined, f: HostF
     else if (cur.mode !== f.mode) await check(ctx.ex, ctx.conn, planChmod(f.path, f.mode));
 }
 
-export const hostFileKind: KindSpec<typeof hostFileSchema> = {
+export const hostFileKind: KindSpec<typeof hostFileSchema, Outputs<typeof hostFileOutputs>> = {
     kind: "HostFile",
     version: 1,
     schema: hostFileSchema,

@@ -33,3 +33,5 @@ export const hostFileSchema = z.object({
 
 export type HostFileArgs = z.input<typeof hostFileSchema>;
 export type HostFileSpec = z.output<typeof hostFileSchema>;
+
+export const hostFileOutputs = z.object({});

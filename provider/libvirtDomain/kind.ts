@@ -1,7 +1,7 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { pollUntil, runPlan } from "../core/hostops";
 import { check, CommandError, describe } from "../ssh/executor";
-import { libvirtDomainSchema, LibvirtDomainSpec, pathsOf } from "./schema";
+import { libvirtDomainSchema, LibvirtDomainSpec, pathsOf, LibvirtDomainOutputs, libvirtDomainOutputs } from "./schema";
 import {
     DomainState,
     domainXml,
@@ -27,19 +27,6 @@ import {
     showDomain,
     toInputs,
 } from "./planner";
-
-export interface LibvirtDomainOutputs {
-    domainType: "kvm" | "qemu";
-    uuid: string;
-    /** The domain's disk, and whether this resource created it (then delete removes it). */
-    diskPath?: string;
-    diskCreated: boolean;
-    /** The command channel's unix socket and the console log, on the host. */
-    channelSocketPath: string;
-    consoleLogPath: string;
-    /** libvirt's word for the domain's state when last seen (running, shut off, paused …). */
-    state: string;
-}
 
 const RUNNING_WAIT_MS = 30_000;
 // `virsh start` under TCG with a cold page cache can take a while; a define is quick.
@@ -163,7 +150,7 @@ function ownership(ctx: OpContext, d: LibvirtDomainSpec, st: DomainState): void 
     if (own !== d.owner) throw new Error(`${where(ctx, d.name)}: exists and belongs to ${own}`);
 }
 
-export const libvirtDomainKind: KindSpec<typeof libvirtDomainSchema, LibvirtDomainOutputs> = {
+export const libvirtDomainKind: KindSpec<typeof libvirtDomainSchema, Outputs<typeof libvirtDomainOutputs>> = {
     kind: "LibvirtDomain",
     version: 1,
     schema: libvirtDomainSchema,

@@ -112,3 +112,18 @@ export function pathsOf(d: Pick<LibvirtDomainSpec, "name" | "disk" | "channelSoc
         consoleLog: d.consoleLog ?? `/var/log/libvirt/qemu/${d.name}-console.log`,
     };
 }
+
+/** Host-computed: what libvirt made of the domain. */
+export const libvirtDomainOutputs = z.object({
+    domainType: z.enum(["kvm", "qemu"]),
+    uuid: z.string(),
+    /** The domain's disk, and whether this resource created it (then delete removes it). */
+    diskPath: z.string().optional(),
+    diskCreated: z.boolean(),
+    /** The command channel's unix socket and the console log, on the host. */
+    channelSocketPath: z.string(),
+    consoleLogPath: z.string(),
+    /** libvirt's word for the domain's state when last seen (running, shut off, paused …). */
+    state: z.string(),
+});
+export type LibvirtDomainOutputs = z.output<typeof libvirtDomainOutputs>;

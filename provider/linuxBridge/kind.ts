@@ -1,7 +1,7 @@
-import { KindSpec } from "../core/kind";
+import { KindSpec, Outputs } from "../core/kind";
 import { runPlan, showLinkJson } from "../core/hostops";
 import { describe } from "../ssh/executor";
-import { linuxBridgeSchema } from "./schema";
+import { linuxBridgeSchema, linuxBridgeOutputs } from "./schema";
 import { BridgeState, parseLink, planConverge, planCreate, planDelete, showLink, toInputs } from "./planner";
 
 async function current(ctx: Parameters<KindSpec<any>["create"]>[0], name: string): Promise<BridgeState | undefined> {
@@ -9,7 +9,7 @@ async function current(ctx: Parameters<KindSpec<any>["create"]>[0], name: string
     return out === undefined ? undefined : parseLink(out);
 }
 
-export const linuxBridgeKind: KindSpec<typeof linuxBridgeSchema> = {
+export const linuxBridgeKind: KindSpec<typeof linuxBridgeSchema, Outputs<typeof linuxBridgeOutputs>> = {
     kind: "LinuxBridge",
     version: 1,
     schema: linuxBridgeSchema,

@@ -18,3 +18,5 @@ export const linuxBridgeSchema = z
 
 export type LinuxBridgeArgs = z.input<typeof linuxBridgeSchema>;
 export type LinuxBridgeSpec = z.output<typeof linuxBridgeSchema>;
+
+export const linuxBridgeOutputs = z.object({});

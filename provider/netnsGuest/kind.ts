@@ -1,7 +1,7 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
-import { netnsGuestSchema, NetnsGuestSpec } from "./schema";
+import { netnsGuestSchema, NetnsGuestSpec, netnsGuestOutputs } from "./schema";
 import { asScript, GuestState, parseGuest, planConverge, planCreate, planDelete, showGuest, toInputs } from "./planner";
 
 async function current(ctx: OpContext, g: Pick<NetnsGuestSpec, "name" | "tap" | "guestIf">): Promise<GuestState> {
@@ -11,7 +11,7 @@ async function current(ctx: OpContext, g: Pick<NetnsGuestSpec, "name" | "tap" | 
 /** The namespace with the guest's NIC in it, and the tap on the host as that NIC's peer. */
 const complete = (st: GuestState) => st.netns && !!st.tap?.isVeth && st.tap.peerInNs && !!st.nic;
 
-export const netnsGuestKind: KindSpec<typeof netnsGuestSchema> = {
+export const netnsGuestKind: KindSpec<typeof netnsGuestSchema, Outputs<typeof netnsGuestOutputs>> = {
     kind: "NetnsGuest",
     version: 1,
     schema: netnsGuestSchema,

@@ -36,3 +36,5 @@ export const netnsGuestSchema = z
 
 export type NetnsGuestArgs = z.input<typeof netnsGuestSchema>;
 export type NetnsGuestSpec = z.output<typeof netnsGuestSchema>;
+
+export const netnsGuestOutputs = z.object({});

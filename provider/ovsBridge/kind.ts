@@ -1,9 +1,9 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { check } from "../ssh/executor";
 import { hasKernelDatapath, runPlan } from "../core/hostops";
 import { describe } from "../ssh/executor";
 import { OWNER_KEY } from "../ovs/vsctl";
-import { ovsBridgeSchema, OvsBridgeSpec } from "./schema";
+import { ovsBridgeSchema, OvsBridgeSpec, ovsBridgeOutputs } from "./schema";
 import { conflicts, findBridge, parseBridge, planConverge, planCreate, planDelete, toInputs } from "./planner";
 
 async function current(ctx: OpContext, name: string) {
@@ -15,7 +15,7 @@ async function datapathFor(ctx: OpContext, b: OvsBridgeSpec): Promise<string> {
     return (await hasKernelDatapath(ctx.ex, ctx.conn)) ? "system" : "netdev";
 }
 
-export const ovsBridgeKind: KindSpec<typeof ovsBridgeSchema> = {
+export const ovsBridgeKind: KindSpec<typeof ovsBridgeSchema, Outputs<typeof ovsBridgeOutputs>> = {
     kind: "OvsBridge",
     version: 1,
     schema: ovsBridgeSchema,

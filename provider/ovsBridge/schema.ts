@@ -17,3 +17,6 @@ export const ovsBridgeSchema = z.object({
 
 export type OvsBridgeArgs = z.input<typeof ovsBridgeSchema>;
 export type OvsBridgeSpec = z.output<typeof ovsBridgeSchema>;
+
+/** Host-decided when not given: the datapath type detected on the host. */
+export const ovsBridgeOutputs = z.object({ datapathType: z.enum(["netdev", "system"]).optional() });

@@ -1,8 +1,8 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
 import { OWNER_KEY } from "../ovs/vsctl";
-import { ovsPortSchema, OvsPortSpec } from "./schema";
+import { ovsPortSchema, OvsPortSpec, ovsPortOutputs } from "./schema";
 import { ovsOptions, parsePort, planConverge, planCreate, planDelete, PortState, showPort, toInputs } from "./planner";
 import { isDeepStrictEqual } from "util";
 
@@ -33,7 +33,7 @@ function conflicts(cur: PortState, p: OvsPortSpec): string[] {
     return out;
 }
 
-export const ovsPortKind: KindSpec<typeof ovsPortSchema, { ofport: number }> = {
+export const ovsPortKind: KindSpec<typeof ovsPortSchema, Outputs<typeof ovsPortOutputs>> = {
     kind: "OvsPort",
     version: 1,
     schema: ovsPortSchema,

@@ -1,32 +1,8 @@
-import * as pulumi from "@pulumi/pulumi";
-import { DvrlabResource, stackOwner } from "../core/shim";
-import { ConnectionArgs } from "../core/schema";
+import { ArgsOf, resourceClass } from "../core/resource";
+import { ovsPortOutputs, ovsPortSchema } from "./schema";
 
-export interface OvsPortResourceArgs {
-    connection: pulumi.Input<ConnectionArgs>;
-    bridge: pulumi.Input<string>;
-    name: pulumi.Input<string>;
-    type?: pulumi.Input<"system" | "internal" | "patch" | "vxlan">;
-    tag?: pulumi.Input<number>;
-    ofportRequest?: pulumi.Input<number>;
-    options?: pulumi.Input<{
-        peer?: pulumi.Input<string>;
-        remoteIp?: pulumi.Input<string>;
-        localIp?: pulumi.Input<string>;
-        key?: pulumi.Input<number | "flow">;
-        dstPort?: pulumi.Input<number>;
-    }>;
-    externalIds?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-}
+/** OvsPort's arguments: the schema's fields (provider/ovsPort/schema.ts), each a pulumi Input. */
+export type OvsPortResourceArgs = ArgsOf<typeof ovsPortSchema>;
 
 /** A port on an OVS bridge (qvo, patch-tun/patch-int, vxlan-…); outputs its OpenFlow port number. */
-export class OvsPort extends DvrlabResource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly bridge: pulumi.Output<string>;
-    declare readonly ofport: pulumi.Output<number>;
-    declare readonly tag: pulumi.Output<number | undefined>;
-
-    constructor(name: string, args: OvsPortResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super("OvsPort", name, { owner: stackOwner(), ofport: undefined, ...args }, opts);
-    }
-}
+export class OvsPort extends resourceClass("OvsPort", ovsPortSchema, ovsPortOutputs) {}

@@ -36,3 +36,6 @@ export const ovsPortSchema = z
 
 export type OvsPortArgs = z.input<typeof ovsPortSchema>;
 export type OvsPortSpec = z.output<typeof ovsPortSchema>;
+
+/** Host-computed: the port's OpenFlow number. */
+export const ovsPortOutputs = z.object({ ofport: z.number() });

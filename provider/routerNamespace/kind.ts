@@ -1,7 +1,7 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
-import { routerNamespaceSchema, RouterNamespaceSpec } from "./schema";
+import { routerNamespaceSchema, RouterNamespaceSpec, routerNamespaceOutputs } from "./schema";
 import { NamespaceState, parseNamespace, planConverge, planCreate, planDelete, showNamespace, toInputs } from "./planner";
 
 async function current(ctx: OpContext, name: string): Promise<NamespaceState | undefined> {
@@ -10,7 +10,7 @@ async function current(ctx: OpContext, name: string): Promise<NamespaceState | u
 
 const where = (ctx: OpContext, p: Pick<RouterNamespaceSpec, "name">) => `RouterNamespace ${p.name} on ${describe(ctx.conn)}`;
 
-export const routerNamespaceKind: KindSpec<typeof routerNamespaceSchema> = {
+export const routerNamespaceKind: KindSpec<typeof routerNamespaceSchema, Outputs<typeof routerNamespaceOutputs>> = {
     kind: "RouterNamespace",
     version: 1,
     schema: routerNamespaceSchema,

@@ -36,3 +36,5 @@ export function qrouterNamespace(id: string): string {
     if (!r.success) throw new Error(`qrouterNamespace: router id ${JSON.stringify(id)}: ${r.error.issues.map((i) => i.message).join("; ")}`);
     return `qrouter-${id}`;
 }
+
+export const routerNamespaceOutputs = z.object({});

@@ -1,15 +1,9 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { hasKernelDatapath, pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
 import { convergeNsPort } from "../netns/nsPort";
-import { routerPortSchema, RouterPortSpec } from "./schema";
+import { routerPortSchema, RouterPortSpec, RouterPortOutputs, routerPortOutputs } from "./schema";
 import { conflicts, parseRouterPort, planDelete, RouterPortState, showRouterPort, toInputs } from "./planner";
-
-export interface RouterPortOutputs {
-    /** The port's OpenFlow number on the bridge (-1 while OVS has none). */
-    ofport: number;
-    txChecksum: boolean;
-}
 
 const OFPORT_WAIT_MS = 10_000;
 
@@ -28,7 +22,7 @@ async function converge(ctx: OpContext, p: RouterPortSpec, st: RouterPortState):
     return { ofport: now.port!.ofport!, txChecksum: tx };
 }
 
-export const routerPortKind: KindSpec<typeof routerPortSchema, RouterPortOutputs> = {
+export const routerPortKind: KindSpec<typeof routerPortSchema, Outputs<typeof routerPortOutputs>> = {
     kind: "RouterPort",
     version: 1,
     schema: routerPortSchema,

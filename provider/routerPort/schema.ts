@@ -33,3 +33,7 @@ export const routerPortSchema = z.object({
 
 export type RouterPortArgs = z.input<typeof routerPortSchema>;
 export type RouterPortSpec = z.output<typeof routerPortSchema>;
+
+/** Host-computed: the port's OpenFlow number (-1 while OVS has none) and the checksum setting chosen. */
+export const routerPortOutputs = z.object({ ofport: z.number(), txChecksum: z.boolean() });
+export type RouterPortOutputs = z.output<typeof routerPortOutputs>;

@@ -1,7 +1,7 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { runPlan } from "../core/hostops";
 import { check } from "../ssh/executor";
-import { securityGroupSchema, SecurityGroupSpec } from "./schema";
+import { securityGroupSchema, SecurityGroupSpec, securityGroupOutputs } from "./schema";
 import { chains, parseRules, parseState, planApply, planDelete, restoreScript, showAll } from "./planner";
 
 async function state(ctx: OpContext, s: Pick<SecurityGroupSpec, "portId" | "tap">) {
@@ -13,7 +13,7 @@ async function apply(ctx: OpContext, s: SecurityGroupSpec) {
     await check(ctx.ex, ctx.conn, planApply(), { stdin: restoreScript(s, st.jumps) });
 }
 
-export const securityGroupKind: KindSpec<typeof securityGroupSchema> = {
+export const securityGroupKind: KindSpec<typeof securityGroupSchema, Outputs<typeof securityGroupOutputs>> = {
     kind: "SecurityGroup",
     version: 1,
     schema: securityGroupSchema,

@@ -54,3 +54,5 @@ export const securityGroupSchema = z.object({
 export type SecurityGroupArgs = z.input<typeof securityGroupSchema>;
 export type SecurityGroupSpec = z.output<typeof securityGroupSchema>;
 export type Rule = z.output<typeof ruleSchema>;
+
+export const securityGroupOutputs = z.object({});

@@ -1,6 +1,6 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { check, describe } from "../ssh/executor";
-import { staticNeighborsSchema, StaticNeighborsSpec, NeighborEntry } from "./schema";
+import { staticNeighborsSchema, StaticNeighborsSpec, NeighborEntry, staticNeighborsOutputs } from "./schema";
 import { foreignConflicts, NeighborState, parseNeighbors, permanentAmong, planChange, showNeighbors } from "./planner";
 
 const where = (ctx: OpContext, p: Pick<StaticNeighborsSpec, "namespace" | "device">) =>
@@ -22,7 +22,7 @@ async function converge(ctx: OpContext, p: StaticNeighborsSpec, ours: NeighborEn
     return {};
 }
 
-export const staticNeighborsKind: KindSpec<typeof staticNeighborsSchema> = {
+export const staticNeighborsKind: KindSpec<typeof staticNeighborsSchema, Outputs<typeof staticNeighborsOutputs>> = {
     kind: "StaticNeighbors",
     version: 1,
     schema: staticNeighborsSchema,

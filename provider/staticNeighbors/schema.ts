@@ -32,3 +32,5 @@ export const staticNeighborsSchema = z.object({
 export type StaticNeighborsArgs = z.input<typeof staticNeighborsSchema>;
 export type StaticNeighborsSpec = z.output<typeof staticNeighborsSchema>;
 export type NeighborEntry = z.output<typeof neighborEntry>;
+
+export const staticNeighborsOutputs = z.object({});

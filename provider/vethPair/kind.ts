@@ -1,7 +1,7 @@
-import { KindSpec, OpContext } from "../core/kind";
+import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { hasKernelDatapath, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
-import { vethPairSchema, VethPairSpec } from "./schema";
+import { vethPairSchema, VethPairSpec, vethPairOutputs } from "./schema";
 import { EndState, parsePair, planConverge, planCreate, planDelete, showPair, toInputs } from "./planner";
 
 async function current(ctx: OpContext, v: Pick<VethPairSpec, "name" | "peer">) {
@@ -18,7 +18,7 @@ function isPair(a?: EndState, b?: EndState): a is EndState {
     return !!a && !!b && a.isVeth && b.isVeth && a.peerName === b.name && b.peerName === a.name;
 }
 
-export const vethPairKind: KindSpec<typeof vethPairSchema> = {
+export const vethPairKind: KindSpec<typeof vethPairSchema, Outputs<typeof vethPairOutputs>> = {
     kind: "VethPair",
     // 2: an end's promisc is optional (unset = unmanaged); version 1 stored the old default false.
     version: 2,

@@ -36,3 +36,6 @@ export const vethPairSchema = z
 
 export type VethPairArgs = z.input<typeof vethPairSchema>;
 export type VethPairSpec = z.output<typeof vethPairSchema>;
+
+/** Host-decided when not given: checksum offload (off on hosts without the kernel datapath). */
+export const vethPairOutputs = z.object({ txChecksum: z.boolean().optional() });

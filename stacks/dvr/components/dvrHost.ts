@@ -6,7 +6,7 @@ import { brInt, brTun, FlowEntry, FlowSpec, OvsBridge, OvsPort } from "../../../
 import type { ResolvedHost, ResolvedNetwork } from "../topology";
 
 /** 1.4 for FlowEntry's add-flows --bundle; 1.0 and 1.3 for ovs-ofctl's defaults and Neutron. */
-export const PROTOCOLS = ["OpenFlow10", "OpenFlow13", "OpenFlow14"];
+export const PROTOCOLS: ("OpenFlow10" | "OpenFlow13" | "OpenFlow14")[] = ["OpenFlow10", "OpenFlow13", "OpenFlow14"];
 export const PATCH_INT_OFPORT = 1;
 /** patch-tun on br-int: requested too, so br-int's DVR flows (in_port=patch-tun) are known at preview. */
 export const PATCH_TUN_OFPORT = 1;

@@ -8,7 +8,7 @@ const cfg = new pulumi.Config("test");
 const connection = { host: cfg.require("host") };
 const p = cfg.require("prefix"); // ≤ 10 chars: names below stay within IFNAMSIZ
 const peers = cfg.requireObject<string[]>("peers");
-const protocols = ["OpenFlow10", "OpenFlow13", "OpenFlow14"]; // 1.4 for add-flows --bundle
+const protocols: ("OpenFlow10" | "OpenFlow13" | "OpenFlow14")[] = ["OpenFlow10", "OpenFlow13", "OpenFlow14"]; // 1.4 for add-flows --bundle
 
 const int = new OvsBridge("br-int", { connection, name: `${p}i`, datapathType: "netdev", failMode: "secure", protocols });
 const tun = new OvsBridge("br-tun", { connection, name: `${p}t`, datapathType: "netdev", failMode: "secure", protocols });
