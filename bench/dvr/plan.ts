@@ -87,21 +87,9 @@ export function handChains(topology: TopologyInput, stack: string): { plan: Plan
         });
         // DvrHost's flows, by the same resource names (so the same cookies)
         const patchPort = PATCH_INT_OFPORT;
-        const intFlows: [string, FlowSpec][] = [
-            ["int-normal", brInt.normal()],
-            ["int-arp-spoof-drop", brInt.spoofDrop({ table: 24 })],
-            ["int-mac-spoof-drop", brInt.spoofDrop({ table: 25 })],
-            ["int-transient-normal", brInt.transientNormal()],
-            ["int-dvr-to-src-default", brInt.dvrToSrcMacDefault()],
-        ];
+        const intFlows = Object.entries(brInt.defaultFlows()).map(([k, f]): [string, FlowSpec] => [`int-${k}`, f]);
         const tunFlows: [string, FlowSpec][] = [
-            ["tun-patch-from-int", brTun.patchFromInt({ patchPort })],
-            ["tun-dvr-process", brTun.dvrProcessDefault()],
-            ["tun-unicast-classify", brTun.unicastClassify()],
-            ["tun-flood-classify", brTun.floodClassify()],
-            ["tun-unicast-default", brTun.unicastToTunDefault()],
-            ["tun-dvr-not-learn", brTun.dvrNotLearnDefault()],
-            ["tun-learn-from-tun", brTun.learnFromTun({ patchPort })],
+            ...Object.entries(brTun.defaultFlows({ patchPort })).map(([k, f]): [string, FlowSpec] => [`tun-${k}`, f]),
             ...plan.networks.map((x): [string, FlowSpec] => [`tun-to-lv-${x.name}`, brTun.tunToLv({ vni: x.vni, vlan: x.vlan })]),
             // TunnelMesh's
             ...tunnels.map((t, i): [string, FlowSpec] => [`tun-from-${t.remote}`, brTun.fromTun({ tunPort: i + 2 })]),

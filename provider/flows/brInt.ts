@@ -81,3 +81,19 @@ export function dvrToSrcMac(a: { vlan: number; dstMac: string; gatewayMac: strin
 export function dvrToSrcMacDefault(): FlowSpec {
     return { table: T.DVR_TO_SRC_MAC, priority: 1, actions: "drop" };
 }
+
+/**
+ * br-int's own pipeline, before any port (Neutron's setup_default_table and the DVR agent's
+ * defaults), by name: NORMAL switching for what is not a VM port (patch, DHCP, router), the drops
+ * that end tables 24/25 (VM ports add their allow rules), TRANSIENT's NORMAL and DVR_TO_SRC_MAC's
+ * drop (DistributedRouter adds the local VMs). The one copy the stack, the bench and tests use.
+ */
+export function defaultFlows(): Record<string, FlowSpec> {
+    return {
+        normal: normal(),
+        "arp-spoof-drop": spoofDrop({ table: T.ARP_SPOOF_TABLE }),
+        "mac-spoof-drop": spoofDrop({ table: T.MAC_SPOOF_TABLE }),
+        "transient-normal": transientNormal(),
+        "dvr-to-src-default": dvrToSrcMacDefault(),
+    };
+}

@@ -198,3 +198,21 @@ export function dvrGatewayMacFromTunDrop(a: { gatewayMac: string }): FlowSpec {
     const p = parseArgs("brTun.dvrGatewayMacFromTunDrop", z.object({ gatewayMac: mac }), a);
     return { table: T.DVR_NOT_LEARN, priority: 2, match: `dl_src=${p.gatewayMac}`, actions: "drop" };
 }
+
+/**
+ * br-tun's own pipeline on a host, before any tunnel or network (Neutron's setup_default_table and
+ * the DVR agent's defaults), by name: from br-int into DVR_PROCESS and classification, unicast to
+ * an unknown MAC flooded, learning from tunnels. Tunnels (fromTun, floodToTun) and networks
+ * (tunToLv) add the rest. The one copy the stack, the bench and tests use.
+ */
+export function defaultFlows(a: { patchPort: number }): Record<string, FlowSpec> {
+    return {
+        "patch-from-int": patchFromInt(a),
+        "dvr-process": dvrProcessDefault(),
+        "unicast-classify": unicastClassify(),
+        "flood-classify": floodClassify(),
+        "unicast-default": unicastToTunDefault(),
+        "dvr-not-learn": dvrNotLearnDefault(),
+        "learn-from-tun": learnFromTun(a),
+    };
+}

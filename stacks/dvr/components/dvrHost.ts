@@ -38,23 +38,11 @@ export class DvrHost extends pulumi.ComponentResource {
         );
 
         const flow = (bridge: OvsBridge, key: string, spec: FlowSpec) => new FlowEntry(`${h}-${key}`, { connection, bridge: bridge.name, ...spec }, parent);
-        // br-int: the seed's NORMAL switching for everything that is not a VM port (patch, DHCP);
-        // VM ports go through 24/25 (VmPort adds their allow rules) and on to 60.
-        flow(this.brInt, "int-normal", brInt.normal());
-        flow(this.brInt, "int-arp-spoof-drop", brInt.spoofDrop({ table: 24 }));
-        flow(this.brInt, "int-mac-spoof-drop", brInt.spoofDrop({ table: 25 }));
-        flow(this.brInt, "int-transient-normal", brInt.transientNormal());
-        // DVR_TO_SRC_MAC: a routed frame from another host for no local VM goes nowhere (DistributedRouter adds the VMs).
-        flow(this.brInt, "int-dvr-to-src-default", brInt.dvrToSrcMacDefault());
-        // br-tun: the seed's Case B pipeline without the per-tunnel parts (TunnelMesh adds those).
+        // br-int: NORMAL for what is not a VM port, VM ports through 24/25 (VmPort adds their allow
+        // rules) on to 60; br-tun: the seed's Case B pipeline without the per-tunnel parts (TunnelMesh).
+        for (const [key, spec] of Object.entries(brInt.defaultFlows())) flow(this.brInt, `int-${key}`, spec);
         const patchPort = PATCH_INT_OFPORT;
-        flow(this.brTun, "tun-patch-from-int", brTun.patchFromInt({ patchPort }));
-        flow(this.brTun, "tun-dvr-process", brTun.dvrProcessDefault());
-        flow(this.brTun, "tun-unicast-classify", brTun.unicastClassify());
-        flow(this.brTun, "tun-flood-classify", brTun.floodClassify());
-        flow(this.brTun, "tun-unicast-default", brTun.unicastToTunDefault());
-        flow(this.brTun, "tun-dvr-not-learn", brTun.dvrNotLearnDefault());
-        flow(this.brTun, "tun-learn-from-tun", brTun.learnFromTun({ patchPort }));
+        for (const [key, spec] of Object.entries(brTun.defaultFlows({ patchPort }))) flow(this.brTun, `tun-${key}`, spec);
         for (const n of args.networks) flow(this.brTun, `tun-to-lv-${n.name}`, brTun.tunToLv({ vni: n.vni, vlan: n.vlan }));
         this.registerOutputs({ brInt: this.brInt.name, brTun: this.brTun.name });
     }
