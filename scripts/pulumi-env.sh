@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source me: `source scripts/pulumi-env.sh`, then use `pulumi` as usual (offline, local state).
 # Also used by scripts/pulumi.sh and the tests.
 _dvrlab_repo=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)

@@ -5,7 +5,7 @@
 # (e.g. `npm test -- -g LinuxBridge`).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 
 bash scripts/engine/build.sh >/dev/null || { echo "engine missing: run bash scripts/setup.sh"; exit 1; }
 echo "[test] type check"

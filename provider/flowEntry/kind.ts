@@ -1,7 +1,7 @@
 import { KindSpec, Outputs } from "../core/kind";
 import { bridgeFlows } from "./batcher";
 import { findOurs, toInputs } from "./planner";
-import { FlowEntryOutputs, flowEntrySchema, flowEntryOutputs } from "./schema";
+import { flowEntrySchema, flowEntryOutputs } from "./schema";
 
 // Every operation goes through the bridge's batcher: reads share dumps, writes share batches.
 export const flowEntryKind: KindSpec<typeof flowEntrySchema, Outputs<typeof flowEntryOutputs>> = {

@@ -112,7 +112,7 @@ describe("DHCP case A end to end with the pulumi CLI (lab)", function () {
             DIR,
         );
         const r = stack.run(["refresh", "--yes", "--diff"]);
-        const section = (kind: string) => r.stdout.slice(r.stdout.indexOf(`dvrlab:${kind}: (`)).split(/\n    [~+-] pulumi-nodejs/)[0];
+        const section = (kind: string) => r.stdout.slice(r.stdout.indexOf(`dvrlab:${kind}: (`)).split(/\n {4}[~+-] pulumi-nodejs/)[0];
         assert.match(section("LibvirtDomain"), /running\s*:\s*true\s*=>\s*false/, r.stdout);
         assert.match(section("DhcpServer"), /running\s*:\s*true\s*=>\s*false/, r.stdout);
         assert.match(r.stdout, /- pulumi-nodejs:dynamic\/dvrlab:DhcpLease: \(delete\)/, r.stdout);

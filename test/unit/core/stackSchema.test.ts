@@ -2,7 +2,6 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- js-yaml ships no types
 const yaml = require("js-yaml");
 import { stackConfigSchema } from "../../../provider/core/stackSchema";
 import { topologySchema } from "../../../stacks/dvr/topology";
