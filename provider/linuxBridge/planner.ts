@@ -9,6 +9,7 @@ export interface BridgeState {
     multicastSnooping: boolean;
     up: boolean;
     nfCallIptables?: boolean;
+    mtu: number;
     alias?: string;
 }
 
@@ -30,6 +31,7 @@ export function parseLink(json: string): BridgeState {
         multicastSnooping: Number(d.mcast_snooping ?? 1) !== 0,
         up: Array.isArray(l.flags) && l.flags.includes("UP"),
         nfCallIptables: d.nf_call_iptables === undefined ? undefined : Number(d.nf_call_iptables) !== 0,
+        mtu: Number(l.mtu),
         alias: l.ifalias,
     };
 }
@@ -42,7 +44,7 @@ function bridgeAttrs(b: Pick<LinuxBridgeSpec, "stp" | "forwardDelay" | "multicas
 
 export function planCreate(b: LinuxBridgeSpec): Argv[] {
     const cmds: Argv[] = [
-        ["ip", "link", "add", "name", b.name, "type", "bridge", ...bridgeAttrs(b)],
+        ["ip", "link", "add", "name", b.name, ...(b.mtu === undefined ? [] : ["mtu", String(b.mtu)]), "type", "bridge", ...bridgeAttrs(b)],
         ["ip", "link", "set", "dev", b.name, "alias", b.owner],
     ];
     if (b.up) cmds.push(["ip", "link", "set", "dev", b.name, "up"]);
@@ -63,6 +65,7 @@ export function planConverge(cur: BridgeState, b: LinuxBridgeSpec): Argv[] {
         if (cur.stp && !b.stp) cmds.push(["ip", "link", "set", "dev", b.name, "type", "bridge", "stp_state", "0"]);
         cmds.push(["ip", "link", "set", "dev", b.name, "type", "bridge", ...bridgeAttrs(b)]);
     }
+    if (b.mtu !== undefined && cur.mtu !== b.mtu) cmds.push(["ip", "link", "set", "dev", b.name, "mtu", String(b.mtu)]);
     if (cur.alias !== b.owner) cmds.push(["ip", "link", "set", "dev", b.name, "alias", b.owner]);
     if (cur.up !== b.up) cmds.push(["ip", "link", "set", "dev", b.name, b.up ? "up" : "down"]);
     return cmds;
@@ -82,5 +85,6 @@ export function toInputs(cur: BridgeState, olds: LinuxBridgeSpec): LinuxBridgeSp
     };
     // Only report what the user manages.
     if (olds.nfCallIptables !== undefined) r.nfCallIptables = cur.nfCallIptables;
+    if (olds.mtu !== undefined) r.mtu = cur.mtu;
     return r;
 }

@@ -11,6 +11,8 @@ export const linuxBridgeSchema = z
         forwardDelay: z.number().int().min(0).max(30).default(0),
         multicastSnooping: z.boolean().default(false),
         up: z.boolean().default(true),
+        /** The bridge's MTU (Nova sets the network's MTU on qbr); unset = leave as is. */
+        mtu: z.number().int().min(68).max(65535).optional(),
         /** Pass bridged IPv4 through iptables (Neutron's hybrid firewall needs it); unset = leave as is. */
         nfCallIptables: z.boolean().optional(),
     })

@@ -77,6 +77,21 @@ describe("LinuxBridge provider on a real host", function () {
         assert.equal(link(NAME).linkinfo.info_data.stp_state, 0);
     });
 
+    it("an MTU given is set, its drift read back and repaired in place; left unset it is not managed", async () => {
+        const news = { ...inputs, mtu: 1450 };
+        await p().update(`127.0.0.1/${NAME}`, inputs.outs, news);
+        assert.equal(link(NAME).mtu, 1450);
+        sh(`ip link set dev ${NAME} mtu 1400`);
+        const r = await p().read(`127.0.0.1/${NAME}`, { ...inputs.outs, mtu: 1450 });
+        assert.equal(r.props.mtu, 1400);
+        assert.deepEqual(await p().diff(r.id, r.props, news), { changes: true, replaces: [], deleteBeforeReplace: false });
+        await p().update(r.id, r.props, news);
+        assert.equal(link(NAME).mtu, 1450);
+        const unmanaged = await p().read(`127.0.0.1/${NAME}`, inputs.outs);
+        assert.equal(unmanaged.props.mtu, undefined);
+        sh(`ip link set dev ${NAME} mtu 1500`);
+    });
+
     it("create adopts an identical bridge that already exists", async () => {
         sh(`ip link set dev ${NAME} alias ''`);
         sh(`ip link add name ${OTHER} type bridge stp_state 0 forward_delay 0 mcast_snooping 0`);

@@ -21,7 +21,7 @@ describe("LinuxBridge planner", () => {
     });
 
     it("converges only what differs", () => {
-        const cur = { isBridge: true, stp: false, forwardDelay: 0, multicastSnooping: true, up: true, alias: "dvrlab:proj/dev" };
+        const cur = { isBridge: true, stp: false, forwardDelay: 0, multicastSnooping: true, up: true, mtu: 1500, alias: "dvrlab:proj/dev" };
         assert.deepEqual(planConverge(cur, spec), [
             ["ip", "link", "set", "dev", "qbr-cirros", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"],
         ]);
@@ -37,6 +37,20 @@ describe("LinuxBridge planner", () => {
         assert.ok(planCreate(s)[0].join(" ").endsWith("nf_call_iptables 1"));
     });
 
+    it("sets, converges and reports the MTU only when asked (the network's, as Nova sets it on qbr)", () => {
+        const s = linuxBridgeSchema.parse({ ...spec, mtu: 1450 });
+        assert.deepEqual(planCreate(s)[0], ["ip", "link", "add", "name", "qbr-cirros", "mtu", "1450", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
+        const cur = { isBridge: true, stp: false, forwardDelay: 0, multicastSnooping: false, up: true, mtu: 1500, alias: "dvrlab:proj/dev" };
+        assert.deepEqual(planConverge(cur, s), [["ip", "link", "set", "dev", "qbr-cirros", "mtu", "1450"]]);
+        assert.deepEqual(planConverge({ ...cur, mtu: 1450 }, s), []);
+        assert.deepEqual(planConverge(cur, spec), [], "unset: the host's MTU is left alone");
+        assert.equal(toInputs(cur, s).mtu, 1500, "read reports drift of a managed MTU");
+        assert.equal("mtu" in toInputs(cur, spec), false, "and nothing for an unmanaged one");
+        assert.throws(() => linuxBridgeSchema.parse({ ...spec, mtu: 67 }));
+        assert.throws(() => linuxBridgeSchema.parse({ ...spec, mtu: 65536 }));
+        assert.equal(linuxBridgeSchema.parse({ ...spec, mtu: 68 }).mtu, 68);
+    });
+
     it("deletes by name", () => {
         assert.deepEqual(planDelete("qbr-x"), [["ip", "link", "del", "dev", "qbr-x"]]);
     });
@@ -45,7 +59,7 @@ describe("LinuxBridge planner", () => {
         const b = parseLink(fixture("ip-link-bridge.json"));
         assert.deepEqual(
             { ...b },
-            { isBridge: true, stp: false, forwardDelay: 0, multicastSnooping: false, up: true, nfCallIptables: false, alias: "dvrlab:proj/dev" },
+            { isBridge: true, stp: false, forwardDelay: 0, multicastSnooping: false, up: true, nfCallIptables: false, mtu: 1500, alias: "dvrlab:proj/dev" },
         );
         assert.equal(parseLink(fixture("ip-link-veth.json")).isBridge, false);
         assert.deepEqual(toInputs(b, spec), { ...spec, owner: "dvrlab:proj/dev", up: true });
