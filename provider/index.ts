@@ -18,6 +18,7 @@ export { qrouterNamespace } from "./routerNamespace/schema";
 export { RouterPort, RouterPortResourceArgs } from "./routerPort/resource";
 export { StaticNeighbors, StaticNeighborsResourceArgs } from "./staticNeighbors/resource";
 export { NetnsGuest, NetnsGuestResourceArgs } from "./netnsGuest/resource";
+export { HostPreflight, HostPreflightResourceArgs } from "./hostPreflight/resource";
 export { dvrMac, dvrMacs, DVR_BASE_MAC } from "./flows";
 export { SshPool, Executor, Connection, CommandError, ConnectError } from "./ssh/executor";
 export { stackOwner } from "./core/shim";

@@ -20,6 +20,7 @@ export const kinds: Record<string, Loader> = {
     RouterPort: () => require("./routerPort/kind").routerPortKind,
     StaticNeighbors: () => require("./staticNeighbors/kind").staticNeighborsKind,
     NetnsGuest: () => require("./netnsGuest/kind").netnsGuestKind,
+    HostPreflight: () => require("./hostPreflight/kind").hostPreflightKind,
 };
 
 /** The kind's spec, loaded on first use; undefined for a name no kind has. */

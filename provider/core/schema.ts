@@ -38,6 +38,8 @@ export const connection = z.object({
     user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name").default("root"),
     /** Config key (namespace dvrlab) holding the private key; `<keyRef>File` may hold a path instead. */
     keyRef: configKey.default("sshPrivateKey"),
+    /** "sudo": `user` is not root and runs every command through passwordless `sudo -n`; unset: root. */
+    become: z.enum(["sudo"]).optional(),
 });
 export type ConnectionArgs = z.input<typeof connection>;
 export type ConnectionSpec = z.output<typeof connection>;

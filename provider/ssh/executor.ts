@@ -7,6 +7,8 @@ export interface Connection {
     host: string;
     port: number;
     user: string;
+    /** "sudo": a non-root login whose commands run through passwordless `sudo -n`. */
+    become?: "sudo";
 }
 
 export interface Credentials {
@@ -38,6 +40,14 @@ export interface Executor {
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
+/** Debian's root PATH: a non-root login's PATH lacks the sbin directories where ip, ovs-vsctl, iptables live. */
+export const ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The command line a host runs for `argv`: as root (sudo -n when asked), C locale, root's PATH, under `timeout`. */
+export function remoteArgv(c: Pick<Connection, "become">, argv: Argv, timeoutSecs: number): Argv {
+    const inner = ["env", "LC_ALL=C", `PATH=${ROOT_PATH}`, "timeout", "-k", "2", String(timeoutSecs), ...argv];
+    return c.become === "sudo" ? ["sudo", "-n", "--", ...inner] : inner;
+}
 // sshd's MaxSessions defaults to 10: stay below it per connection.
 const MAX_CHANNELS = 8;
 
@@ -190,8 +200,7 @@ export class SshPool implements Executor {
     async run(c: Connection, argv: Argv, opts: ExecOptions = {}): Promise<ExecResult> {
         const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
-        const full = ["env", "LC_ALL=C", "timeout", "-k", "2", String(secs), ...argv];
-        const line = shellJoin(full);
+        const line = shellJoin(remoteArgv(c, argv, secs));
         // node-ssh pipes a stream only if it is still readable when the channel opens (else it
         // writes the object as text): it gets a pass-through that stays readable. pipe() does not
         // pass a source error on, so that fails the command here, or the remote side would wait

@@ -354,6 +354,18 @@ const table: Record<string, { base: any; cases: Case[] }> = {
             ...bad(["tap"], ["eth0"]),
         ],
     },
+    HostPreflight: {
+        base: { connection, tunnelIp: "172.30.124.68" },
+        cases: [
+            ...connectionCases(),
+            ...bad(["connection", "become"], ["root", "sudo;reboot", "su", true]),
+            ...bad(["tunnelIp"], BAD_IP),
+            ...bad(["mtu"], [575, 9001, "1450", 1450.5]),
+            ...bad(["vxlanPort"], BAD_PORT),
+            ...bad(["needs", "dnsmasq"], ["yes", 1]),
+            ...bad(["needs"], [{ ovs: true, docker: true }], {}, "needs"),
+        ],
+    },
     StaticNeighbors: {
         base: { connection, owner, namespace: "qrouter-r1", device: "qr-0123456789a", entries: [{ ip: "192.168.10.168", mac: "fa:16:3e:ff:aa:66" }] },
         cases: [
