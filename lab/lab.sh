@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # dvrlab's lab: three simulated hosts on one machine (see lab/README.md).
 #
-#   lab.sh up                 build what is missing (idempotent; repairs half-built hosts)
+#   lab.sh up [OPTIONS]       build what is missing (idempotent; repairs half-built hosts)
 #   lab.sh down               remove every namespace, link, mount, process and run file of the lab
 #   lab.sh status [--json]    one row per host; exit 0 only when every host is healthy
-#   lab.sh ssh HOST [CMD…]    ssh into a host the way the provider does
+#   lab.sh ssh HOST [CMD…]    ssh into a host the way the provider does (HOST may be bastion)
+#   lab.sh restart-ovs HOST   restart a host's OVS on its database: bridges stay, flows are gone
+#
+# OPTIONS make hosts look like real servers (lab/README.md, "Options"), also read from
+# $DVRLAB_LAB_OPTIONS; [HOSTS:] limits one to some hosts (server-64,server-68:debian):
+#   --user [HOSTS:]NAME  --sudo-password-user [HOSTS:]NAME  --forward-drop[=HOSTS]
+#   --existing-br-int[=HOSTS]  --broken [HOSTS:]PATH  --underlay-mtu [HOSTS:]MTU  --bastion[=HOSTS]
 set -euo pipefail
 # shellcheck source=lab/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,6 +19,7 @@ log() { echo "lab: $*" >&2; }
 now_ms() { date +%s%3N; }
 
 SSH_KEY=$LAB_DIR/ssh/id_ed25519
+BASTION_KEY=$LAB_DIR/ssh/bastion_ed25519 # the bastion user's key (--bastion), kept like SSH_KEY
 KNOWN_HOSTS=$LAB_DIR/known_hosts
 # A cache, not run-time state: shared by every lab on the machine (as the guest image is).
 CAPS_SEED=${DVRLAB_CACHE:-$HOME/.cache/dvrlab}/qemu-capabilities
@@ -54,6 +61,168 @@ wait_for() {
     (($(now_ms) < deadline)) || die "$H: timed out after ${secs}s waiting for $what"
     sleep 0.02
   done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Options of `up`: what makes a host look like a real server (lab/README.md, "Options").
+#
+# Each applies to every host, or to some: "--user server-64,server-68:debian",
+# "--forward-drop=server-64". A host's options are its initial state: they are applied when the
+# host is built and recorded in hosts/H/options.json (status, ssh and restart-ovs read them). An
+# `up` whose options differ from a host's record rebuilds that host, so `up` always leaves the
+# lab with exactly the options it was given (none: the plain lab).
+
+declare -A OPT_USER=() OPT_PWUSER=() OPT_FWDROP=() OPT_BRINT=() OPT_BROKEN=() OPT_MTU=() OPT_BASTION=()
+BROKEN_MSG='broken on this lab host (lab.sh up --broken)'
+# What a host of the pre-made br-int (--existing-br-int) carries, as a Neutron node's does.
+BRINT_PORT=foreign0
+BRINT_FLOW="cookie=0xf00d,table=0,priority=2,in_port=$BRINT_PORT,actions=drop"
+
+usage_opts() {
+  die "unknown option '$1'. Options of up ([HOSTS:] = some hosts, e.g. server-64,server-68:):
+  --user [HOSTS:]NAME                 non-root SSH user with passwordless sudo; PermitRootLogin no
+  --sudo-password-user [HOSTS:]NAME   non-root SSH user whose sudo asks for a password
+  --forward-drop[=HOSTS]              iptables FORWARD policy DROP
+  --existing-br-int[=HOSTS]           a pre-made br-int with a foreign port and flow
+  --broken [HOSTS:]PATH               PATH replaced by a stub that exits 127
+  --underlay-mtu [HOSTS:]MTU          MTU of the host's underlay (eth0, br-phy, root-side veth)
+  --bastion[=HOSTS]                   SSH to these hosts only through the bastion ($UNDERLAY.$BASTION_OCTET)"
+}
+
+# host_list LIST: the hosts of a comma-separated list (each must be a lab host) into SCOPE.
+host_list() {
+  local h
+  SCOPE=()
+  IFS=, read -ra SCOPE <<<"$1"
+  ((${#SCOPE[@]})) || die "empty host list in '$2'"
+  for h in "${SCOPE[@]}"; do
+    case " ${LAB_HOSTS[*]} " in *" $h "*) ;; *) die "$2: unknown host '$h' (hosts: ${LAB_HOSTS[*]})" ;; esac
+  done
+}
+
+# scoped OPTION SPEC: "[HOST[,HOST…]:]VALUE" into SCOPE (hosts; all when none given) and VALUE.
+# A value starting with / (a path) has no host part unless one comes first.
+scoped() {
+  local opt=$1 spec=$2
+  SCOPE=("${LAB_HOSTS[@]}")
+  VALUE=$spec
+  if [[ $spec == *:* && $spec != /* ]]; then
+    host_list "${spec%%:*}" "$opt $spec"
+    VALUE=${spec#*:}
+  fi
+  [[ -n $VALUE ]] || die "$opt $spec: no value"
+}
+
+parse_opts() {
+  local arg name val has h
+  while (($#)); do
+    arg=$1
+    shift
+    name=${arg%%=*} val='' has=false
+    if [[ $arg == *=* ]]; then val=${arg#*=} has=true; fi
+    case $name in
+      --user | --sudo-password-user | --broken | --underlay-mtu)
+        if ! $has; then
+          (($#)) || die "$name needs a value"
+          val=$1
+          shift
+        fi
+        scoped "$name" "$val"
+        case $name in
+          --user | --sudo-password-user)
+            [[ $VALUE =~ ^[a-z_][a-z0-9_-]{0,30}$ ]] || die "$name $val: a user name is [a-z_][a-z0-9_-]{0,30}"
+            [[ $VALUE != "$BASTION_USER" ]] || die "$name $val: '$BASTION_USER' is the bastion's user"
+            ! getent passwd "$VALUE" >/dev/null ||
+              die "$name $val: a user '$VALUE' exists on this machine (the lab's users exist only inside its hosts)"
+            ;;
+          --broken)
+            [[ $VALUE == /* && -f $VALUE ]] || die "$name $val: not an absolute path to a file on this machine"
+            ;;
+          --underlay-mtu)
+            [[ $VALUE =~ ^[0-9]{3,4}$ ]] && ((VALUE >= 576 && VALUE <= 9000)) || die "$name $val: an MTU is 576..9000"
+            ;;
+        esac
+        for h in "${SCOPE[@]}"; do
+          case $name in
+            --user) OPT_USER[$h]=$VALUE ;;
+            --sudo-password-user) OPT_PWUSER[$h]=$VALUE ;;
+            --broken) OPT_BROKEN[$h]+="$VALUE"$'\n' ;;
+            --underlay-mtu) OPT_MTU[$h]=$VALUE ;;
+          esac
+        done
+        ;;
+      --forward-drop | --existing-br-int | --bastion)
+        if $has; then host_list "$val" "$arg"; else SCOPE=("${LAB_HOSTS[@]}"); fi
+        for h in "${SCOPE[@]}"; do
+          case $name in
+            --forward-drop) OPT_FWDROP[$h]=1 ;;
+            --existing-br-int) OPT_BRINT[$h]=1 ;;
+            --bastion) OPT_BASTION[$h]=1 ;;
+          esac
+        done
+        ;;
+      *) usage_opts "$arg" ;;
+    esac
+  done
+  for h in "${LAB_HOSTS[@]}"; do
+    [[ -z ${OPT_USER[$h]:-} || ${OPT_USER[$h]} != "${OPT_PWUSER[$h]:-}" ]] ||
+      die "$h: --user and --sudo-password-user name the same user '${OPT_USER[$h]}'"
+  done
+  if ((${#OPT_USER[@]} + ${#OPT_PWUSER[@]})); then
+    command -v sudo >/dev/null && [[ -d /etc/sudoers.d ]] ||
+      die "--user/--sudo-password-user need sudo on this machine (lab/packages.txt: npm run setup)"
+  fi
+  # Hosts with users (and the bastion) have their own /home: the lab's files must not be there.
+  if ((${#OPT_USER[@]} + ${#OPT_PWUSER[@]} + ${#OPT_BASTION[@]})); then
+    local d
+    for d in "$LAB_DIR" "$LAB_REPO"; do
+      case $d/ in /home/*) die "with --user, --sudo-password-user or --bastion, $d must not be under /home (hosts have their own)" ;; esac
+    done
+  fi
+}
+
+# opts_json H: host H's wanted options as canonical JSON ({} for none).
+opts_json() {
+  local h=$1
+  jq -cnS --arg user "${OPT_USER[$h]:-}" --arg pw "${OPT_PWUSER[$h]:-}" --arg fwd "${OPT_FWDROP[$h]:-}" \
+    --arg brint "${OPT_BRINT[$h]:-}" --arg broken "${OPT_BROKEN[$h]:-}" --arg mtu "${OPT_MTU[$h]:-}" \
+    --arg bastion "${OPT_BASTION[$h]:-}" '
+    {} + (if $user != "" then {user: $user} else {} end)
+       + (if $pw != "" then {sudoPasswordUser: $pw} else {} end)
+       + (if $fwd != "" then {forwardDrop: true} else {} end)
+       + (if $brint != "" then {existingBrInt: true} else {} end)
+       + (if $broken != "" then {broken: ($broken | split("\n") | map(select(. != "")) | unique)} else {} end)
+       + (if $mtu != "" then {underlayMtu: ($mtu | tonumber)} else {} end)
+       + (if $bastion != "" then {bastion: true} else {} end)'
+}
+
+# recorded_opts H: the options host H was built with ({} for none, or a host not built).
+recorded_opts() {
+  local f=$LAB_DIR/hosts/$1/options.json
+  if [[ -s $f ]]; then jq -cS . "$f"; else echo '{}'; fi
+}
+
+# set_opts JSON: the O_* variables of one host from its options.
+set_opts() {
+  O_USER='' O_PWUSER='' O_FWDROP='' O_BRINT='' O_MTU='' O_BASTION='' O_BROKEN=()
+  [[ $1 != '{}' ]] || return 0
+  eval "$(jq -r '@sh "O_USER=\(.user // "") O_PWUSER=\(.sudoPasswordUser // "") O_FWDROP=\(.forwardDrop // "")
+    O_BRINT=\(.existingBrInt // "") O_MTU=\(.underlayMtu // "") O_BASTION=\(.bastion // "") O_BROKEN=(\(.broken // []))"' <<<"$1")"
+}
+
+# Is anything of the bastion there (a plain lab's up and down skip it)?
+bastion_exists() {
+  [[ -e /run/netns/$PFX$BASTION || -e $NS_DIR/$BASTION.mnt || -e $NS_DIR/$BASTION.uts || -d $LAB_DIR/hosts/$BASTION/fs ]] ||
+    ip link show dev "$PFX"u$BASTION_OCTET >/dev/null 2>&1
+}
+
+# Is any host (recorded) behind the bastion?
+bastion_recorded() {
+  local h
+  for h in "${LAB_HOSTS[@]}"; do
+    [[ $(recorded_opts "$h") != *'"bastion":true'* ]] || return 0
+  done
+  return 1
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -122,9 +291,75 @@ host_infra_ok() {
   [[ $(hx cat /run/dvrlab-host 2>/dev/null) == "$H $(ns_id "/run/netns/$H_NETNS")" ]]
 }
 
+# free_id [TAKEN…]: the first id >= 1000 that is neither a uid nor a gid on this machine (nor TAKEN).
+free_id() {
+  local id=1000
+  while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null || [[ " $* " == *" $id "* ]]; do
+    id=$((id + 1))
+  done
+  echo "$id"
+}
+
+# write_users "NAME KIND PUBKEY"…: the host's own copies of the account files (bound over
+# /etc/passwd, group, shadow, gshadow, /etc/sudoers.d, and /etc/hosts with the host's name) with these users added, and their homes
+# (bound over /home) with PUBKEY authorised. KIND: nopasswd = passwordless sudo (as cloud images
+# set up their default user), password = in the sudo group (Debian's installer: sudo asks for the
+# password, and none is set), plain = no sudo. The machine's own files are not touched.
+write_users() {
+  local spec name kind pub id ids=() day
+  day=$(($(date +%s) / 86400))
+  mkdir -p "$H_FS/etc" "$H_FS/home" "$H_FS/etc-sudoers.d"
+  cp -a /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/hosts "$H_FS/etc/"
+  # As Debian's installer writes it; without it sudo warns, after a DNS lookup, on every call.
+  printf '127.0.1.1\t%s\n' "$H" >>"$H_FS/etc/hosts"
+  [[ ! -d /etc/sudoers.d ]] || cp -a /etc/sudoers.d/. "$H_FS/etc-sudoers.d/"
+  for spec in "$@"; do
+    read -r name kind pub <<<"$spec"
+    id=$(free_id "${ids[@]}")
+    ids+=("$id")
+    echo "$name:x:$id:$id::/home/$name:/bin/bash" >>"$H_FS/etc/passwd"
+    echo "$name:x:$id:" >>"$H_FS/etc/group"
+    # '*': no password, but not locked ('!' would make sshd refuse the key too).
+    echo "$name:*:$day:0:99999:7:::" >>"$H_FS/etc/shadow"
+    echo "$name:!::" >>"$H_FS/etc/gshadow"
+    case $kind in
+      nopasswd) echo "$name ALL=(ALL:ALL) NOPASSWD:ALL" >>"$H_FS/etc-sudoers.d/90-dvrlab-lab" ;;
+      password) sed -i "/^sudo:/{s/:\$/:$name/;t;s/\$/,$name/}" "$H_FS/etc/group" "$H_FS/etc/gshadow" ;;
+    esac
+    if [[ -d /etc/skel ]]; then cp -a /etc/skel "$H_FS/home/$name"; else mkdir "$H_FS/home/$name"; fi
+    mkdir -p "$H_FS/home/$name/.ssh"
+    cp "$pub" "$H_FS/home/$name/.ssh/authorized_keys"
+    chown -R "$id:$id" "$H_FS/home/$name"
+    chmod 700 "$H_FS/home/$name" "$H_FS/home/$name/.ssh"
+    chmod 600 "$H_FS/home/$name/.ssh/authorized_keys"
+  done
+  [[ ! -f $H_FS/etc-sudoers.d/90-dvrlab-lab ]] || chmod 0440 "$H_FS/etc-sudoers.d/90-dvrlab-lab"
+}
+
+# host_binds: what host_init binds inside host $H, one "dir|file<TAB>SOURCE<TAB>MOUNT POINT" a line.
+host_binds() {
+  local b p binds=("${HOST_BINDS[@]}")
+  [[ $H != "$BASTION" ]] || binds=(run:/run log:/var/log root:/root tmp:/tmp)
+  if [[ -d $H_FS/etc ]]; then
+    binds+=(home:/home etc-sudoers.d:/etc/sudoers.d)
+    for p in passwd group shadow gshadow hosts; do printf 'file\t%s\t%s\n' "$H_FS/etc/$p" "/etc/$p"; done
+  fi
+  for b in "${binds[@]}"; do printf 'dir\t%s\t%s\n' "$H_FS/${b%%:*}" "${b#*:}"; done
+  # The file the path resolves to (a bind mount follows symlinks): every name of it breaks.
+  for p in "${O_BROKEN[@]}"; do printf 'file\t%s\t%s\n' "$H_FS/broken-stub" "$(realpath "$p")"; done
+}
+
 write_host_files() {
   local d
   rm -rf "$H_FS"
+  if [[ $H == "$BASTION" ]]; then
+    mkdir -p "$H_DIR/keys" "$H_FS"/{run/sshd,log,root,tmp}
+    chmod 1777 "$H_FS/tmp"
+    chmod 700 "$H_FS/root"
+    write_users "$BASTION_USER plain $BASTION_KEY.pub"
+    host_binds >"$H_FS/binds"
+    return
+  fi
   for d in "${HOST_BINDS[@]}"; do mkdir -p "$H_FS/${d%%:*}"; done
   mkdir -p "$H_DIR/keys" "$H_FS"/run/{openvswitch,libvirt,netns,sshd,lock,dnsmasq} \
     "$H_FS"/log/{openvswitch,libvirt/qemu} "$H_FS/var-cache-libvirt/qemu/capabilities" \
@@ -162,6 +397,17 @@ export PATH=$HOST_PATH
 [ -n "\$PS1" ] && PS1='\u@\h:\w\\$ '
 EOF
   echo '. ~/.bashrc' >"$H_FS/root/.profile"
+
+  local users=()
+  [[ -z $O_USER ]] || users+=("$O_USER nopasswd $SSH_KEY.pub")
+  [[ -z $O_PWUSER ]] || users+=("$O_PWUSER password $SSH_KEY.pub")
+  ((${#users[@]} == 0)) || write_users "${users[@]}"
+  if ((${#O_BROKEN[@]})); then
+    # shellcheck disable=SC2016 # $0 is the stub's own
+    printf '#!/bin/sh\necho "$0: %s" >&2\nexit 127\n' "$BROKEN_MSG" >"$H_FS/broken-stub"
+    chmod 755 "$H_FS/broken-stub"
+  fi
+  host_binds >"$H_FS/binds"
 }
 
 write_sshd_config() {
@@ -172,7 +418,7 @@ write_sshd_config() {
 ListenAddress $H_IP:22
 HostKey $H_DIR/keys/ssh_host_ed25519_key
 PidFile /run/sshd.pid
-PermitRootLogin prohibit-password
+PermitRootLogin $(if [[ -n $O_USER || $H == "$BASTION" ]]; then echo no; else echo prohibit-password; fi)
 PubkeyAuthentication yes
 AuthorizedKeysFile .ssh/authorized_keys
 PasswordAuthentication no
@@ -191,6 +437,13 @@ Subsystem sftp internal-sftp
 # The post-quantum default KEX costs ~60 ms per connection here; lab traffic never leaves the machine.
 KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,diffie-hellman-group14-sha256
 EOF
+  if [[ -d $H_FS/etc ]]; then
+    # Match blocks go last. ProxyJump needs TCP forwarding (the default; said here for the reader).
+    [[ $H != "$BASTION" ]] || printf 'AllowUsers %s\nAllowTcpForwarding yes\n' "$BASTION_USER" >>"$H_DIR/sshd_config.new"
+    printf '%s\nMatch User *,!root\n  SetEnv PATH=%s\n' \
+      "# Non-root users get Debian's PATH without sbin: what needs root goes through sudo." \
+      "$USER_PATH" >>"$H_DIR/sshd_config.new"
+  fi
   # A changed config reaches a running sshd by SIGHUP (it re-executes itself).
   if cmp -s "$H_DIR/sshd_config.new" "$H_DIR/sshd_config"; then
     rm "$H_DIR/sshd_config.new"
@@ -206,6 +459,7 @@ EOF
 build_host_infra() {
   ip netns add "$H_NETNS"
   ip link add "$H_VETH" type veth peer name eth0 netns "$H_NETNS"
+  [[ -z $O_MTU ]] || ip link set "$H_VETH" mtu "$O_MTU"
   echo 1 >"/proc/sys/net/ipv6/conf/$H_VETH/disable_ipv6"
   # The userspace datapath reads these veths with AF_PACKET: no checksum offload, else
   # packets leave with unfinished checksums.
@@ -216,6 +470,16 @@ build_host_infra() {
     ethtool -K eth0 tx off >/dev/null
     ip link set lo up
     ip link set eth0 up'
+  local nsx=(nsenter --net=/run/netns/"$H_NETNS" --)
+  [[ -z $O_MTU ]] || "${nsx[@]}" ip link set eth0 mtu "$O_MTU"
+  # The bastion has no OVS: its address is on eth0.
+  [[ $H != "$BASTION" ]] || "${nsx[@]}" ip addr add "$H_IP/24" dev eth0
+  # Docker, ufw, firewalld and RHEL's iptables-services leave the FORWARD policy at DROP.
+  [[ -z $O_FWDROP ]] || "${nsx[@]}" iptables -P FORWARD DROP
+  if [[ -n $O_BASTION ]]; then
+    "${nsx[@]}" iptables -A INPUT -p tcp --dport 22 ! -i lo ! -s "$UNDERLAY.$BASTION_OCTET" \
+      -m comment --comment "dvrlab lab: ssh only through the bastion" -j DROP
+  fi
 
   write_host_files
   : >"$H_MNT"
@@ -241,9 +505,12 @@ host_init() {
   # Missing mount points: an overlay on the nearest existing parent, upper layer per host, so
   # the root filesystem is not touched. All overlays before any bind (an overlay would hide
   # binds below it).
-  local parent key
-  for b in "${HOST_BINDS[@]}"; do
-    target=${b#*:}
+  local parent key kind binds=() files=()
+  while IFS=$'\t' read -r kind src target; do
+    if [[ $kind == dir ]]; then binds+=("$src"$'\t'"$target"); else files+=("$src"$'\t'"$target"); fi
+  done <"$H_FS/binds"
+  for b in "${binds[@]}"; do
+    target=${b#*$'\t'}
     [[ ! -d $target ]] || continue
     parent=$(dirname "$target")
     while [[ ! -d $parent ]]; do parent=$(dirname "$parent"); done
@@ -255,7 +522,8 @@ host_init() {
     fi
     mkdir -p "$target"
   done
-  for b in "${HOST_BINDS[@]}"; do mount --bind "$H_FS/${b%%:*}" "${b#*:}"; done
+  # Files last: one may lie under a bound directory.
+  for b in "${binds[@]}" "${files[@]}"; do mount --bind "${b%%$'\t'*}" "${b#*$'\t'}"; done
   # A sysfs of this netns, so /sys/class/net shows the host's own devices. (The old /sys and
   # its cgroup mounts go first so they do not linger, hidden, in this namespace.)
   umount -l /sys
@@ -293,10 +561,12 @@ start_ovs() {
   # is then reachable at once by peers (and the root namespace) that still cache its old entry.
   local mac
   mac=$(mac_of_ip "$H_IP")
+  local mtu=()
+  [[ -z $O_MTU ]] || mtu=(-- set Interface br-phy mtu_request="$O_MTU")
   hx ovs-vsctl --timeout=10 \
     -- --may-exist add-br br-phy \
     -- set Bridge br-phy datapath_type=netdev other-config:hwaddr="\"$mac\"" \
-    -- --may-exist add-port br-phy eth0
+    -- --may-exist add-port br-phy eth0 "${mtu[@]}"
   hx sh -ec "
     echo 1 >/proc/sys/net/ipv6/conf/br-phy/disable_ipv6
     ip addr replace $H_IP/24 dev br-phy
@@ -334,20 +604,53 @@ start_sshd() {
     hx /usr/sbin/sshd -f "$H_DIR/sshd_config" -E /var/log/sshd.log </dev/null
   fi
   ip -o route get "$H_IP" | grep -q " dev $UL_BR " || die "$H_IP is not routed through $UL_BR"
-  wait_for "sshd on $H_IP:22" 10 timeout 1 bash -c "</dev/tcp/$H_IP/22"
+  if [[ -n $O_BASTION ]]; then
+    wait_for "sshd on $H_IP:22 (from the bastion)" 10 \
+      nsenter --net="/run/netns/$PFX$BASTION" -- timeout 1 bash -c "</dev/tcp/$H_IP/22"
+  else
+    wait_for "sshd on $H_IP:22" 10 timeout 1 bash -c "</dev/tcp/$H_IP/22"
+  fi
+}
+
+# The pre-made br-int of a Neutron/OVN node (--existing-br-int): the settings dvrlab would give
+# it, a port and a flow of someone else, and no dvrlab-owner mark.
+make_existing_br_int() {
+  hx ovs-vsctl --timeout=10 -- add-br br-int \
+    -- set Bridge br-int datapath_type=netdev fail_mode=secure protocols=OpenFlow10,OpenFlow13,OpenFlow14 \
+    -- add-port br-int "$BRINT_PORT" -- set Interface "$BRINT_PORT" type=internal
+  hx ovs-ofctl add-flow br-int "$BRINT_FLOW"
 }
 
 host_up() {
   host_vars "$1"
-  if ! host_infra_ok; then
+  local want built=false
+  want=$(opts_json "$H")
+  set_opts "$want"
+  # Options are a host's initial state: other options than it was built with mean a rebuild.
+  if ! host_infra_ok || [[ $(recorded_opts "$H") != "$want" ]]; then
     host_down "$H"
     build_host_infra
+    built=true
   fi
   start_ovs
+  ! { $built && [[ -n $O_BRINT ]]; } || make_existing_br_int
   start_libvirt
   start_sshd
   # A restarted ovs-vswitchd re-creates br-phy's port: the host answers on the underlay a moment later.
   wait_for "$H_IP on the underlay" 10 ping -n -q -c1 -W1 -I "$UL_BR" "$H_IP"
+  if [[ $want != '{}' ]]; then echo "$want" >"$H_DIR/options.json"; fi
+}
+
+# The bastion (--bastion): a namespace on the underlay with only an sshd and the user jump.
+bastion_up() {
+  host_vars "$BASTION"
+  set_opts '{}'
+  [[ -f $BASTION_KEY ]] || ssh-keygen -q -t ed25519 -N '' -C dvrlab-lab-bastion -f "$BASTION_KEY"
+  if ! host_infra_ok; then
+    host_down "$H"
+    build_host_infra
+  fi
+  start_sshd
 }
 
 # remove_cgroups /machine/X.libvirt-qemu…: remove those cgroups (and their vcpu/emulator
@@ -408,7 +711,7 @@ host_down() {
   if [[ -e /run/netns/$H_NETNS ]]; then ip netns del "$H_NETNS"; fi
   ip link del "$H_VETH" 2>/dev/null || ! ip link show dev "$H_VETH" >/dev/null 2>&1 ||
     die "$H: cannot delete $H_VETH"
-  rm -rf "$H_FS" "$H_DIR/sshd_config"
+  rm -rf "$H_FS" "$H_DIR/sshd_config" "$H_DIR/options.json"
 }
 
 # Run FUNC for every host in parallel; print each failing host's output.
@@ -434,7 +737,8 @@ for_hosts() {
 write_known_hosts() {
   local h tmp=$KNOWN_HOSTS.new
   : >"$tmp"
-  for h in "${LAB_HOSTS[@]}"; do
+  for h in "${LAB_HOSTS[@]}" "$BASTION"; do
+    [[ $h != "$BASTION" ]] || ((${#OPT_BASTION[@]})) || continue
     host_vars "$h"
     echo "$H_IP $(cut -d' ' -f1,2 "$H_DIR/keys/ssh_host_ed25519_key.pub")" >>"$tmp"
   done
@@ -442,12 +746,25 @@ write_known_hosts() {
 }
 
 cmd_up() {
-  local t0
+  local t0 env_opts=() h o
   t0=$(now_ms)
+  read -ra env_opts <<<"${DVRLAB_LAB_OPTIONS:-}"
+  parse_opts "${env_opts[@]}" "$@"
   ensure_root
+  # The bastion first: the hosts behind it are probed through it.
+  if ((${#OPT_BASTION[@]})); then
+    bastion_up >"$LAB_DIR/bastion_up.log" 2>&1 || { sed 's/^/  /' "$LAB_DIR/bastion_up.log" >&2; die "the bastion failed"; }
+    rm -f "$LAB_DIR/bastion_up.log"
+  elif bastion_exists; then
+    host_down "$BASTION"
+  fi
   for_hosts host_up || die "up failed (run 'lab.sh down' to clean up, or 'lab.sh up' to retry)"
   write_known_hosts
-  log "up in $(($(now_ms) - t0)) ms: $(for h in "${LAB_HOSTS[@]}"; do host_vars "$h"; printf '%s=%s ' "$H" "$H_IP"; done)"
+  log "up in $(($(now_ms) - t0)) ms: $(for h in "${LAB_HOSTS[@]}"; do
+    host_vars "$h"
+    o=$(opts_json "$h")
+    printf '%s=%s%s ' "$H" "$H_IP" "$([[ $o == '{}' ]] || echo "$o")"
+  done)"
 }
 
 cmd_down() {
@@ -455,6 +772,7 @@ cmd_down() {
   t0=$(now_ms)
   [[ -d $LAB_DIR ]] || mkdir -p "$LAB_DIR"
   for_hosts host_down || rc=1
+  ! bastion_exists || (host_down "$BASTION") || rc=1
   if ip link show dev "$UL_BR" >/dev/null 2>&1; then ip link del "$UL_BR"; fi
   while mountpoint -q "$NS_DIR" 2>/dev/null; do umount "$NS_DIR"; done
   rm -rf "$NS_DIR"
@@ -499,7 +817,9 @@ cmd_down() {
 # One JSON object describing host $1 (collected inside the host in one nsenter).
 host_status_json() {
   host_vars "$1"
-  local daemons="{}" name pidfile pid infra=false inside="{}" ping_ms="" ssh=false
+  local daemons="{}" name pidfile pid infra=false inside="{}" ping_ms="" ssh=false opts
+  opts=$(recorded_opts "$H")
+  set_opts "$opts"
   for name in ovsdb-server:/run/openvswitch/ovsdb-server.pid ovs-vswitchd:/run/openvswitch/ovs-vswitchd.pid \
     libvirtd:/run/libvirt/libvirtd.pid virtlogd:/run/libvirt/virtlogd.pid sshd:/run/sshd.pid; do
     pidfile=${name#*:}
@@ -527,14 +847,38 @@ host_status_json() {
   # machine.
   if ip -o route get "$H_IP" 2>/dev/null | grep -q " dev $UL_BR "; then
     ping_ms=$(ping -n -c1 -W1 -I "$UL_BR" "$H_IP" 2>/dev/null | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' || true)
-    timeout 1 bash -c "</dev/tcp/$H_IP/22" 2>/dev/null && ssh=true
+    # A host behind the bastion takes SSH only from there.
+    local from=()
+    [[ -z $O_BASTION ]] || from=(nsenter --net="/run/netns/$PFX$BASTION" --)
+    "${from[@]}" timeout 1 bash -c "</dev/tcp/$H_IP/22" 2>/dev/null && ssh=true
   fi
   jq -nc --arg h "$H" --arg ip "$H_IP" --arg ns "$H_NETNS" --argjson infra "$infra" \
-    --argjson d "$daemons" --arg ping "$ping_ms" --argjson ssh "$ssh" --argjson in "$inside" '
+    --argjson d "$daemons" --arg ping "$ping_ms" --argjson ssh "$ssh" --argjson in "$inside" --argjson o "$opts" '
     {host:$h, ip:$ip, netns:$ns, namespaces_ok:$infra, daemons:$d,
      ping_ms:(if $ping == "" then null else ($ping|tonumber) end), ssh_port:$ssh,
-     bridges:($in.bridges // []), domains:($in.domains // []), host_netns:($in.netns // [])}
+     bridges:($in.bridges // []), domains:($in.domains // []), host_netns:($in.netns // []), options:$o}
     | .healthy = (.namespaces_ok and ([.daemons[]] | all(. != null)) and .ping_ms != null and .ssh_port)'
+}
+
+# The bastion's JSON (null when no host is behind it and it does not exist).
+bastion_status_json() {
+  host_vars "$BASTION"
+  if ! bastion_recorded && [[ ! -e /run/netns/$H_NETNS ]]; then
+    echo null
+    return
+  fi
+  local infra=false sshd ping_ms="" ssh=false
+  ! host_infra_ok 2>/dev/null || infra=true
+  sshd=$(pid_of_host_daemon /run/sshd.pid 2>/dev/null || true)
+  if ip -o route get "$H_IP" 2>/dev/null | grep -q " dev $UL_BR "; then
+    ping_ms=$(ping -n -c1 -W1 -I "$UL_BR" "$H_IP" 2>/dev/null | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' || true)
+    timeout 1 bash -c "</dev/tcp/$H_IP/22" 2>/dev/null && ssh=true
+  fi
+  jq -nc --arg ip "$H_IP" --arg ns "$H_NETNS" --arg u "$BASTION_USER" --argjson infra "$infra" --arg sshd "$sshd" \
+    --arg ping "$ping_ms" --argjson ssh "$ssh" '
+    {ip:$ip, netns:$ns, user:$u, namespaces_ok:$infra, daemons:{sshd:(if $sshd == "" then null else ($sshd|tonumber) end)},
+     ping_ms:(if $ping == "" then null else ($ping|tonumber) end), ssh_port:$ssh}
+    | .healthy = (.namespaces_ok and .daemons.sshd != null and .ping_ms != null and .ssh_port)'
 }
 
 cmd_status() {
@@ -545,16 +889,27 @@ cmd_status() {
   # shellcheck disable=SC2064
   trap "rm -rf '$tmp'" EXIT
   for h in "${LAB_HOSTS[@]}"; do host_status_json "$h" >"$tmp/$h" 2>/dev/null & done
+  bastion_status_json >"$tmp/$BASTION" 2>/dev/null &
   wait
   out=$(for h in "${LAB_HOSTS[@]}"; do cat "$tmp/$h"; done |
-    jq -sc --arg ul "$UL_BR" --arg gw "$UL_GW" --argjson n ${#LAB_HOSTS[@]} '{underlay:{bridge:$ul, gateway:$gw}, hosts:.}
-      | if (.hosts | length) != $n then error("status of a host failed") else . end')
+    jq -sc --arg ul "$UL_BR" --arg gw "$UL_GW" --argjson n ${#LAB_HOSTS[@]} --slurpfile b "$tmp/$BASTION" '
+      {underlay:{bridge:$ul, gateway:$gw}, hosts:.}
+      | if (.hosts | length) != $n or ($b | length) != 1 then error("status of a host failed") else . end
+      | if $b[0] != null then .bastion = $b[0] else . end')
   if $json; then
     jq . <<<"$out"
   else
+    # The OPTIONS column only when a host has some: the plain lab's table stays as it was.
     jq -r '
       def mark(p): if p == null then "-" else "up" end;
-      (["HOST", "ADDRESS", "PING", "OVSDB", "VSWITCHD", "LIBVIRTD", "VIRTLOGD", "SSHD", "BRIDGES [ports/flows]", "DOMAINS", "NETNS"] | @tsv),
+      def opts: [.options | to_entries[] |
+        {user: "user", sudoPasswordUser: "sudo-password-user", forwardDrop: "forward-drop",
+         existingBrInt: "existing-br-int", broken: "broken", underlayMtu: "underlay-mtu", bastion: "bastion"}[.key] as $k
+        | if .value == true then $k elif (.value | type) == "array" then (.value[] | "\($k)=\(.)") else "\($k)=\(.value)" end]
+        | join(",") | if . == "" then "-" else . end;
+      ([.hosts[].options | length] | add > 0) as $o |
+      (["HOST", "ADDRESS", "PING", "OVSDB", "VSWITCHD", "LIBVIRTD", "VIRTLOGD", "SSHD", "BRIDGES [ports/flows]", "DOMAINS", "NETNS"]
+        + (if $o then ["OPTIONS"] else [] end) | @tsv),
       (.hosts[] | [
         .host, .ip,
         (if .ping_ms == null then "FAIL" else "\(.ping_ms)ms" end),
@@ -563,30 +918,79 @@ cmd_status() {
         ([.bridges[] | "\(.name)[\(.ports | length)/\(.flows // "?")]"] | join(" ") | if . == "" then "-" else . end),
         ([.domains[] | "\(.name)(\(.state))"] | join(" ") | if . == "" then "-" else . end),
         (.host_netns | length | tostring)
-      ] | @tsv)' <<<"$out" | column -t -s $'\t'
+      ] + (if $o then [opts] else [] end) | @tsv)' <<<"$out" | column -t -s $'\t'
+    jq -r 'if .bastion then "bastion \(.bastion.ip): sshd \(if .bastion.healthy then "up" else "NOT healthy" end) (user \(.bastion.user)); SSH only through it: " +
+      ([.hosts[] | select(.options.bastion) | .host] | join(", ")) else empty end' <<<"$out"
     jq -r '"underlay \(.underlay.bridge) \(.underlay.gateway)/24; " +
       (if all(.hosts[]; .healthy) then "all hosts healthy" else "NOT healthy: " + ([.hosts[] | select(.healthy | not) | .host] | join(", ")) end)' <<<"$out"
   fi
-  jq -e 'all(.hosts[]; .healthy)' <<<"$out" >/dev/null
+  jq -e 'all(.hosts[]; .healthy) and (.bastion == null or .bastion.healthy)' <<<"$out" >/dev/null
 }
 
 cmd_ssh() {
-  host_vars "${1:?usage: lab.sh ssh HOST [CMD…]}"
+  host_vars "${1:?usage: lab.sh ssh HOST|bastion [CMD…]}"
   shift
-  exec ssh -F /dev/null -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes \
-    -o BatchMode=yes -i "$SSH_KEY" "root@$H_IP" "$@"
+  local ssh=(ssh -F /dev/null -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes -o BatchMode=yes)
+  if [[ $H == "$BASTION" ]]; then
+    exec "${ssh[@]}" -i "$BASTION_KEY" "$BASTION_USER@$H_IP" "$@"
+  fi
+  # As the host's user (--user), through the bastion (--bastion), as the provider would.
+  set_opts "$(recorded_opts "$H")"
+  if [[ -n $O_BASTION ]]; then
+    ssh+=(-o "ProxyCommand=$(printf '%q ' "${ssh[@]}" -i "$BASTION_KEY" -W '%h:%p')$BASTION_USER@$UNDERLAY.$BASTION_OCTET")
+  fi
+  exec "${ssh[@]}" -i "$SSH_KEY" "${O_USER:-root}@$H_IP" "$@"
+}
+
+# restart-ovs HOST: what `systemctl restart openvswitch-switch` does on a real host: both daemons
+# stop and start again on the same database, so bridges, ports and their settings stay and every
+# OpenFlow flow is gone. (Here the datapath is netdev: internal ports' devices go with
+# ovs-vswitchd and come back without their addresses; the lab re-adds br-phy's, as the host's
+# network configuration would.)
+cmd_restart_ovs() {
+  host_vars "${1:?usage: lab.sh restart-ovs HOST}"
+  [[ $H != "$BASTION" ]] || die "the bastion has no OVS"
+  host_infra_ok || die "$H is not up (lab.sh up)"
+  set_opts "$(recorded_opts "$H")"
+  local t0 d pid deadline
+  t0=$(now_ms)
+  for d in ovs-vswitchd ovsdb-server; do
+    pid=$(pid_of_host_daemon "/run/openvswitch/$d.pid")
+    [[ -n $pid ]] || continue
+    kill -TERM "$pid"
+    deadline=$(($(now_ms) + 5000))
+    # Gone, or a zombie waiting for init.
+    while [[ -e /proc/$pid && $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; do
+      if (($(now_ms) > deadline)); then
+        kill -KILL "$pid" 2>/dev/null || true
+        break
+      fi
+      sleep 0.02
+    done
+  done
+  # (The daemons say "opened log file" on stderr before they detach: shown only on failure.)
+  if ! (start_ovs && wait_for "$H_IP on the underlay" 10 ping -n -q -c1 -W1 -I "$UL_BR" "$H_IP") >"$H_DIR/restart-ovs.log" 2>&1; then
+    sed 's/^/  /' "$H_DIR/restart-ovs.log" >&2
+    rm -f "$H_DIR/restart-ovs.log"
+    die "$H: restart-ovs failed"
+  fi
+  rm -f "$H_DIR/restart-ovs.log"
+  log "restart-ovs $H in $(($(now_ms) - t0)) ms"
 }
 
 [[ $EUID == 0 ]] || die "must run as root"
 case ${1:-} in
-  up | down)
+  up | down | restart-ovs)
+    [[ $1 != down || $# == 1 ]] || die "down takes no options (it removes whatever the lab has)"
     mkdir -p "$LAB_DIR"
     exec 9>"$LAB_DIR/lock"
     flock -w 300 9 || die "another lab.sh up/down holds $LAB_DIR/lock"
-    "cmd_$1"
+    cmd=cmd_${1//-/_}
+    shift
+    "$cmd" "$@"
     ;;
   status) cmd_status "${2:-}" ;;
   ssh) shift; cmd_ssh "$@" ;;
   _host-init) host_init "$2" ;;
-  *) sed -n '2,8s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//p}' "$0" >&2; exit 2 ;;
 esac

@@ -61,11 +61,23 @@ for _b in "${HOST_BINDS[@]}"; do
 done
 unset _b
 
-# host_vars H: set the per-host variables for host H.
+# The bastion (lab.sh up --bastion): a fourth namespace with only an sshd, the one way in to the
+# hosts behind it. Built like a host (netns, mount + UTS namespaces), without OVS or libvirt.
+BASTION=bastion
+BASTION_OCTET=2
+BASTION_USER=jump
+# The PATH a non-root SSH session gets on Debian (no sbin: such commands need sudo).
+USER_PATH=/usr/local/bin:/usr/bin:/bin
+
+# host_vars H: set the per-host variables for host H (or the bastion).
 host_vars() {
   H=$1
-  case " ${LAB_HOSTS[*]} " in *" $H "*) ;; *) die "unknown host '$H' (hosts: ${LAB_HOSTS[*]})" ;; esac
-  H_OCTET=${H##*-}
+  if [[ $H == "$BASTION" ]]; then
+    H_OCTET=$BASTION_OCTET
+  else
+    case " ${LAB_HOSTS[*]} " in *" $H "*) ;; *) die "unknown host '$H' (hosts: ${LAB_HOSTS[*]})" ;; esac
+    H_OCTET=${H##*-}
+  fi
   H_IP=$UNDERLAY.$H_OCTET
   H_NETNS=$PFX$H
   H_VETH=${PFX}u$H_OCTET # root-side end; the host-side end is eth0 inside the host
