@@ -33,7 +33,7 @@ hx() (
   # Daemons started here must not inherit the caller's descriptors (our lock, a test
   # runner's pipes): a daemon holding them would keep the lock or the pipe open forever.
   local fd
-  for fd in /proc/$BASHPID/fd/*; do
+  for fd in "/proc/$BASHPID/fd/"*; do
     fd=${fd##*/}
     ((fd > 2)) && [[ $fd != 255 ]] && eval "exec $fd>&-"
   done
@@ -139,7 +139,7 @@ parse_opts() {
             [[ $VALUE == /* && -f $VALUE ]] || die "$name $val: not an absolute path to a file on this machine"
             ;;
           --underlay-mtu)
-            [[ $VALUE =~ ^[0-9]{3,4}$ ]] && ((VALUE >= 576 && VALUE <= 9000)) || die "$name $val: an MTU is 576..9000"
+            if ! [[ $VALUE =~ ^[0-9]{3,4}$ ]] || ((VALUE < 576 || VALUE > 9000)); then die "$name $val: an MTU is 576..9000"; fi
             ;;
         esac
         for h in "${SCOPE[@]}"; do
@@ -169,8 +169,9 @@ parse_opts() {
       die "$h: --user and --sudo-password-user name the same user '${OPT_USER[$h]}'"
   done
   if ((${#OPT_USER[@]} + ${#OPT_PWUSER[@]})); then
-    command -v sudo >/dev/null && [[ -d /etc/sudoers.d ]] ||
+    if ! command -v sudo >/dev/null || [[ ! -d /etc/sudoers.d ]]; then
       die "--user/--sudo-password-user need sudo on this machine (lab/packages.txt: npm run setup)"
+    fi
   fi
   # Hosts with users (and the bastion) have their own /home: the lab's files must not be there.
   if ((${#OPT_USER[@]} + ${#OPT_PWUSER[@]} + ${#OPT_BASTION[@]})); then
@@ -249,8 +250,10 @@ ensure_root() {
   done
   # libvirtd in a host makes /machine in every hierarchy for its guests; if the machine had
   # none, down removes them again (only when empty).
+  local hierarchies
+  mapfile -t hierarchies < <(findmnt -rn -t cgroup,cgroup2 -o TARGET)
   if ! grep -qs '^cgroup-machine$' "$CREATED" &&
-    [[ -z $(find /dev/null $(findmnt -rn -t cgroup,cgroup2 -o TARGET) -maxdepth 1 -name machine -type d 2>/dev/null) ]]; then
+    [[ -z $(find /dev/null "${hierarchies[@]}" -maxdepth 1 -name machine -type d 2>/dev/null) ]]; then
     echo "cgroup-machine" >>"$CREATED"
   fi
   if [[ ! -d /run/netns ]]; then
@@ -657,11 +660,11 @@ bastion_up() {
 # children) in every mounted hierarchy. A cgroup is removable only once its killed processes
 # are fully gone: retry briefly.
 remove_cgroups() {
-  local rel root try
+  local rel root
   for rel in "$@"; do
     for root in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
       [[ -d $root$rel ]] || continue
-      for try in 1 2 3 4 5 6 7 8 9 10; do
+      for _ in 1 2 3 4 5 6 7 8 9 10; do
         find "$root$rel" -depth -type d -exec rmdir {} + 2>/dev/null || true
         [[ -d $root$rel ]] || break
         sleep 0.05
@@ -701,6 +704,7 @@ host_down() {
   done
   pids=$(lab_pids "$mnt" "$uts" "$net")
   [[ -z $pids ]] || die "$H: processes survived SIGKILL: $pids"
+  # shellcheck disable=SC2086 # one cgroup a word
   remove_cgroups $cgroups
   local f
   for f in "$H_MNT" "$H_UTS"; do
@@ -828,6 +832,7 @@ host_status_json() {
   done
   if host_infra_ok 2>/dev/null; then
     infra=true
+    # shellcheck disable=SC2016 # a script for the host's bash
     inside=$(hx timeout 10 bash -c '
       bridges=$(for b in $(timeout 3 ovs-vsctl --timeout=2 list-br 2>/dev/null); do
         dp=$(ovs-vsctl --timeout=2 get Bridge "$b" datapath_type)

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
 # Shared definitions of the lab: names, addresses, paths. Sourced by lab.sh and hostexec.sh.
 #
 # Every object the lab makes in the root namespace carries $PFX, so cleanup can match on it
@@ -96,8 +96,9 @@ host_enter() {
 # mac_of_ip A.B.C.D: the lab's stable, locally administered MAC for an underlay address
 # (02:64 then the four octets): hosts' br-phy and the underlay bridge, so a rebuild never moves one.
 mac_of_ip() {
-  local ip=$1
-  printf '02:64:%02x:%02x:%02x:%02x' ${ip//./ }
+  local o
+  IFS=. read -ra o <<<"$1"
+  printf '02:64:%02x:%02x:%02x:%02x' "${o[@]}"
 }
 
 # ns_id FILE: the namespace id (e.g. "mnt:[4026532301]", as /proc/PID/ns/* links read) behind

@@ -9,24 +9,9 @@ import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { HOST_NAMES, HostName, labOf, labPids, labSh, lines, liveNonZombie, mustLabSh, ssh, sshArgs, status, trySsh, waitNothingLeft } from "./labFixture";
 
 const REPO = path.resolve(__dirname, "..", "..");
-const LAB_SH = path.join(REPO, "lab", "lab.sh");
-const HOST_NAMES = ["server-233", "server-64", "server-68"] as const;
-type HostName = (typeof HOST_NAMES)[number];
-
-interface Lab {
-    dir: string;
-    underlay: string;
-    prefix: string;
-    env: NodeJS.ProcessEnv;
-    ip: Record<HostName, string>;
-}
-
-function labOf(dir: string, underlay: string, prefix: string): Lab {
-    const ip = Object.fromEntries(HOST_NAMES.map((h) => [h, `${underlay}.${h.split("-")[1]}`])) as Record<HostName, string>;
-    return { dir, underlay, prefix, ip, env: { ...process.env, DVRLAB_LAB_DIR: dir, DVRLAB_UNDERLAY: underlay, DVRLAB_PREFIX: prefix } };
-}
 
 const main = labOf(
     process.env.DVRLAB_LAB_DIR ?? path.join(REPO, ".lab"),
@@ -34,150 +19,6 @@ const main = labOf(
     process.env.DVRLAB_PREFIX ?? "dvrl-",
 );
 const assumeUp = process.env.DVRLAB_LAB_UP === "1";
-
-interface Run {
-    code: number;
-    stdout: string;
-    stderr: string;
-    ms: number;
-}
-
-function labSh(lab: Lab, ...args: string[]): Run {
-    const t0 = Date.now();
-    const r = spawnSync("bash", [LAB_SH, ...args], { env: lab.env, encoding: "utf8", timeout: 120_000 });
-    return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "", ms: Date.now() - t0 };
-}
-
-function mustLabSh(lab: Lab, ...args: string[]): Run {
-    const r = labSh(lab, ...args);
-    assert.strictEqual(r.code, 0, `lab.sh ${args.join(" ")} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-    return r;
-}
-
-interface HostStatus {
-    host: string;
-    healthy: boolean;
-    daemons: Record<string, number | null>;
-    bridges: { name: string; datapath: string; ports: string[]; flows: number | null }[];
-    domains: { name: string; state: string }[];
-}
-
-function status(lab: Lab): { healthy: boolean; hosts: Record<string, HostStatus> } {
-    const r = labSh(lab, "status", "--json");
-    const parsed = JSON.parse(r.stdout) as { hosts: HostStatus[] };
-    const hosts = Object.fromEntries(parsed.hosts.map((h) => [h.host, h]));
-    return { healthy: r.code === 0, hosts };
-}
-
-function sshArgs(lab: Lab, host: HostName, knownHosts = path.join(lab.dir, "known_hosts")): string[] {
-    return [
-        "-F", "/dev/null",
-        "-o", `UserKnownHostsFile=${knownHosts}`,
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", "BatchMode=yes",
-        "-o", "ConnectTimeout=5",
-        "-i", path.join(lab.dir, "ssh", "id_ed25519"),
-        `root@${lab.ip[host]}`,
-    ];
-}
-
-function trySsh(lab: Lab, host: HostName, cmd: string): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync("ssh", [...sshArgs(lab, host), cmd], { encoding: "utf8", timeout: 30_000 });
-    return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
-
-function ssh(lab: Lab, host: HostName, cmd: string): string {
-    const r = trySsh(lab, host, cmd);
-    assert.strictEqual(r.code, 0, `on ${host}: ${cmd}\nexit ${r.code}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-}
-
-const lines = (s: string) => s.split("\n").map((l) => l.trim()).filter(Boolean);
-
-/** Namespace ids ("uts:[4026532301]") of a lab's hosts, from its namespace files. */
-function nsIds(lab: Lab): Set<string> {
-    const ids = new Set<string>();
-    for (const h of HOST_NAMES) {
-        for (const [kind, file] of [
-            ["mnt", path.join(lab.dir, "ns", `${h}.mnt`)],
-            ["uts", path.join(lab.dir, "ns", `${h}.uts`)],
-            ["net", `/run/netns/${lab.prefix}${h}`],
-        ]) {
-            try {
-                ids.add(`${kind}:[${fs.statSync(file).ino}]`);
-            } catch {
-                /* not there */
-            }
-        }
-    }
-    return ids;
-}
-
-/** Every live process in one of the lab's namespaces. */
-function labPids(lab: Lab): number[] {
-    const ids = nsIds(lab);
-    const pids: number[] = [];
-    for (const p of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(p)) continue;
-        for (const kind of ["mnt", "uts", "net"]) {
-            try {
-                if (ids.has(fs.readlinkSync(`/proc/${p}/ns/${kind}`))) {
-                    pids.push(Number(p));
-                    break;
-                }
-            } catch {
-                /* gone, or a zombie */
-            }
-        }
-    }
-    return pids;
-}
-
-function liveNonZombie(pid: number): boolean {
-    try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-    } catch {
-        return false;
-    }
-}
-
-/** Everything of a lab still on the machine: netns, links, mounts, processes, run-time files. */
-function leftovers(lab: Lab, pidsBefore: number[]): string[] {
-    const ours = (name: string) =>
-        name === `${lab.prefix}ul0` ||
-        HOST_NAMES.some((h) => name === `${lab.prefix}${h}` || name === `${lab.prefix}u${h.split("-")[1]}`);
-    const found: string[] = [];
-    for (const ns of lines(execFileSync("ip", ["netns", "list"], { encoding: "utf8" }))) {
-        if (ours(ns.split(" ")[0])) found.push(`netns ${ns}`);
-    }
-    for (const l of lines(execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" }))) {
-        const name = l.split(": ")[1].split("@")[0];
-        if (ours(name)) found.push(`link ${name}`);
-    }
-    for (const m of lines(execFileSync("findmnt", ["-rn", "-o", "TARGET"], { encoding: "utf8" }))) {
-        if (m === lab.dir || m.startsWith(lab.dir + "/") || ours(path.basename(m))) found.push(`mount ${m}`);
-    }
-    for (const pid of pidsBefore) if (liveNonZombie(pid)) found.push(`process ${pid}`);
-    for (const l of lines(execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }))) {
-        if (l.includes(path.join(lab.dir, "hosts") + "/")) found.push(`process ${l}`); // sshd -f …/hosts/H/sshd_config
-    }
-    for (const f of ["ns", "lock", "created", ...HOST_NAMES.map((h) => `hosts/${h}/fs`), ...HOST_NAMES.map((h) => `hosts/${h}/sshd_config`)]) {
-        if (fs.existsSync(path.join(lab.dir, f))) found.push(`file ${path.join(lab.dir, f)}`);
-    }
-    return found;
-}
-
-/** Zombies of killed daemons are reaped by init a moment later: poll (bounded). */
-async function waitNothingLeft(lab: Lab, pidsBefore: number[]): Promise<void> {
-    let left: string[] = [];
-    for (const deadline = Date.now() + 3000; Date.now() < deadline; ) {
-        left = leftovers(lab, pidsBefore);
-        if (left.length === 0) return;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.deepStrictEqual(left, [], "lab.sh down left things behind");
-}
 
 describe("lab: three simulated hosts", function () {
     this.timeout(120_000);
@@ -243,7 +84,7 @@ describe("lab: three simulated hosts", function () {
             const wrong = path.join(main.dir, "known_hosts.wrong-test");
             fs.writeFileSync(wrong, k233.replace(main.ip["server-233"], main.ip["server-64"]) + "\n");
             try {
-                const r = spawnSync("ssh", [...sshArgs(main, "server-64", wrong), "true"], { encoding: "utf8" });
+                const r = spawnSync("ssh", [...sshArgs(main, "server-64", { knownHosts: wrong }), "true"], { encoding: "utf8" });
                 assert.notStrictEqual(r.status, 0, "server-64 accepted with server-233's host key");
                 assert.match(r.stderr, /host key/i);
             } finally {
