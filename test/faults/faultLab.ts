@@ -76,12 +76,13 @@ export class FaultLab {
         return r.stdout;
     }
 
-    up(): void {
+    /** `options`: lab.sh up's options (lab/README.md "Options"), e.g. ["--forward-drop=server-64"]. */
+    up(options: string[] = []): void {
         const net = claimNetwork();
         this.underlay = net.underlay;
         this.claim = net.claim;
         this.env = { ...process.env, DVRLAB_LAB_DIR: this.dir, DVRLAB_UNDERLAY: net.underlay, DVRLAB_PREFIX: net.prefix };
-        this.lab("up");
+        this.lab("up", ...options);
         // verify() and the provider read the key and known_hosts through the provider's config
         setConfigSource({ get: (k) => ({ "dvrlab:sshPrivateKeyFile": this.key, "dvrlab:knownHostsFile": this.knownHosts })[k] });
     }
