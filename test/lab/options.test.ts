@@ -31,6 +31,13 @@ const OPTIONS = [
     "--bastion=server-68",
 ];
 
+/** The machine's account files, which the options must not touch (libvirt-qemu: the first up ever adds it, as the plain lab does). */
+function machineAccounts(): string {
+    const files = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/hosts"].map((f) =>
+        fs.readFileSync(f, "utf8").split("\n").filter((l) => !l.startsWith("libvirt-qemu:")).join("\n"));
+    return [...files, ...fs.readdirSync("/etc/sudoers.d"), ...fs.readdirSync("/home")].join("\n--\n");
+}
+
 /** `ip -j link show` of a device: its MTU, from the root namespace or inside a host. */
 function mtu(dev: string, host?: HostName): number {
     const out = host ? hostExec(lab, host, "ip", "-j", "link", "show", "dev", dev).stdout : execFileSync("ip", ["-j", "link", "show", "dev", dev], { encoding: "utf8" });
@@ -70,8 +77,10 @@ describe("lab options: hosts that look like real servers", function () {
         assert.ok(!fs.existsSync(path.join(lab.dir, "ns")), "namespace files were made");
     });
 
-    it("up with every option: healthy, each host's options in status", function () {
+    it("up with every option: healthy, each host's options in status, the machine's accounts untouched", function () {
+        const accounts = machineAccounts();
         const r = mustLabSh(lab, "up", ...OPTIONS);
+        assert.strictEqual(machineAccounts(), accounts);
         assert.ok(r.ms < 30_000, `up took ${r.ms} ms`);
         const s = status(lab);
         assert.ok(s.healthy, JSON.stringify(s, null, 1));
@@ -112,6 +121,8 @@ describe("lab options: hosts that look like real servers", function () {
         assert.strictEqual(spawnSync("getent", ["passwd", "debian"]).status, 2, "debian exists on the machine");
         assert.strictEqual(trySsh(lab, "server-233", "id debian").code, 1);
         assert.strictEqual(ssh(lab, "server-233", "id -un").trim(), "root");
+        // lab.sh ssh logs in as the host's user.
+        assert.strictEqual(mustLabSh(lab, "ssh", "server-64", "id -un").stdout, "debian\n");
     });
 
     it("--sudo-password-user: in the sudo group, but sudo wants a password, so sudo -n fails", function () {
