@@ -80,12 +80,18 @@ export function status(lab: Lab): { healthy: boolean; hosts: Record<string, Host
 
 export function sshArgs(lab: Lab, host: HostName, opts: { user?: string; knownHosts?: string } = {}): string[] {
     return [
-        "-F", "/dev/null",
-        "-o", `UserKnownHostsFile=${opts.knownHosts ?? path.join(lab.dir, "known_hosts")}`,
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", "BatchMode=yes",
-        "-o", "ConnectTimeout=5",
-        "-i", path.join(lab.dir, "ssh", "id_ed25519"),
+        "-F",
+        "/dev/null",
+        "-o",
+        `UserKnownHostsFile=${opts.knownHosts ?? path.join(lab.dir, "known_hosts")}`,
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=5",
+        "-i",
+        path.join(lab.dir, "ssh", "id_ed25519"),
         `${opts.user ?? "root"}@${lab.ip[host]}`,
     ];
 }
@@ -101,7 +107,11 @@ export function ssh(lab: Lab, host: HostName, cmd: string, user?: string): strin
     return r.stdout;
 }
 
-export const lines = (s: string) => s.split("\n").map((l) => l.trim()).filter(Boolean);
+export const lines = (s: string) =>
+    s
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
 
 /** The lab's namespaces: its three hosts and the bastion (--bastion). */
 const NS_OWNERS = [...HOST_NAMES, "bastion"];
@@ -186,7 +196,7 @@ export function leftovers(lab: Lab, pidsBefore: number[]): string[] {
 /** Zombies of killed daemons are reaped by init a moment later: poll (bounded). */
 export async function waitNothingLeft(lab: Lab, pidsBefore: number[]): Promise<void> {
     let left: string[] = [];
-    for (const deadline = Date.now() + 3000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 3000; Date.now() < deadline;) {
         left = leftovers(lab, pidsBefore);
         if (left.length === 0) return;
         await new Promise((r) => setTimeout(r, 100));

@@ -22,25 +22,36 @@ const lab = labOf(
 const BASTION_IP = `${lab.underlay}.2`;
 
 const OPTIONS = [
-    "--user", "server-64,server-68:debian",
-    "--sudo-password-user", "server-64:admin",
+    "--user",
+    "server-64,server-68:debian",
+    "--sudo-password-user",
+    "server-64:admin",
     "--forward-drop=server-64",
     "--existing-br-int=server-64",
-    "--broken", "server-64:/usr/sbin/dnsmasq",
-    "--underlay-mtu", "server-68:1400",
+    "--broken",
+    "server-64:/usr/sbin/dnsmasq",
+    "--underlay-mtu",
+    "server-68:1400",
     "--bastion=server-68",
 ];
 
 /** The machine's account files, which the options must not touch (libvirt-qemu: the first up ever adds it, as the plain lab does). */
 function machineAccounts(): string {
     const files = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/hosts"].map((f) =>
-        fs.readFileSync(f, "utf8").split("\n").filter((l) => !l.startsWith("libvirt-qemu:")).join("\n"));
+        fs
+            .readFileSync(f, "utf8")
+            .split("\n")
+            .filter((l) => !l.startsWith("libvirt-qemu:"))
+            .join("\n"),
+    );
     return [...files, ...fs.readdirSync("/etc/sudoers.d"), ...fs.readdirSync("/home")].join("\n--\n");
 }
 
 /** `ip -j link show` of a device: its MTU, from the root namespace or inside a host. */
 function mtu(dev: string, host?: HostName): number {
-    const out = host ? hostExec(lab, host, "ip", "-j", "link", "show", "dev", dev).stdout : execFileSync("ip", ["-j", "link", "show", "dev", dev], { encoding: "utf8" });
+    const out = host
+        ? hostExec(lab, host, "ip", "-j", "link", "show", "dev", dev).stdout
+        : execFileSync("ip", ["-j", "link", "show", "dev", dev], { encoding: "utf8" });
     return JSON.parse(out)[0].mtu;
 }
 
@@ -64,7 +75,10 @@ describe("lab options: hosts that look like real servers", function () {
             [["--broken", "server-64:/usr/sbin/no-such-binary"], /--broken server-64:\/usr\/sbin\/no-such-binary: not an absolute path to a file/],
             [["--underlay-mtu", "99999"], /--underlay-mtu 99999: an MTU is 576\.\.9000/],
             [["--forward-drop=server-64,nope"], /--forward-drop=server-64,nope: unknown host 'nope'/],
-            [["--user", "server-64:debian", "--sudo-password-user", "server-64:debian"], /server-64: --user and --sudo-password-user name the same user 'debian'/],
+            [
+                ["--user", "server-64:debian", "--sudo-password-user", "server-64:debian"],
+                /server-64: --user and --sudo-password-user name the same user 'debian'/,
+            ],
             [["--frobnicate"], /unknown option '--frobnicate'/],
         ];
         for (const [args, message] of cases) {
@@ -73,7 +87,10 @@ describe("lab options: hosts that look like real servers", function () {
             assert.match(r.stderr, message);
         }
         // Nothing was built: no namespace, link or host directory of this lab.
-        assert.ok(!lines(execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" })).some((l) => l.includes(`${lab.prefix}ul0`)), "the underlay bridge was made");
+        assert.ok(
+            !lines(execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" })).some((l) => l.includes(`${lab.prefix}ul0`)),
+            "the underlay bridge was made",
+        );
         assert.ok(!fs.existsSync(path.join(lab.dir, "ns")), "namespace files were made");
     });
 
@@ -86,7 +103,11 @@ describe("lab options: hosts that look like real servers", function () {
         assert.ok(s.healthy, JSON.stringify(s, null, 1));
         assert.deepStrictEqual(s.hosts["server-233"].options, {});
         assert.deepStrictEqual(s.hosts["server-64"].options, {
-            broken: ["/usr/sbin/dnsmasq"], existingBrInt: true, forwardDrop: true, sudoPasswordUser: "admin", user: "debian",
+            broken: ["/usr/sbin/dnsmasq"],
+            existingBrInt: true,
+            forwardDrop: true,
+            sudoPasswordUser: "admin",
+            user: "debian",
         });
         assert.deepStrictEqual(s.hosts["server-68"].options, { bastion: true, underlayMtu: 1400, user: "debian" });
         assert.strictEqual(s.bastion?.ip, BASTION_IP);
@@ -177,7 +198,10 @@ describe("lab options: hosts that look like real servers", function () {
         const sock = path.join(tmp, "agent.sock");
         const cfg = path.join(tmp, "ssh_config");
         // No IdentityFile anywhere: the keys are in the agent only. -F reaches the jump's ssh too.
-        fs.writeFileSync(cfg, `Host *\n  UserKnownHostsFile ${path.join(lab.dir, "known_hosts")}\n  StrictHostKeyChecking yes\n  BatchMode yes\n  ConnectTimeout 2\n`);
+        fs.writeFileSync(
+            cfg,
+            `Host *\n  UserKnownHostsFile ${path.join(lab.dir, "known_hosts")}\n  StrictHostKeyChecking yes\n  BatchMode yes\n  ConnectTimeout 2\n`,
+        );
         const agent = execFileSync("ssh-agent", ["-s", "-a", sock], { encoding: "utf8" });
         const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent)?.[1]);
         assert.ok(agentPid > 0, agent);
@@ -224,7 +248,8 @@ describe("lab options: hosts that look like real servers", function () {
         const brInt = after.hosts["server-64"].bridges.find((b) => b.name === "br-int");
         assert.deepStrictEqual(brInt, { name: "br-int", datapath: "netdev", ports: ["foreign0"], flows: 0 });
         for (const h of ["server-64", "server-68"]) {
-            for (const d of ["ovsdb-server", "ovs-vswitchd"]) assert.notStrictEqual(after.hosts[h].daemons[d], before.hosts[h].daemons[d], `${h}: ${d} not restarted`);
+            for (const d of ["ovsdb-server", "ovs-vswitchd"])
+                assert.notStrictEqual(after.hosts[h].daemons[d], before.hosts[h].daemons[d], `${h}: ${d} not restarted`);
             assert.strictEqual(after.hosts[h].daemons.libvirtd, before.hosts[h].daemons.libvirtd);
         }
         assert.deepStrictEqual(after.hosts["server-233"].daemons, before.hosts["server-233"].daemons);
@@ -238,7 +263,8 @@ describe("lab options: hosts that look like real servers", function () {
         assert.ok(r.ms < 10_000, `up took ${r.ms} ms`);
         const after = status(lab);
         assert.ok(after.healthy);
-        for (const h of ["server-233", "server-64", "server-68"]) assert.deepStrictEqual(after.hosts[h].daemons, before.hosts[h].daemons, `${h} daemons changed`);
+        for (const h of ["server-233", "server-64", "server-68"])
+            assert.deepStrictEqual(after.hosts[h].daemons, before.hosts[h].daemons, `${h} daemons changed`);
         assert.deepStrictEqual(after.bastion?.daemons, before.bastion?.daemons);
     });
 
@@ -251,7 +277,10 @@ describe("lab options: hosts that look like real servers", function () {
         for (const h of ["server-233", "server-64", "server-68"]) assert.deepStrictEqual(s.hosts[h].options, {});
         assert.deepStrictEqual(s.hosts["server-233"].daemons, before.hosts["server-233"].daemons);
         assert.doesNotMatch(labSh(lab, "status").stdout, /OPTIONS|bastion/);
-        assert.strictEqual(ssh(lab, "server-64", "id -un; iptables -S FORWARD; ovs-vsctl list-br; dnsmasq --version | head -c8"), "root\n-P FORWARD ACCEPT\nbr-phy\nDnsmasq ");
+        assert.strictEqual(
+            ssh(lab, "server-64", "id -un; iptables -S FORWARD; ovs-vsctl list-br; dnsmasq --version | head -c8"),
+            "root\n-P FORWARD ACCEPT\nbr-phy\nDnsmasq ",
+        );
         assert.strictEqual(ssh(lab, "server-68", "hostname").trim(), "server-68");
         assert.strictEqual(mtu(`${lab.prefix}u68`), 1500);
         assert.ok(!fs.existsSync(`/run/netns/${lab.prefix}bastion`), "the bastion's netns is still there");
