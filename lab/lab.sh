@@ -173,12 +173,12 @@ parse_opts() {
       die "--user/--sudo-password-user need sudo on this machine (lab/packages.txt: npm run setup)"
     fi
   fi
-  # Hosts with users (and the bastion) have their own /home: the lab's files must not be there.
+  # Hosts with users (and the bastion) have their own /home: the lab's files must not be there
+  # (a checkout under /home keeps its default .lab in /var/tmp: lib.sh).
   if ((${#OPT_USER[@]} + ${#OPT_PWUSER[@]} + ${#OPT_BASTION[@]})); then
-    local d
-    for d in "$LAB_DIR" "$LAB_REPO"; do
-      case $d/ in /home/*) die "with --user, --sudo-password-user or --bastion, $d must not be under /home (hosts have their own)" ;; esac
-    done
+    case $LAB_DIR/ in
+      /home/*) die "with --user, --sudo-password-user or --bastion, DVRLAB_LAB_DIR ($LAB_DIR) must not be under /home (those hosts have their own)" ;;
+    esac
   fi
 }
 

@@ -42,9 +42,10 @@ die() { echo "lab: $*" >&2; exit 1; }
 # host key there), so LAB_DIR must not lie under a path the hosts have their own copy of. A
 # checkout under one of them (e.g. a CI clone in /tmp) keeps its default .lab in /var/tmp instead,
 # reached through a .lab symlink, so every path the tests and Pulumi.dev.yaml use still works.
+# /home counts too: hosts with users (lab.sh up --user, --bastion) have their own.
 _under_bind() {
   local b
-  for b in "${HOST_BINDS[@]}"; do case $1/ in "${b#*:}"/*) return 0 ;; esac; done
+  for b in "${HOST_BINDS[@]}" home:/home; do case $1/ in "${b#*:}"/*) return 0 ;; esac; done
   return 1
 }
 if [[ -z ${DVRLAB_LAB_DIR:-} ]] && _under_bind "$LAB_REPO" && [[ ! -e $LAB_DIR || -L $LAB_DIR ]]; then
