@@ -113,6 +113,15 @@ scoped() {
   [[ -n $VALUE ]] || die "$opt $spec: no value"
 }
 
+# system_user NAME: is NAME an account of this machine below uid 1000 (root, sshd, nobody…)? A
+# regular user of the machine with that name (a cloud image's debian or admin) is replaced
+# inside the hosts instead (write_users).
+system_user() {
+  local uid
+  uid=$(getent passwd "$1" | cut -d: -f3)
+  [[ -n $uid ]] && ((uid < 1000 || uid == 65534))
+}
+
 parse_opts() {
   local arg name val has h
   while (($#)); do
@@ -132,8 +141,7 @@ parse_opts() {
           --user | --sudo-password-user)
             [[ $VALUE =~ ^[a-z_][a-z0-9_-]{0,30}$ ]] || die "$name $val: a user name is [a-z_][a-z0-9_-]{0,30}"
             [[ $VALUE != "$BASTION_USER" ]] || die "$name $val: '$BASTION_USER' is the bastion's user"
-            ! getent passwd "$VALUE" >/dev/null ||
-              die "$name $val: a user '$VALUE' exists on this machine (the lab's users exist only inside its hosts)"
+            system_user "$VALUE" && die "$name $val: '$VALUE' is a system user of this machine"
             ;;
           --broken)
             [[ $VALUE == /* && -f $VALUE ]] || die "$name $val: not an absolute path to a file on this machine"
@@ -152,6 +160,7 @@ parse_opts() {
         done
         ;;
       --forward-drop | --existing-br-int | --bastion)
+        [[ $name != --bastion ]] || ! system_user "$BASTION_USER" || die "$arg: '$BASTION_USER' is a system user of this machine"
         if $has; then host_list "$val" "$arg"; else SCOPE=("${LAB_HOSTS[@]}"); fi
         for h in "${SCOPE[@]}"; do
           case $name in
@@ -303,6 +312,19 @@ free_id() {
   echo "$id"
 }
 
+# drop_member NAME FILE FIELD…: NAME out of the comma-separated member lists in those fields.
+drop_member() {
+  local n=$1 f=$2 tmp
+  shift 2
+  tmp=$(awk -F: -v OFS=: -v n="$n" -v fields="$*" '
+    BEGIN { split(fields, fs, " ") }
+    { for (k in fs) { c = split($fs[k], a, ","); o = ""
+        for (i = 1; i <= c; i++) if (a[i] != n) o = o (o == "" ? "" : ",") a[i]
+        $fs[k] = o }
+      print }' "$f")
+  printf '%s\n' "$tmp" >"$f" # in place: keeps the file's owner and mode
+}
+
 # write_users "NAME KIND PUBKEY"…: the host's own copies of the account files (bound over
 # /etc/passwd, group, shadow, gshadow, /etc/sudoers.d, and /etc/hosts with the host's name) with these users added, and their homes
 # (bound over /home) with PUBKEY authorised. KIND: nopasswd = passwordless sudo (as cloud images
@@ -318,6 +340,10 @@ write_users() {
   [[ ! -d /etc/sudoers.d ]] || cp -a /etc/sudoers.d/. "$H_FS/etc-sudoers.d/"
   for spec in "$@"; do
     read -r name kind pub <<<"$spec"
+    # A machine's user of that name exists here only as ours (names are [a-z0-9_-]: safe in sed).
+    sed -i "/^$name:/d" "$H_FS/etc/passwd" "$H_FS/etc/shadow" "$H_FS/etc/group" "$H_FS/etc/gshadow"
+    drop_member "$name" "$H_FS/etc/group" 4
+    drop_member "$name" "$H_FS/etc/gshadow" 3 4
     id=$(free_id "${ids[@]}")
     ids+=("$id")
     echo "$name:x:$id:$id::/home/$name:/bin/bash" >>"$H_FS/etc/passwd"

@@ -70,7 +70,7 @@ describe("lab options: hosts that look like real servers", function () {
     it("bad options are refused naming the option, before anything is built", function () {
         const cases: [string[], RegExp][] = [
             [["--user", "server-99:debian"], /--user server-99:debian: unknown host 'server-99'/],
-            [["--user", "root"], /--user root: a user 'root' exists on this machine/],
+            [["--user", "root"], /--user root: 'root' is a system user of this machine/],
             [["--user", "Bad Name"], /--user Bad Name: a user name is/],
             [["--broken", "server-64:/usr/sbin/no-such-binary"], /--broken server-64:\/usr\/sbin\/no-such-binary: not an absolute path to a file/],
             [["--underlay-mtu", "99999"], /--underlay-mtu 99999: an MTU is 576\.\.9000/],
