@@ -325,11 +325,13 @@ drop_member() {
   printf '%s\n' "$tmp" >"$f" # in place: keeps the file's owner and mode
 }
 
-# write_users "NAME KIND PUBKEY"…: the host's own copies of the account files (bound over
-# /etc/passwd, group, shadow, gshadow, /etc/sudoers.d, and /etc/hosts with the host's name) with these users added, and their homes
-# (bound over /home) with PUBKEY authorised. KIND: nopasswd = passwordless sudo (as cloud images
-# set up their default user), password = in the sudo group (Debian's installer: sudo asks for the
-# password, and none is set), plain = no sudo. The machine's own files are not touched.
+# write_users "NAME KIND PUBKEY"…: the host's own /etc/passwd, group, shadow, gshadow (the
+# machine's, with these users added), /etc/hosts (with the host's name), /etc/sudoers (Debian
+# 12's) and /etc/sudoers.d (ours only: the machine's sudo rules do not reach the hosts), and
+# /home with the users' homes, PUBKEY authorised; all bound in the host's mount namespace, the
+# machine's own files are not touched. KIND: nopasswd = passwordless sudo (as cloud images set up
+# their default user), password = in the sudo group (as Debian's installer does: sudo asks for the
+# password, and none is set), plain = no sudo.
 write_users() {
   local spec name kind pub id ids=() day
   day=$(($(date +%s) / 86400))
@@ -337,7 +339,17 @@ write_users() {
   cp -a /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/hosts "$H_FS/etc/"
   # As Debian's installer writes it; without it sudo warns, after a DNS lookup, on every call.
   printf '127.0.1.1\t%s\n' "$H" >>"$H_FS/etc/hosts"
-  [[ ! -d /etc/sudoers.d ]] || cp -a /etc/sudoers.d/. "$H_FS/etc-sudoers.d/"
+  cat >"$H_FS/etc/sudoers" <<'EOF'
+# Debian 12's /etc/sudoers (dvrlab lab host)
+Defaults	env_reset
+Defaults	mail_badpass
+Defaults	secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+Defaults	use_pty
+root	ALL=(ALL:ALL) ALL
+%sudo	ALL=(ALL:ALL) ALL
+@includedir /etc/sudoers.d
+EOF
+  chmod 0440 "$H_FS/etc/sudoers"
   for spec in "$@"; do
     read -r name kind pub <<<"$spec"
     # A machine's user of that name exists here only as ours (names are [a-z0-9_-]: safe in sed).
@@ -371,7 +383,7 @@ host_binds() {
   [[ $H != "$BASTION" ]] || binds=(run:/run log:/var/log root:/root tmp:/tmp)
   if [[ -d $H_FS/etc ]]; then
     binds+=(home:/home etc-sudoers.d:/etc/sudoers.d)
-    for p in passwd group shadow gshadow hosts; do printf 'file\t%s\t%s\n' "$H_FS/etc/$p" "/etc/$p"; done
+    for p in passwd group shadow gshadow hosts sudoers; do printf 'file\t%s\t%s\n' "$H_FS/etc/$p" "/etc/$p"; done
   fi
   for b in "${binds[@]}"; do printf 'dir\t%s\t%s\n' "$H_FS/${b%%:*}" "${b#*:}"; done
   # The file the path resolves to (a bind mount follows symlinks): every name of it breaks.
