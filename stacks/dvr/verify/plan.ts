@@ -1,7 +1,7 @@
 // `npm run verify`, the pure part: from the stack's outputs, which checks to run (the seed's own
 // checks) and, for a failing packet, which `ofproto/trace` commands show where it died.
 import { z } from "zod";
-import { intToIp, inSubnet, ipToInt, subnetOf } from "../../../provider/dhcpServer/ipv4";
+import { intToIp, inSubnet, ipToInt, subnetOf } from "../../../provider/net/ipv4";
 import { tunnelPortName } from "../topology";
 
 export const outputsSchema = z.object({
