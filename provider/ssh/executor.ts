@@ -32,6 +32,8 @@ export interface ExecOptions {
     stdinStream?: Readable;
     /** Per-command limit; the remote side runs the command under coreutils `timeout` too. */
     timeoutMs?: number;
+    /** For the debug log (core/commandLog.ts): the commands this call stands for (a batch run as one script). */
+    logAs?: readonly Argv[];
 }
 
 /** The interface resources program against; tests of pure planners may pass a fake. */
