@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { credentialsFor, setConfigSource } from "../provider/core/config";
 import { outputsSchema, StackOutputs } from "../provider/verify/plan";
-import { listText, selectChecks } from "../provider/verify/checks";
+import { listText, onlyMatcher, selectChecks } from "../provider/verify/checks";
 import { CheckResult, verify } from "../provider/verify/run";
 
 const USAGE = `usage: npm run verify -- [--list] [--only PATTERN]... [--json] [--stack NAME]
@@ -43,14 +43,21 @@ async function main(): Promise<number> {
     const env = { ...process.env, ...(args.stack ? { DVRLAB_STACK: args.stack } : {}) };
     const pulumi = (...a: string[]): string =>
         execFileSync("bash", [path.join(repo, "scripts/pulumi.sh"), ...a], { cwd: repo, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
-    const readOutputs = (): StackOutputs => outputsSchema.parse(JSON.parse(pulumi("stack", "output", "--json")));
+    const readOutputs = (): StackOutputs => {
+        const raw = JSON.parse(pulumi("stack", "output", "--json"));
+        const r = outputsSchema.safeParse(raw);
+        if (r.success) return r.data;
+        if (!Object.keys(raw ?? {}).length) throw new Error(`stack ${env.DVRLAB_STACK ?? "dev"} has no outputs: deploy it first (npm run up)`);
+        throw new Error(`the stack's outputs are not what verify reads: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    };
+    onlyMatcher(args.only); // a bad pattern fails before pulumi runs
 
     if (args.list) {
         let outputs: StackOutputs | undefined;
         try {
             outputs = readOutputs();
         } catch (e: any) {
-            console.error(`verify: no stack outputs to plan from (${(e.stderr?.toString() || e.message).trim().split("\n")[0]}): kinds only`);
+            console.error(`verify: no checks to list for the stack (${(e.stderr?.toString() || e.message).trim().split("\n")[0]}): kinds only\n`);
         }
         console.log(listText(outputs, args.only));
         return 0;
