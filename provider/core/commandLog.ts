@@ -1,7 +1,7 @@
 // Says what ran where: every command a resource runs goes to the Pulumi engine's log at debug
 // level (`pulumi up --debug` shows it), as pulumi-command streams its commands' output. One place:
 // kind.ts gives each operation an executor wrapped by `logged`.
-import * as pulumi from "@pulumi/pulumi";
+import type * as PulumiLog from "@pulumi/pulumi/log";
 import { Argv, shellJoin } from "../ssh/quote";
 import { Connection, describe, ExecOptions, ExecResult, Executor } from "../ssh/executor";
 
@@ -29,10 +29,19 @@ function connectEngine(): void {
     }
 }
 
+// Loaded on first use, and only pulumi's log module: importing all of @pulumi/pulumi would load
+// TypeScript (its closure serializer) into every provider process (~0.6 s).
+let pulumiLog: typeof PulumiLog | undefined;
+
 /** Sends one debug line to the engine (never throws, never waits: logging must not slow or fail an operation). */
 export function debugLog(message: string): void {
-    connectEngine();
-    pulumi.log.debug(message).catch(() => undefined);
+    try {
+        connectEngine();
+        pulumiLog ??= require("@pulumi/pulumi/log") as typeof PulumiLog;
+        pulumiLog.debug(message).catch(() => undefined);
+    } catch {
+        // no engine to tell: the command's own result is what matters
+    }
 }
 
 /** The log entry of one executor call: who, where, what, how it ended. */
