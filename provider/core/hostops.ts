@@ -19,7 +19,7 @@ export async function runPlan(ex: Executor, c: ConnectionSpec, plan: readonly Ar
     }
     const secs = Math.ceil(DEFAULT_TIMEOUT_MS / 1000);
     const script = plan.map((argv, i) => `timeout -k 2 ${secs} ${shellJoin(argv)} || { rc=$?; echo "${STEP_MARK}${i} $rc"; exit "$rc"; }`).join("\n");
-    const r = await ex.run(c, ["sh", "-c", script], { timeoutMs: DEFAULT_TIMEOUT_MS * plan.length });
+    const r = await ex.run(c, ["sh", "-c", script], { timeoutMs: DEFAULT_TIMEOUT_MS * plan.length, logAs: plan });
     if (r.code === 0) return;
     const m = new RegExp(`^${STEP_MARK}(\\d+) (\\d+)$`, "m").exec(r.stdout);
     if (!m) throw new CommandError(c, ["sh", "-c", script], r);

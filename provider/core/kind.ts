@@ -4,6 +4,7 @@ import { connection as connectionSchema, ConnectionSpec, failuresOf, Failure, Ou
 
 export type { Outputs };
 import { Executor } from "../ssh/executor";
+import { logged } from "./commandLog";
 
 /** What a resource implementation gets for one operation. */
 export interface OpContext {
@@ -136,7 +137,8 @@ export function parseInputs<S extends z.ZodObject<any>>(spec: KindSpec<S, any>, 
 
 /** The generic provider for one kind, given how to get an executor. */
 export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: KindSpec<S, O>, executor: () => Executor) {
-    const ctxFor = (i: any): OpContext => ({ ex: executor(), conn: connectionSchema.parse(i.connection) });
+    // every command of the operation goes to pulumi's debug log, named by kind, id and operation
+    const ctxFor = (i: any, op: string, id: string): OpContext => ({ ex: logged(executor(), `${spec.kind} ${id} ${op}`), conn: connectionSchema.parse(i.connection) });
     const lift = (stored: any): any => {
         const s = strip(stored);
         return spec.migrate ? spec.migrate({ ...s, [VERSION_KEY]: stored?.[VERSION_KEY] ?? 0 }) : s;
@@ -223,13 +225,13 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
 
         async create(inputs: any) {
             const i = parseInputs(spec, inputs);
-            const outs = await spec.create(ctxFor(i), i);
+            const outs = await spec.create(ctxFor(i, "create", spec.id(i)), i);
             return { id: spec.id(i), outs: stamp({ ...i, ...outs, hostResolved: resolvedOf(outs) }) };
         },
 
         async read(id: string, props: any) {
             const o = lift(props);
-            const cur = await spec.read(ctxFor(o), id, o);
+            const cur = await spec.read(ctxFor(o, "read", id), id, o);
             if (!cur) return {}; // gone: refresh drops it
             // Inputs follow the host too, so the next preview shows the repair as "real => desired".
             const inputs = Object.fromEntries(inputKeys.filter((k) => (cur as any)[k] !== undefined).map((k) => [k, (cur as any)[k]]));
@@ -239,13 +241,13 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
         async update(id: string, olds: any, news: any) {
             const o = lift(olds);
             const n = parseInputs(spec, news);
-            const outs = await spec.update(ctxFor(n), id, o, n);
+            const outs = await spec.update(ctxFor(n, "update", id), id, o, n);
             return { outs: stamp({ ...n, ...outs, hostResolved: resolvedOf(outs) }) };
         },
 
         async delete(id: string, props: any) {
             const o = lift(props);
-            await spec.delete(ctxFor(o), id, o);
+            await spec.delete(ctxFor(o, "delete", id), id, o);
         },
     };
 }

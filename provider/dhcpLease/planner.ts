@@ -1,5 +1,5 @@
 import { Argv } from "../ssh/quote";
-import { dhcpFiles } from "../dhcpServer/schema";
+import { dhcpFiles } from "../host/paths";
 import { DhcpLeaseSpec } from "./schema";
 
 type Lease = Pick<DhcpLeaseSpec, "mac" | "hostname" | "ip">;

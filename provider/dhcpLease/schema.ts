@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connection, ipv4, mac } from "../core/schema";
-import { isHostAddress, subnetOf } from "../dhcpServer/ipv4";
+import { isHostAddress, subnetOf } from "../net/ipv4";
 import { networkId, serverCidr } from "../dhcpServer/schema";
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and '-', not starting or ending with '-'. */

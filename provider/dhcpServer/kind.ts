@@ -1,7 +1,8 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { hasKernelDatapath, pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
-import { dhcpFiles, dhcpServerSchema, DhcpServerSpec, namespaceOf, portOf, DhcpServerOutputs, dhcpServerOutputs } from "./schema";
+import { dhcpServerSchema, DhcpServerSpec, namespaceOf, portOf, DhcpServerOutputs, dhcpServerOutputs } from "./schema";
+import { dhcpFiles } from "../host/paths";
 import {
     dnsmasqArgs,
     isOurDnsmasq,
@@ -20,7 +21,7 @@ import {
     toInputs,
 } from "./planner";
 import { isDeepStrictEqual } from "util";
-import { convergeNsPort } from "../netns/nsPort";
+import { convergeNsPort } from "../netns/port";
 
 const START_WAIT_MS = 10_000;
 

@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from "util";
 import { Argv } from "../ssh/quote";
-import { NS_PORT_SHOW, NsPortState, parseNsPort, planAddNamespace, planDeleteInternalPort, planInternalPort, planNsLink, sections } from "../netns/nsPort";
-import { subnetOf } from "./ipv4";
-import { dhcpFiles, DhcpServerSpec, namespaceOf, portOf } from "./schema";
+import { NS_PORT_SHOW, NsPortState, parseNsPort, planAddNamespace, planDeleteInternalPort, planInternalPort, planNsLink, sections } from "../netns/planner";
+import { subnetOf } from "../net/ipv4";
+import { DhcpServerSpec, namespaceOf, portOf } from "./schema";
+import { dhcpFiles } from "../host/paths";
 
 /** The dnsmasq of Neutron's DHCP agent for one network: its argv, exactly. */
 export function dnsmasqArgs(d: DhcpServerSpec): string[] {

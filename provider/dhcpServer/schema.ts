@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { cidr4, connection, ifName, ipv4, owner, vlan } from "../core/schema";
-import { isHostAddress, subnetOf } from "./ipv4";
+import { isHostAddress, subnetOf } from "../net/ipv4";
 
 /**
  * A network's id: names the `qdhcp-<network>` namespace (Neutron's) and the directory of its
@@ -62,26 +62,6 @@ export const dhcpServerSchema = z
 
 export type DhcpServerArgs = z.input<typeof dhcpServerSchema>;
 export type DhcpServerSpec = z.output<typeof dhcpServerSchema>;
-
-/** Where a network's dnsmasq keeps its files on the host (DhcpLease edits host and addn_hosts there). */
-export function dhcpDir(network: string): string {
-    return `/var/lib/dvrlab/dhcp/${network}`;
-}
-
-export function dhcpFiles(network: string) {
-    const dir = dhcpDir(network);
-    return {
-        dir,
-        hosts: `${dir}/host`,
-        addnHosts: `${dir}/addn_hosts`,
-        leases: `${dir}/leases`,
-        pid: `${dir}/pid`,
-        log: `${dir}/dnsmasq.log`,
-        err: `${dir}/dnsmasq.err`,
-        owner: `${dir}/owner`,
-        lock: `${dir}/lock`,
-    };
-}
 
 export const namespaceOf = (network: string) => `qdhcp-${network}`;
 export const portOf = (d: Pick<DhcpServerSpec, "network" | "port">) => d.port ?? `tap${d.network}`.slice(0, 14);

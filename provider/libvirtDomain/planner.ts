@@ -80,7 +80,7 @@ export function domainXml(d: LibvirtDomainSpec, x: XmlExtras): string {
     con.ele("log", { file: p.consoleLog, append: "off" });
     con.ele("target", { port: "0" });
     dev.ele("console", { type: "pty" }).ele("target", { type: "serial", port: "0" });
-    // ttyS1: the command channel (lab/guest/channel.ts); qemu listens, one client at a time.
+    // ttyS1: the command channel (provider/guest/channel.ts); qemu listens, one client at a time.
     const ch = dev.ele("serial", { type: "unix" });
     ch.ele("source", { mode: "bind", path: p.channelSocket });
     ch.ele("target", { port: "1" });

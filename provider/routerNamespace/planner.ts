@@ -1,6 +1,6 @@
 import { Argv } from "../ssh/quote";
 import { OWNER_KEY, vsctl } from "../ovs/vsctl";
-import { planAddNamespace, sections } from "../netns/nsPort";
+import { planAddNamespace, sections } from "../netns/planner";
 import { RouterNamespaceSpec } from "./schema";
 
 // The owner mark is the ifalias of the namespace's own loopback: it lives and dies with the

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { connection, owner } from "../core/schema";
-import { netnsName } from "../netns/nsPort";
+import { netnsName } from "../netns/planner";
 
 /**
  * A router's network namespace (Neutron's L3 agent: qrouter-<router id>). The sysctls are the ones

@@ -1,7 +1,7 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { hasKernelDatapath, pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
-import { convergeNsPort } from "../netns/nsPort";
+import { convergeNsPort } from "../netns/port";
 import { routerPortSchema, RouterPortSpec, RouterPortOutputs, routerPortOutputs } from "./schema";
 import { conflicts, parseRouterPort, planDelete, RouterPortState, showRouterPort, toInputs } from "./planner";
 

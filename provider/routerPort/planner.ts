@@ -1,5 +1,5 @@
 import { Argv } from "../ssh/quote";
-import { NS_PORT_SHOW, NsPortState, parseNsPort, planDeleteInternalPort, sections } from "../netns/nsPort";
+import { NS_PORT_SHOW, NsPortState, parseNsPort, planDeleteInternalPort, sections } from "../netns/planner";
 import { RouterPortSpec } from "./schema";
 
 export interface RouterPortState extends NsPortState {

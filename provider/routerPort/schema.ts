@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { connection, ifName, mac, owner, vlan } from "../core/schema";
 import { serverCidr } from "../dhcpServer/schema";
-import { netnsName } from "../netns/nsPort";
+import { netnsName } from "../netns/planner";
 
 /**
  * A router interface (Neutron's qr-<port id>): an OVS internal port on br-int with the network's

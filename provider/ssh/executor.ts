@@ -1,5 +1,5 @@
 import { NodeSSH } from "node-ssh";
-import { PassThrough, Readable } from "stream";
+import { Duplex, PassThrough, Readable } from "stream";
 import { Argv, shellJoin } from "./quote";
 import { KnownHost, parseKnownHosts, verifyHostKey } from "./knownHosts";
 
@@ -32,6 +32,8 @@ export interface ExecOptions {
     stdinStream?: Readable;
     /** Per-command limit; the remote side runs the command under coreutils `timeout` too. */
     timeoutMs?: number;
+    /** For the debug log (core/commandLog.ts): the commands this call stands for (a batch run as one script). */
+    logAs?: readonly Argv[];
 }
 
 /** The interface resources program against; tests of pure planners may pass a fake. */
@@ -50,6 +52,7 @@ export function remoteArgv(c: Pick<Connection, "become">, argv: Argv, timeoutSec
 }
 // sshd's MaxSessions defaults to 10: stay below it per connection.
 const MAX_CHANNELS = 8;
+const OPEN_TIMEOUT_MS = 10_000;
 
 export function describe(c: Connection): string {
     return `${c.user}@${c.host}:${c.port}`;
@@ -278,6 +281,52 @@ export class SshPool implements Executor {
             }
         } finally {
             release();
+        }
+    }
+
+    /**
+     * A byte stream to a unix socket on the host (e.g. a guest's command channel), over the pooled,
+     * pinned connection: OpenSSH's direct-streamlocal channel (sshd's AllowStreamLocalForwarding,
+     * on by default), so nothing runs on the host. Not counted against the command channel limit:
+     * sshd's MaxSessions counts sessions, not forwarded channels. The caller closes the stream.
+     */
+    async openUnixSocket(c: Connection, socketPath: string, opts: { timeoutMs?: number } = {}): Promise<Duplex> {
+        const timeoutMs = opts.timeoutMs ?? OPEN_TIMEOUT_MS;
+        const p = this.slot(c);
+        for (let attempt = 0; ; attempt++) {
+            const ssh = await this.connection(c, p);
+            try {
+                return await new Promise<Duplex>((resolve, reject) => {
+                    let settled = false;
+                    const timer = setTimeout(() => {
+                        settled = true;
+                        reject(new Error(`opening unix socket ${socketPath} on ${describe(c)} timed out after ${timeoutMs} ms`));
+                    }, timeoutMs);
+                    const done = (err: Error | undefined, stream?: Duplex) => {
+                        clearTimeout(timer);
+                        if (settled) {
+                            stream?.destroy(); // answered after the timeout: nobody wants it now
+                            return;
+                        }
+                        settled = true;
+                        if (err) reject(new Error(`cannot open unix socket ${socketPath} on ${describe(c)}: ${err.message}`));
+                        else resolve(stream!);
+                    };
+                    try {
+                        (ssh.connection as any).openssh_forwardOutStreamLocal(socketPath, done);
+                    } catch (e: any) {
+                        done(e instanceof Error ? e : new Error(String(e))); // ssh2 throws when not connected
+                    }
+                });
+            } catch (e: any) {
+                // The connection died under us (nothing was opened): re-dial once, as run() does.
+                if (attempt === 0 && !ssh.isConnected()) {
+                    if (p.ssh === ssh) p.ssh = undefined;
+                    ssh.dispose();
+                    continue;
+                }
+                throw e;
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 import { Argv } from "../ssh/quote";
-import { sections } from "../netns/nsPort";
-import { ipToInt } from "../dhcpServer/ipv4";
+import { sections } from "../netns/planner";
+import { ipToInt } from "../net/ipv4";
 import { NeighborEntry, StaticNeighborsSpec } from "./schema";
 
 export interface NeighborState {

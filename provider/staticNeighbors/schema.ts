@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { connection, ifName, ipv4, mac, owner } from "../core/schema";
-import { ipToInt } from "../dhcpServer/ipv4";
-import { netnsName } from "../netns/nsPort";
+import { ipToInt } from "../net/ipv4";
+import { netnsName } from "../netns/planner";
 
 export const neighborEntry = z.object({ ip: ipv4, mac }).strict();
 

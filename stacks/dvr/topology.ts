@@ -5,7 +5,7 @@ import { z } from "zod";
 import { dvrMacs } from "../../provider/flows/dvrMac";
 import { cidr4, hostName, ipv4, mac, vlan, vni } from "../../provider/core/schema";
 import { ruleSchema } from "../../provider/securityGroup/schema";
-import { intToIp, ipToInt, isHostAddress, subnetOf } from "../../provider/dhcpServer/ipv4";
+import { intToIp, ipToInt, isHostAddress, subnetOf } from "../../provider/net/ipv4";
 
 const shortId = z
     .string()

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { NodeSSH } from "node-ssh";
-import { guestExec, waitForAgent } from "../../lab/guest/channel";
+import { guestExec, waitForAgent } from "../../provider/guest/channel";
 import { repoRoot, TestStack } from "../helpers/pulumi";
 import { guestOnHost, guestSocket, hostCheck, hostSh, LAB, LAB_KEY, LAB_KNOWN_HOSTS, labIsUp, labSsh, requireLab, waitFor } from "../helpers/lab";
 

@@ -4,13 +4,14 @@
 // a flow, a port and a domain deleted by hand → refresh reports them → up repairs → verify →
 // destroy leaves no object of ours on any host → the lab goes.
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { credentialsFor } from "../../provider/core/config";
 import { tunnelPortName } from "../../stacks/dvr/topology";
-import { outputsSchema, StackOutputs } from "../../stacks/dvr/verify/plan";
-import { CheckResult, verify } from "../../stacks/dvr/verify/run";
+import { outputsSchema, StackOutputs } from "../../provider/verify/plan";
+import { CheckResult, verify } from "../../provider/verify/run";
 import { requireLab } from "../helpers/lab";
 import { repoRoot, TestStack } from "../helpers/pulumi";
 import { FaultLab } from "../faults/faultLab";
@@ -93,6 +94,29 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         assert.equal(leftovers(), "", "the lab starts bare");
         timed("cold up", ["up", "--yes", "--skip-preview"]);
         await verifyAll("verify after up");
+    });
+
+    it("the verify CLI: --list names this stack's checks, --only runs just the matching ones (--json)", () => {
+        const cli = (...args: string[]) =>
+            spawnSync("npx", ["ts-node", "--transpile-only", "scripts/verify.ts", ...args], { cwd: repoRoot, env: { ...stack.env, DVRLAB_STACK: stack.stack }, encoding: "utf8", timeout: 300_000 });
+        const list = cli("--list");
+        assert.equal(list.status, 0, list.stderr);
+        assert.match(list.stdout, /^33 checks on this stack, in run order:$/m);
+        assert.match(list.stdout, /^ {2}gateway-mac-local {2}server-233: br-int has learnt no gateway MAC on patch-tun/m);
+        const t0 = Date.now();
+        const r = cli("--only", "^dhcp$", "--only", "gateway-mac", "--json");
+        numbers["verify --only dhcp, gateway MACs"] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+        assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+        const doc = JSON.parse(r.stdout);
+        assert.deepEqual([doc.passed, doc.failed], [8, 0]);
+        // gateway MACs first (as up left them), then every VM's lease
+        assert.deepEqual(
+            doc.checks.map((c: any) => c.kind),
+            ["gateway-mac-local", "gateway-mac-local", "gateway-mac-local", "dhcp", "dhcp", "dhcp", "dhcp", "dhcp"],
+        );
+        const none = cli("--only", "no such check");
+        assert.equal(none.status, 2);
+        assert.match(none.stderr, /no check matches "no such check"/);
     });
 
     it("a second preview shows no changes", () => {

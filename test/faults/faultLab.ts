@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { credentialsFor, setConfigSource } from "../../provider/core/config";
-import { outputsSchema, StackOutputs } from "../../stacks/dvr/verify/plan";
-import { CheckResult, verify } from "../../stacks/dvr/verify/run";
+import { outputsSchema, StackOutputs } from "../../provider/verify/plan";
+import { CheckResult, verify } from "../../provider/verify/run";
 import { repoRoot, TestStack } from "../helpers/pulumi";
 
 const yaml = require("js-yaml");

@@ -6,7 +6,7 @@ import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { NodeSSH } from "node-ssh";
-import { GuestSocket, sshSocket } from "../../lab/guest/channel";
+import { GuestSocket, sshSocket } from "../../provider/guest/channel";
 import { buildGuestImage, GuestManifest } from "../../lab/guest/image";
 import { parseKnownHosts, verifyHostKey } from "../../provider/ssh/knownHosts";
 import { shellJoin } from "../../provider/ssh/quote";

@@ -14,11 +14,13 @@ import {
     GuestCommandTimeoutError,
     guestExec,
     localSocket,
+    hostSocket,
     sshSocket,
     waitForAgent,
     withGuestSession,
-} from "../../lab/guest/channel";
-import { startSshd, TestSshd } from "../helpers/sshd";
+} from "../../provider/guest/channel";
+import { SshPool } from "../../provider/ssh/executor";
+import { connections, startSshd, TestSshd } from "../helpers/sshd";
 
 const AGENT = path.join(__dirname, "../../lab/guest/files/dvrlab-agent");
 
@@ -186,6 +188,32 @@ describe("guest channel protocol (agent on the host, no VM)", function () {
         } finally {
             ssh.dispose();
             await sshd?.stop();
+        }
+    });
+
+    it("reaches a socket on a remote host over the provider's SSH executor (hostSocket: pooled, pinned)", async function () {
+        if (process.getuid?.() !== 0 || !fs.existsSync("/usr/sbin/sshd")) this.skip();
+        serial.startAgent();
+        const sshd = await startSshd();
+        const pool = new SshPool(() => ({ privateKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
+        const conn = { host: sshd.host, port: sshd.port, user: "root" };
+        const before = await connections(sshd); // the helper's readiness probe
+        try {
+            const sock = hostSocket(pool, conn, serial.sockPath, "test-host");
+            assert.strictEqual(sock.key, `ssh root@127.0.0.1:${sshd.port}(test-host):${serial.sockPath}`);
+            assert.deepStrictEqual(await guestExec(sock, ["printf", "%s|", "a b", "$(x)"]), { stdout: "a b|$(x)|", stderr: "", code: 0 });
+            const par = await Promise.all([1, 2, 3].map((i) => guestExec(sock, ["echo", `${i}`])));
+            assert.deepStrictEqual(par.map((x) => x.stdout), ["1\n", "2\n", "3\n"]);
+            // host commands and guest commands share the one pooled connection
+            assert.strictEqual((await pool.run(conn, ["echo", "host"])).stdout, "host\n");
+            assert.strictEqual((await connections(sshd)) - before, 1);
+            await assert.rejects(
+                waitForAgent(hostSocket(pool, conn, path.join(tmp, "missing.sock")), 800),
+                (e: unknown) => e instanceof GuestChannelError && e.kind === "not-ready" && /cannot open unix socket .*missing\.sock on root@127\.0\.0\.1/.test(e.message),
+            );
+        } finally {
+            pool.close();
+            await sshd.stop();
         }
     });
 

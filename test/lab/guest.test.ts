@@ -19,7 +19,7 @@ import {
     localSocket,
     waitForAgent,
     withGuestSession,
-} from "../../lab/guest/channel";
+} from "../../provider/guest/channel";
 import { buildGuestImage, GuestManifest } from "../../lab/guest/image";
 
 const execFileP = promisify(execFile);

@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import { NodeSSH } from "node-ssh";
 import { closeExecutor, configure, provider } from "../../../provider/core/runtime";
-import { guestExec, GuestSocket, waitForAgent } from "../../../lab/guest/channel";
+import { guestExec, GuestSocket, waitForAgent } from "../../../provider/guest/channel";
 import { guestOnHost, guestSocket, hostCheck, hostSh, hostShInput, LAB, labIsUp, labProviderConfig, labSsh, requireLab, waitFor } from "../../helpers/lab";
 
 const id = process.pid % 10000;

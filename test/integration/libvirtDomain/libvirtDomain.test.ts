@@ -2,7 +2,7 @@
 // drift (stopped, undefined, MAC changed, tap off its bridge), update live vs restart, delete.
 import { strict as assert } from "assert";
 import { closeExecutor, configure, provider } from "../../../provider/core/runtime";
-import { guestExec } from "../../../lab/guest/channel";
+import { guestExec } from "../../../provider/guest/channel";
 import { guestOnHost, guestSocket, HostGuest, hostCheck, hostSh, hostShInput, LAB, labIsUp, labProviderConfig, requireLab, labSsh, waitFor } from "../../helpers/lab";
 import { NodeSSH } from "node-ssh";
 

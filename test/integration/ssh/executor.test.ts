@@ -1,9 +1,10 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import { check, CommandError, ConnectError, SshPool } from "../../../provider/ssh/executor";
-import { startSshd, TestSshd } from "../../helpers/sshd";
+import { connections, startSshd, TestSshd } from "../../helpers/sshd";
 
 describe("SSH executor against a real sshd", function () {
     this.timeout(30_000);
@@ -92,6 +93,66 @@ describe("SSH executor against a real sshd", function () {
         const p2 = new SshPool(() => ({ privateKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
         await assert.rejects(p2.run({ host: "127.0.0.1", port: 1, user: "root" }, ["true"]), /cannot connect to root@127\.0\.0\.1:1/);
         p2.close();
+    });
+
+    describe("a unix socket on the host (openUnixSocket)", () => {
+        let server: net.Server;
+        let sockPath: string;
+        before(async () => {
+            sockPath = path.join(sshd.dir, "echo.sock");
+            // an upper-casing echo: proves the bytes went to this server and back
+            server = net.createServer((s) => s.on("data", (d) => s.write(d.toString().toUpperCase())).on("error", () => undefined));
+            await new Promise<void>((r) => server.listen(sockPath, r));
+        });
+        after(() => new Promise<void>((r) => server.close(() => r())));
+
+        const roundTrip = (s: import("stream").Duplex, text: string) =>
+            new Promise<string>((resolve, reject) => {
+                s.once("data", (d) => resolve(d.toString()));
+                s.once("error", reject);
+                s.write(text);
+            });
+
+        it("opens a byte stream to it over the pooled connection (no second TCP connection)", async () => {
+            const p2 = new SshPool(() => ({ privateKey: sshd.clientKey, knownHosts: sshd.knownHosts }));
+            try {
+                const before = await connections(sshd);
+                assert.equal(await check(p2, conn(), ["echo", "one"]), "one\n");
+                const s = await p2.openUnixSocket(conn(), sockPath);
+                assert.equal(await roundTrip(s, "hello through ssh"), "HELLO THROUGH SSH");
+                s.destroy();
+                assert.equal((await connections(sshd)) - before, 1);
+            } finally {
+                p2.close();
+            }
+        });
+
+        it("streams do not take command slots: 12 open streams and 10 commands at once", async () => {
+            const streams = await Promise.all(Array.from({ length: 12 }, () => pool.openUnixSocket(conn(), sockPath)));
+            try {
+                const outs = await Promise.all(Array.from({ length: 10 }, (_, i) => check(pool, conn(), ["echo", String(i)], { timeoutMs: 10_000 })));
+                assert.deepEqual(outs, Array.from({ length: 10 }, (_, i) => `${i}\n`));
+                assert.deepEqual(await Promise.all(streams.map((s, i) => roundTrip(s, `s${i}`))), Array.from({ length: 12 }, (_, i) => `S${i}`));
+            } finally {
+                for (const s of streams) s.destroy();
+            }
+        });
+
+        it("a socket that is not there fails naming the host and the path", async () => {
+            await assert.rejects(pool.openUnixSocket(conn(), path.join(sshd.dir, "missing.sock")), (e: any) => {
+                assert.match(e.message, /^cannot open unix socket \/.*\/missing\.sock on root@127\.0\.0\.1:\d+: /);
+                return true;
+            });
+        });
+
+        it("re-dials a dropped connection before opening", async () => {
+            await check(pool, conn(), ["true"]);
+            execFileSync("sh", ["-c", `pkill -P ${sshd.pid} || true`]);
+            await new Promise((r) => setTimeout(r, 300));
+            const s = await pool.openUnixSocket(conn(), sockPath);
+            assert.equal(await roundTrip(s, "back"), "BACK");
+            s.destroy();
+        });
     });
 
     it("key file stays where it is: the known_hosts file the helper wrote pins this sshd", () => {

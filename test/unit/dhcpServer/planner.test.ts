@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { dhcpServerSchema, portOf } from "../../../provider/dhcpServer/schema";
 import { dnsmasqArgs, isOurDnsmasq, isServing, parseDnsmasqArgs, parseServer, planLink, planPort, planStartDnsmasq, toInputs } from "../../../provider/dhcpServer/planner";
-import { subnetOf, isHostAddress } from "../../../provider/dhcpServer/ipv4";
+import { subnetOf, isHostAddress } from "../../../provider/net/ipv4";
 
 const seed = dhcpServerSchema.parse({ connection: { host: "172.30.124.233" }, owner: "dvrlab:p/s", network: "net1", tag: 1, address: "192.168.10.2/24" });
 

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { routerPortSchema } from "../../../provider/routerPort/schema";
 import { conflicts, parseRouterPort, toInputs } from "../../../provider/routerPort/planner";
-import { planInternalPort, planNsLink } from "../../../provider/netns/nsPort";
+import { planInternalPort, planNsLink } from "../../../provider/netns/planner";
 
 const spec = routerPortSchema.parse({ connection: { host: "h" }, owner: "dvrlab:p/s", name: "qr-0a1b2c3d-4e", namespace: "qrouter-r1", tag: 2, mac: "FA:16:3E:00:20:01", address: "192.168.20.1/24" });
 const shown = (o: { tag?: any; mac?: string; addr?: string; tx?: string; host?: boolean } = {}) =>

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { allowsIcmpFrom, fdbRowsFor, packetsOf, pingTrace, planChecks, spoofAddress, StackOutputs } from "../../../stacks/dvr/verify/plan";
+import { allowsIcmpFrom, fdbRowsFor, packetsOf, pingTrace, spoofAddress, StackOutputs } from "../../../provider/verify/plan";
+import { planChecks } from "../../../provider/verify/checks";
 
 const vm = (id: string, host: string, ip: string, icmp: boolean, ofport = 2) => ({
     id,

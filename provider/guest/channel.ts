@@ -1,16 +1,16 @@
 // Client side of the dvrlab guest command channel.
 //
-// The guest (lab/guest/build.sh) runs /sbin/dvrlab-agent on its second serial port, ttyS1; the
-// hypervisor exposes that port as a unix socket on the guest's host (libvirt
+// A guest (the lab's: lab/guest/build.sh) runs /sbin/dvrlab-agent on its second serial port,
+// ttyS1; the hypervisor exposes that port as a unix socket on the guest's host (libvirt
 // `<serial type='unix'><source mode='bind' path='…'/><target port='1'/></serial>`, qemu
 // `-chardev socket,server=on,wait=off`). This module opens a byte stream to that socket (locally,
 // or on a remote host through SSH's streamlocal forwarding, no tool needed on the host), and runs
 // an argv in the guest:
 //
-//   const r = await guestExec(sshSocket(client, '/var/lib/libvirt/qemu/vm1.agent.sock'), ['ip', '-4', 'addr']);
+//   const r = await guestExec(hostSocket(pool, conn, '/var/lib/libvirt/qemu/vm1.agent.sock'), ['ip', '-4', 'addr']);
 //   // r = { stdout, stderr, code }
 //
-// Wire format, one line each way (see files/dvrlab-agent):
+// Wire format, one line each way (see lab/guest/files/dvrlab-agent):
 //   -> DVRLAB1 PING <id>                 <- DVRLAB1 PONG <id> <uptime>
 //   -> DVRLAB1 REQ <id> <secs> <b64 argv, each arg NUL-terminated> <b64 stdin | ->
 //   <- DVRLAB1 RES <id> <code> <timed-out 0|1> <b64 stdout | -> <b64 stderr | ->
@@ -20,6 +20,7 @@
 import { randomBytes } from "crypto";
 import * as net from "net";
 import { Duplex } from "stream";
+import { Connection as HostConnection, describe } from "../ssh/executor";
 
 /** A unix socket on some host, reachable as a fresh duplex byte stream per `open()`. */
 export interface GuestSocket {
@@ -147,6 +148,23 @@ export function sshSocket(client: StreamLocalForwarder, path: string, label?: st
                     reject(e); // ssh2 throws synchronously when the client is not connected
                 }
             }),
+    };
+}
+
+/** What `hostSocket` needs of the executor (`SshPool.openUnixSocket`). */
+export interface UnixSocketOpener {
+    openUnixSocket(c: HostConnection, socketPath: string): Promise<Duplex>;
+}
+
+/**
+ * A socket on a remote host, opened over the executor's pooled connection to it (host key pinned,
+ * re-dialled when dropped; the pool sets TCP_NODELAY, see `sshSocket` for why that matters).
+ */
+export function hostSocket(ex: UnixSocketOpener, c: HostConnection, path: string, label?: string): GuestSocket {
+    return {
+        key: `ssh ${describe(c)}${label ? `(${label})` : ""}:${path}`,
+        nudgeStalledAnswers: true,
+        open: () => ex.openUnixSocket(c, path),
     };
 }
 

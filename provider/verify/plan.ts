@@ -1,8 +1,9 @@
-// `npm run verify`, the pure part: from the stack's outputs, which checks to run (the seed's own
-// checks) and, for a failing packet, which `ofproto/trace` commands show where it died.
+// `verify`, the pure part shared by the checks (checks/*.ts plan their own): the stack outputs it
+// reads, security-group and address helpers, and for a failing packet which `ofproto/trace`
+// commands show where it died.
 import { z } from "zod";
-import { intToIp, inSubnet, ipToInt, subnetOf } from "../../../provider/dhcpServer/ipv4";
-import { tunnelPortName } from "../topology";
+import { intToIp, inSubnet, ipToInt, subnetOf } from "../net/ipv4";
+import { tunnelPortName } from "../../stacks/dvr/topology";
 
 export const outputsSchema = z.object({
     hosts: z.array(z.object({ name: z.string(), host: z.string(), port: z.number(), user: z.string(), tunnelIp: z.string(), role: z.string() })),
@@ -34,19 +35,6 @@ export const outputsSchema = z.object({
 export type StackOutputs = z.output<typeof outputsSchema>;
 export type Machine = StackOutputs["machines"][number];
 
-export type Check =
-    | { kind: "dhcp"; name: string; vm: string }
-    | { kind: "ping"; name: string; from: string; to: string; expect: "reply" | "blocked"; scope: "same host" | "across the tunnel" | "routed, same host" | "routed, across the tunnel" }
-    | { kind: "arp-spoof"; name: string; vm: string; spoofedIp: string }
-    /** L3: the echo is routed on the source host (underlay: destination network's VNI, source host's DVR MAC). */
-    | { kind: "routed-on-source"; name: string; from: string; to: string }
-    /** L3: a VM's ARP for its gateway is answered on its host and never enters a tunnel. */
-    | { kind: "no-gateway-arp"; name: string; from: string; to: string }
-    /** L3: routing between two VMs of one host never touches the underlay. */
-    | { kind: "same-host-local"; name: string; from: string; to: string }
-    /** L3: br-int of a router host has not learnt a (shared) gateway MAC on patch-tun: a leak from another host that blackholes routed traffic. */
-    | { kind: "gateway-mac-local"; name: string; host: string };
-
 /** Whether a VM's security group lets ICMP in from `srcIp` (any rule for icmp/any whose CIDR holds it). */
 export function allowsIcmpFrom(vm: Machine, srcIp: string): boolean {
     return vm.ingress.some((r) => (r.protocol === "icmp" || r.protocol === "any") && inCidr(srcIp, r.remoteCidr ?? "0.0.0.0/0"));
@@ -67,56 +55,6 @@ export function spoofAddress(o: StackOutputs, vm: Machine): string {
         if (!used.has(ip)) return ip;
     }
     throw new Error(`no free address in ${n.cidr} to spoof`);
-}
-
-/**
- * The seed's checks: every VM holds its address; L2 ping between VMs of a network on one host and
- * across the tunnel (every ordered pair); a VM whose group lacks ICMP is not pingable (one source,
- * preferring another host); a spoofed ARP reply from each VM is dropped at table 24 while its real one passes.
- */
-export function planChecks(o: StackOutputs): Check[] {
-    const checks: Check[] = o.machines.map((vm) => ({ kind: "dhcp", name: `${vm.id} holds ${vm.ip} from DHCP`, vm: vm.id }) as Check);
-    const routed = new Set(o.router?.networks ?? []);
-    for (const to of o.machines) {
-        const sources = o.machines.filter((s) => s.id !== to.id && (s.network === to.network || (routed.has(s.network) && routed.has(to.network))));
-        for (const from of sources) {
-            const sameNet = from.network === to.network;
-            const sameHost = from.host === to.host;
-            const scope = sameNet ? (sameHost ? "same host" : "across the tunnel") : sameHost ? "routed, same host" : "routed, across the tunnel";
-            if (allowsIcmpFrom(to, from.ip)) {
-                checks.push({ kind: "ping", name: `ping ${from.id} → ${to.id} (${scope})`, from: from.id, to: to.id, expect: "reply", scope });
-            }
-        }
-        const blockedFrom = sources.filter((s) => s.network === to.network && !allowsIcmpFrom(to, s.ip));
-        const src = blockedFrom.find((s) => s.host !== to.host) ?? blockedFrom[0];
-        if (src) {
-            checks.push({
-                kind: "ping",
-                name: `${to.id}'s security group (${to.securityGroup}) has no ICMP rule: ${src.id} → ${to.id} gets no reply`,
-                from: src.id,
-                to: to.id,
-                expect: "blocked",
-                scope: src.host === to.host ? "same host" : "across the tunnel",
-            });
-        }
-    }
-    const routedPings = checks.filter((c): c is Extract<Check, { kind: "ping" }> => c.kind === "ping" && c.expect === "reply" && c.scope.startsWith("routed"));
-    const across = routedPings.find((c) => c.scope === "routed, across the tunnel");
-    if (across) {
-        const [f, t] = [across.from, across.to];
-        checks.push({ kind: "routed-on-source", name: `${f} → ${t} is routed on ${f}'s host: on the underlay it carries ${t}'s network VNI and ${f}'s host DVR MAC`, from: f, to: t });
-        checks.push({ kind: "no-gateway-arp", name: `${f}'s ARP for its gateway is answered on its host and never crosses a tunnel`, from: f, to: t });
-    }
-    const local = routedPings.find((c) => c.scope === "routed, same host");
-    if (local) checks.push({ kind: "same-host-local", name: `${local.from} → ${local.to} (two subnets, one host) never touches the underlay`, from: local.from, to: local.to });
-    for (const host of Object.keys(o.router?.dvrMacs ?? {}).sort()) {
-        checks.push({ kind: "gateway-mac-local", name: `${host}: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)`, host });
-    }
-    for (const vm of o.machines) {
-        const spoofedIp = spoofAddress(o, vm);
-        checks.push({ kind: "arp-spoof", name: `${vm.id}: ARP reply claiming ${spoofedIp} dropped at br-int table 24, its real one passes`, vm: vm.id, spoofedIp });
-    }
-    return checks;
 }
 
 export interface TraceStep {

@@ -1,4 +1,4 @@
-// IPv4 arithmetic for the DHCP resources (subnet of the server's address, range, membership).
+// IPv4 arithmetic (pure): addresses as numbers, a CIDR's subnet, membership, usable host addresses.
 
 export function ipToInt(ip: string): number {
     return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);

@@ -1,0 +1,123 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { outputsSchema, StackOutputs } from "../../../provider/verify/plan";
+import { CHECKS, checkKind, inRunOrder, listText, onlyMatcher, planChecks, selectChecks } from "../../../provider/verify/checks";
+
+// The dev stack's outputs (Pulumi.dev.yaml: 3 hosts, net1 + net2 routed by r1, 5 VMs), as the stack exports them.
+const dev: StackOutputs = outputsSchema.parse(JSON.parse(fs.readFileSync(path.join(__dirname, "../../fixtures/verify-outputs-dev.json"), "utf8")));
+
+// What verify ran on the dev stack before checks became registered units, in the order they run.
+const DEV_CHECKS_IN_RUN_ORDER = [
+    "gateway-mac-local  server-233: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)",
+    "gateway-mac-local  server-64: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)",
+    "gateway-mac-local  server-68: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)",
+    "dhcp  cirros holds 192.168.10.168 from DHCP",
+    "dhcp  peer holds 192.168.10.10 from DHCP",
+    "dhcp  vm233 holds 192.168.10.233 from DHCP",
+    "dhcp  locked holds 192.168.10.68 from DHCP",
+    "dhcp  web holds 192.168.20.68 from DHCP",
+    "ping  ping peer → cirros (same host)",
+    "ping  ping vm233 → cirros (across the tunnel)",
+    "ping  ping locked → cirros (across the tunnel)",
+    "ping  ping web → cirros (routed, across the tunnel)",
+    "ping  ping cirros → peer (same host)",
+    "ping  ping vm233 → peer (across the tunnel)",
+    "ping  ping locked → peer (across the tunnel)",
+    "ping  ping web → peer (routed, across the tunnel)",
+    "ping  ping cirros → vm233 (across the tunnel)",
+    "ping  ping peer → vm233 (across the tunnel)",
+    "ping  ping locked → vm233 (across the tunnel)",
+    "ping  ping web → vm233 (routed, across the tunnel)",
+    "ping  locked's security group (default) has no ICMP rule: cirros → locked gets no reply",
+    "ping  ping cirros → web (routed, across the tunnel)",
+    "ping  ping peer → web (routed, across the tunnel)",
+    "ping  ping vm233 → web (routed, across the tunnel)",
+    "ping  ping locked → web (routed, same host)",
+    "arp-spoof  cirros: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+    "arp-spoof  peer: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+    "arp-spoof  vm233: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+    "arp-spoof  locked: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+    "arp-spoof  web: ARP reply claiming 192.168.20.254 dropped at br-int table 24, its real one passes",
+    "routed-on-source  web → cirros is routed on web's host: on the underlay it carries cirros's network VNI and web's host DVR MAC",
+    "no-gateway-arp  web's ARP for its gateway is answered on its host and never crosses a tunnel",
+    "same-host-local  locked → web (two subnets, one host) never touches the underlay",
+];
+const line = (c: { kind: string; name: string }) => `${c.kind}  ${c.name}`;
+
+describe("verify check registry", () => {
+    it("registers the seed's seven kinds, each with a title, its needs and a lane", () => {
+        assert.deepEqual(
+            CHECKS.map((k) => k.kind),
+            ["dhcp", "ping", "routed-on-source", "no-gateway-arp", "same-host-local", "gateway-mac-local", "arp-spoof"],
+        );
+        for (const k of CHECKS) {
+            assert.ok(k.title.length > 20, `${k.kind} says what it shows`);
+            assert.ok(k.needs.length > 0, `${k.kind} names the outputs it reads`);
+        }
+        assert.throws(() => checkKind("nope"), /unknown check kind nope/);
+    });
+
+    it("plans today's 33 checks on the dev stack, gateway MACs first and underlay captures last", () => {
+        const checks = planChecks(dev);
+        assert.equal(checks.length, 33);
+        assert.deepEqual(inRunOrder(checks).map(line), DEV_CHECKS_IN_RUN_ORDER);
+    });
+
+    it("a kind whose needed outputs are absent plans nothing: no router, no L3 checks", () => {
+        const { router: _, ...noRouter } = dev;
+        const kinds = new Map<string, number>();
+        for (const c of planChecks(noRouter)) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+        // net2's web has no same-network peer: only net1's 4 VMs ping each other
+        assert.deepEqual(Object.fromEntries(kinds), { dhcp: 5, ping: 10, "arp-spoof": 5 });
+    });
+
+    it("lanes: leases all at once, pings one at a time per source, counters and captures one at a time", () => {
+        const lanes = (kind: string) => new Set(planChecks(dev).filter((c) => c.kind === kind).map((c) => checkKind(kind).lane(c)));
+        assert.equal(lanes("dhcp").size, 5);
+        assert.deepEqual([...lanes("ping")].sort(), ["cirros", "locked", "peer", "vm233", "web"]);
+        assert.deepEqual([...lanes("arp-spoof")], ["table 24"]);
+        assert.deepEqual([...new Set([...lanes("routed-on-source"), ...lanes("no-gateway-arp"), ...lanes("same-host-local")])], ["underlay"]);
+    });
+
+    it("--only matches kinds and names as case-insensitive regular expressions; several are or-ed", () => {
+        assert.deepEqual(selectChecks(dev, ["^dhcp$"]).map((c) => c.name), [
+            "cirros holds 192.168.10.168 from DHCP",
+            "peer holds 192.168.10.10 from DHCP",
+            "vm233 holds 192.168.10.233 from DHCP",
+            "locked holds 192.168.10.68 from DHCP",
+            "web holds 192.168.20.68 from DHCP",
+        ]);
+        assert.deepEqual(selectChecks(dev, ["ROUTED, SAME HOST", "underlay"]).map(line), [
+            "ping  ping locked → web (routed, same host)",
+            "routed-on-source  web → cirros is routed on web's host: on the underlay it carries cirros's network VNI and web's host DVR MAC",
+            "same-host-local  locked → web (two subnets, one host) never touches the underlay",
+        ]);
+        assert.equal(selectChecks(dev, ["no such check"]).length, 0);
+        assert.equal(selectChecks(dev, []).length, 33);
+        assert.throws(() => onlyMatcher(["ping ("]), /--only "ping \(" is not a regular expression/);
+    });
+
+    it("--list names every kind, then this stack's checks in run order (with --only, the selected ones)", () => {
+        const all = listText(dev).split("\n");
+        assert.deepEqual(all.slice(0, 3), [
+            "7 check kinds:",
+            "  dhcp               every VM holds its DHCP address (eth0 inside the guest, and its lease file)",
+            "                     needs: machines, networks",
+        ]);
+        assert.ok(all.includes("  gateway-mac-local  no router host's br-int has learnt a gateway MAC on patch-tun (checked first, as `up` left it)"));
+        const at = all.indexOf("33 checks on this stack, in run order:");
+        assert.ok(at > 0);
+        assert.equal(all[at + 1], "  gateway-mac-local  server-233: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)");
+        assert.equal(all[at + 33], "  same-host-local    locked → web (two subnets, one host) never touches the underlay");
+
+        const some = listText(dev, ["arp-spoof"]).split("\n");
+        const s = some.indexOf('5 checks on this stack matching "arp-spoof", in run order:');
+        assert.ok(s > 0);
+        assert.equal(some[s + 1], "  arp-spoof          cirros: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes");
+
+        const noStack = listText(undefined, ["ping|spoof"]);
+        assert.match(noStack, /^kinds matching "ping\|spoof": ping, arp-spoof$/m);
+        assert.doesNotMatch(noStack, /checks on this stack/);
+    });
+});
