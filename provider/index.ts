@@ -1,5 +1,7 @@
-// First: a program importing dvrlab (the stack) reads every dvrlab module below from the transpile
-// cache (.cache/ts) instead of running TypeScript over it on each pulumi command (~1 s of CPU).
+// dvrlab's public API (the package's main): resource classes and their Args, flow intents, the
+// topology schema and DvrNetwork. First: from a checkout, a program importing dvrlab reads every
+// dvrlab module below from the transpile cache (.cache/ts) instead of running TypeScript over it on
+// each pulumi command (~1 s of CPU); in the compiled package boot does nothing.
 import "./core/boot";
 export { LinuxBridge, LinuxBridgeResourceArgs } from "./linuxBridge/resource";
 export { FlowEntry, FlowEntryResourceArgs, FlowSpec, flowArgs } from "./flowEntry/resource";
@@ -22,3 +24,28 @@ export { HostPreflight, HostPreflightResourceArgs } from "./hostPreflight/resour
 export { dvrMac, dvrMacs, DVR_BASE_MAC } from "./flows";
 export { SshPool, Executor, Connection, CommandError, ConnectError } from "./ssh/executor";
 export { stackOwner } from "./core/shim";
+export { DvrNetwork, DvrNetworkArgs, DvrMachine } from "./network/dvrNetwork";
+export { DvrHost, DvrHostArgs, PATCH_INT_OFPORT, PATCH_TUN_OFPORT, PROTOCOLS } from "./network/dvrHost";
+export { TunnelMesh, TunnelMeshArgs } from "./network/tunnelMesh";
+export { DistributedRouter, DistributedRouterArgs, dvrMacFlows } from "./network/distributedRouter";
+export { DhcpAgent, DhcpAgentArgs } from "./network/dhcpAgent";
+export { GuestImage, GuestImageArgs } from "./network/guestImage";
+export { VmPort, VmPortArgs } from "./network/vmPort";
+export { vmDomain } from "./network/vmDomain";
+export {
+    topologySchema,
+    parseTopology,
+    resolve,
+    tunnelPortName,
+    vmOfport,
+    Topology,
+    TopologyInput,
+    Plan,
+    ResolvedHost,
+    ResolvedNetwork,
+    ResolvedVm,
+    ResolvedRouter,
+    ResolvedTunnel,
+} from "./network/topology";
+export { guestManifestSchema, readGuestManifest, GuestManifest } from "./guest/manifest";
+export { ConnectionArgs } from "./core/schema";

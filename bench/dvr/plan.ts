@@ -11,8 +11,8 @@ import { dhcpServerSchema, namespaceOf, portOf } from "../../provider/dhcpServer
 import { dhcpFiles } from "../../provider/host/paths";
 import { hostsLine, addnLine } from "../../provider/dhcpLease/planner";
 import { quote } from "shell-quote";
-import { parseTopology, Plan, resolve, TopologyInput } from "../../stacks/dvr/topology";
-import { PATCH_INT_OFPORT, PATCH_TUN_OFPORT, PROTOCOLS } from "../../stacks/dvr/components/dvrHost";
+import { parseTopology, Plan, resolve, TopologyInput } from "../../provider/network/topology";
+import { PATCH_INT_OFPORT, PATCH_TUN_OFPORT, PROTOCOLS } from "../../provider/network/dvrHost";
 
 export const PROJECT = "dvrlab-bench-dvr";
 export const HOSTS = ["server-233", "server-64", "server-68"];

@@ -6,11 +6,14 @@ export interface GuestState {
     netns: boolean;
     tap?: { isVeth: boolean; alias?: string; master?: string; up: boolean; mtu: number; txOff: boolean; peerInNs: boolean };
     nic?: { mac: string; mtu: number; up: boolean; addresses: string[] };
+    /** The default route's next hop, when the namespace has one. */
+    gateway?: string;
 }
 
 /**
  * Everything about one guest in one round trip: sections @@netns (yes/no), @@tap (ip -j -d link
- * or null, then the tx-checksumming word), @@nic (ip -j addr of the guest's NIC or null).
+ * or null, then the tx-checksumming word), @@nic (ip -j addr of the guest's NIC or null), @@route
+ * (ip -j route show default, or null).
  */
 export const showGuest = (g: Pick<NetnsGuestSpec, "name" | "tap" | "guestIf">): Argv => [
     "sh",
@@ -21,6 +24,7 @@ export const showGuest = (g: Pick<NetnsGuestSpec, "name" | "tap" | "guestIf">): 
         'echo @@tap; ip -d -j link show dev "$tap" 2>/dev/null || echo null',
         'ethtool -k "$tap" 2>/dev/null | sed -n "s/^tx-checksumming: \\([a-z]*\\).*/\\1/p"',
         'echo @@nic; if [ -e "/run/netns/$ns" ]; then ip -n "$ns" -j addr show dev "$nic" 2>/dev/null || echo null; else echo null; fi',
+        'echo @@route; if [ -e "/run/netns/$ns" ]; then ip -n "$ns" -j route show default 2>/dev/null || echo null; else echo null; fi',
         "exit 0",
     ].join("\n"),
     "sh",
@@ -61,6 +65,9 @@ export function parseGuest(out: string): GuestState {
             addresses: (n.addr_info ?? []).filter((a: any) => a.family === "inet").map((a: any) => `${a.local}/${a.prefixlen}`),
         };
     }
+    const route = JSON.parse(sec.route?.[0] ?? "null");
+    const gw = Array.isArray(route) ? route.find((r: any) => r.gateway)?.gateway : undefined;
+    if (gw) st.gateway = gw;
     return st;
 }
 
@@ -79,6 +86,7 @@ export function planCreate(g: NetnsGuestSpec): Argv[] {
         ["ip", "-n", ns, "addr", "add", g.address, "dev", nic],
         ["ip", "-n", ns, "link", "set", "dev", nic, "up"],
     ];
+    if (g.gateway) cmds.push(["ip", "-n", ns, "route", "replace", "default", "via", g.gateway, "dev", nic]);
     if (g.bridge) cmds.push(["ip", "link", "set", "dev", tap, "master", g.bridge]);
     cmds.push(["ip", "link", "set", "dev", tap, "up"]);
     return cmds;
@@ -102,6 +110,7 @@ export function planConverge(st: GuestState, g: NetnsGuestSpec): Argv[] {
     for (const a of n.addresses) if (a !== g.address) cmds.push(["ip", "-n", ns, "addr", "del", a, "dev", nic]);
     if (!n.addresses.includes(g.address)) cmds.push(["ip", "-n", ns, "addr", "add", g.address, "dev", nic]);
     if (!n.up) cmds.push(["ip", "-n", ns, "link", "set", "dev", nic, "up"]);
+    if (st.gateway !== g.gateway) cmds.push(g.gateway ? ["ip", "-n", ns, "route", "replace", "default", "via", g.gateway, "dev", nic] : ["ip", "-n", ns, "route", "del", "default"]);
     if ((t.master ?? undefined) !== g.bridge) cmds.push(g.bridge ? ["ip", "link", "set", "dev", tap, "master", g.bridge] : ["ip", "link", "set", "dev", tap, "nomaster"]);
     if (!t.up) cmds.push(["ip", "link", "set", "dev", tap, "up"]);
     return cmds;
@@ -117,6 +126,8 @@ export function toInputs(st: GuestState, olds: NetnsGuestSpec): NetnsGuestSpec {
     const n = st.nic!;
     const r: NetnsGuestSpec = { ...olds, owner: st.tap!.alias ?? "", mac: n.mac, mtu: n.mtu };
     r.address = n.addresses.includes(olds.address) && n.addresses.length === 1 ? olds.address : (n.addresses[0] ?? "0.0.0.0/32");
+    if (st.gateway) r.gateway = st.gateway;
+    else delete r.gateway;
     if (st.tap!.master) r.bridge = st.tap!.master;
     else delete r.bridge;
     return r;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr4, connection, ifName, mac, owner } from "../core/schema";
+import { cidr4, connection, ifName, ipv4, mac, owner } from "../core/schema";
 
 /** A network namespace name (`ip netns`): a file name under /run/netns. */
 export const netnsName = z
@@ -28,6 +28,8 @@ export const netnsGuestSchema = z
         mac,
         /** The guest's address with prefix, set statically (no DHCP client in a namespace). */
         address: cidr4,
+        /** The default route's next hop (a routed network's gateway); unset = no default route. */
+        gateway: ipv4.optional(),
         /** VXLAN overhead: the guest's MTU (DHCP option 26 in the seed's network). */
         mtu: z.number().int().min(68).max(65535).default(1450),
     })

@@ -3,7 +3,7 @@
 // commands show where it died.
 import { z } from "zod";
 import { intToIp, inSubnet, ipToInt, subnetOf } from "../net/ipv4";
-import { tunnelPortName } from "../../stacks/dvr/topology";
+import { tunnelPortName } from "../network/topology";
 
 export const outputsSchema = z.object({
     hosts: z.array(z.object({ name: z.string(), host: z.string(), port: z.number(), user: z.string(), tunnelIp: z.string(), role: z.string() })),

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { credentialsFor } from "../../provider/core/config";
-import { tunnelPortName } from "../../stacks/dvr/topology";
+import { tunnelPortName } from "../../provider/network/topology";
 import { outputsSchema, StackOutputs } from "../../provider/verify/plan";
 import { CheckResult, verify } from "../../provider/verify/run";
 import { requireLab } from "../helpers/lab";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parseTopology, resolve, tunnelPortName, vmOfport } from "../../../stacks/dvr/topology";
+import { parseTopology, resolve, tunnelPortName, vmOfport } from "../../../provider/network/topology";
 
 // The dev stack's own config, read as the program reads it.
 function devTopology(): any {

@@ -5,8 +5,12 @@
 // br-int DVR_TO_SRC_MAC (table 1) turns another host's DVR MAC back into the gateway MAC on delivery,
 // and br-tun table 9 drops a gateway MAC that arrives from a tunnel anyway.
 import * as pulumi from "@pulumi/pulumi";
-import { brInt, brTun, FlowEntry, FlowSpec, RouterNamespace, RouterPort, StaticNeighbors } from "../../../provider";
-import type { Plan, ResolvedRouter } from "../topology";
+import { brInt, brTun } from "../flows";
+import { FlowEntry, FlowSpec } from "../flowEntry/resource";
+import { RouterNamespace } from "../routerNamespace/resource";
+import { RouterPort } from "../routerPort/resource";
+import { StaticNeighbors } from "../staticNeighbors/resource";
+import type { Plan, ResolvedRouter } from "./topology";
 import { DvrHost, PATCH_INT_OFPORT, PATCH_TUN_OFPORT } from "./dvrHost";
 
 export interface DistributedRouterArgs {

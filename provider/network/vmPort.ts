@@ -2,8 +2,13 @@
 // the hybrid firewall's iptables rules see the tap) → qvb-<id>=qvo-<id> (veth) → br-int with the
 // network's local VLAN; ARP (table 24) and MAC (table 25) anti-spoofing for the port.
 import * as pulumi from "@pulumi/pulumi";
-import { brInt, FlowEntry, FlowSpec, LinuxBridge, OvsPort, SecurityGroup, VethPair } from "../../../provider";
-import type { ResolvedHost, ResolvedVm } from "../topology";
+import { brInt } from "../flows";
+import { FlowEntry, FlowSpec } from "../flowEntry/resource";
+import { LinuxBridge } from "../linuxBridge/resource";
+import { OvsPort } from "../ovsPort/resource";
+import { SecurityGroup } from "../securityGroup/resource";
+import { VethPair } from "../vethPair/resource";
+import type { ResolvedHost, ResolvedVm } from "./topology";
 import type { DvrHost } from "./dvrHost";
 
 export interface VmPortArgs {

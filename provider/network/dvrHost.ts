@@ -2,8 +2,11 @@
 // is OpenFlow port 1 on br-tun, as the seed's flows assume), br-int's port-security tables, and
 // br-tun's pipeline for every network (VNI → local VLAN, learning from tunnels).
 import * as pulumi from "@pulumi/pulumi";
-import { brInt, brTun, FlowEntry, FlowSpec, OvsBridge, OvsPort } from "../../../provider";
-import type { ResolvedHost, ResolvedNetwork } from "../topology";
+import { brInt, brTun } from "../flows";
+import { FlowEntry, FlowSpec } from "../flowEntry/resource";
+import { OvsBridge } from "../ovsBridge/resource";
+import { OvsPort } from "../ovsPort/resource";
+import type { ResolvedHost, ResolvedNetwork } from "./topology";
 
 /** 1.4 for FlowEntry's add-flows --bundle; 1.0 and 1.3 for ovs-ofctl's defaults and Neutron. */
 export const PROTOCOLS: ("OpenFlow10" | "OpenFlow13" | "OpenFlow14")[] = ["OpenFlow10", "OpenFlow13", "OpenFlow14"];

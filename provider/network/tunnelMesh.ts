@@ -2,8 +2,10 @@
 // flows that send tunnel traffic to VXLAN_TUN_TO_LV, and per host and network the flood flow
 // that lists every tunnel port. Adding a host adds its ports here and extends every flood list.
 import * as pulumi from "@pulumi/pulumi";
-import { brTun, FlowEntry, flowArgs, OvsPort } from "../../../provider";
-import type { Plan } from "../topology";
+import { brTun } from "../flows";
+import { FlowEntry, flowArgs } from "../flowEntry/resource";
+import { OvsPort } from "../ovsPort/resource";
+import type { Plan } from "./topology";
 import type { DvrHost } from "./dvrHost";
 
 export interface TunnelMeshArgs {

@@ -2,10 +2,10 @@
 // resource arguments. The Pulumi program (index.ts) only creates resources from the result.
 import { createHash } from "crypto";
 import { z } from "zod";
-import { dvrMacs } from "../../provider/flows/dvrMac";
-import { cidr4, hostName, ipv4, mac, vlan, vni } from "../../provider/core/schema";
-import { ruleSchema } from "../../provider/securityGroup/schema";
-import { intToIp, ipToInt, isHostAddress, subnetOf } from "../../provider/net/ipv4";
+import { dvrMacs } from "../flows/dvrMac";
+import { cidr4, hostName, ipv4, mac, vlan, vni } from "../core/schema";
+import { ruleSchema } from "../securityGroup/schema";
+import { intToIp, ipToInt, isHostAddress, subnetOf } from "../net/ipv4";
 
 const shortId = z
     .string()
@@ -93,6 +93,8 @@ export const topologySchema = z
                         network: z.string(),
                         mac,
                         ip: ipv4,
+                        /** libvirt: a domain booting the guest image; netns: a network namespace with the static MAC/IP (no boot, no image). */
+                        kind: z.enum(["libvirt", "netns"]).default("libvirt"),
                         securityGroup: z.string().default("default"),
                         /** qvo's OpenFlow port on br-int; unset = derived from the id (see vmOfport). */
                         ofport: z.number().int().min(FIRST_VM_OFPORT).max(65279).optional(),
@@ -106,7 +108,7 @@ export const topologySchema = z
          * whose hosts share one machine's cgroup tree (two labs) need distinct domain names.
          */
         domainPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, "lower-case letters, digits and '-', at most 16").default(""),
-        /** The guest image: a manifest.json of lab/guest/build.sh; unset = build (cached) the lab guest. */
+        /** The guest image of libvirt VMs: a manifest.json (lab/guest/build.sh writes one); the program may pass one instead. */
         guestManifest: z.string().optional(),
     })
     .strict()
@@ -178,6 +180,7 @@ export const topologySchema = z
             }
             const sameOfport = t.vms.findIndex((o, j) => j < i && o.host === vm.host && (o.ofport ?? vmOfport(o.id)) === (vm.ofport ?? vmOfport(vm.id)));
             if (sameOfport >= 0) ctx.addIssue({ code: "custom", path: ["vms", i, "ofport"], message: `ofport ${vm.ofport ?? vmOfport(vm.id)} is also vms[${sameOfport}]'s on ${vm.host}: set ofport explicitly` });
+            if (vm.kind === "netns" && vm.memoryMiB !== undefined) ctx.addIssue({ code: "custom", path: ["vms", i, "memoryMiB"], message: "only a libvirt VM has memory (a netns guest is a namespace)" });
             if (parseInt(vm.mac.slice(0, 2), 16) & 1) ctx.addIssue({ code: "custom", path: ["vms", i, "mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
         });
     });
@@ -221,7 +224,8 @@ export interface ResolvedNetwork {
 
 export interface ResolvedVm {
     id: string;
-    /** The libvirt domain's name. */
+    kind: "libvirt" | "netns";
+    /** The libvirt domain's name (libvirt), or the network namespace's (netns). */
     domain: string;
     host: string;
     network: string;
@@ -301,6 +305,7 @@ export function resolve(t: Topology): Plan {
     const nets = new Map(networks.map((n) => [n.name, n]));
     const vms: ResolvedVm[] = t.vms.map((vm) => ({
         id: vm.id,
+        kind: vm.kind,
         domain: `${t.domainPrefix}${vm.id}`,
         host: vm.host,
         network: vm.network,

@@ -3,9 +3,10 @@
 // so a new image version is new files and domains move over by replacement.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { fileSha256, HostFile } from "../../../provider";
-import type { GuestManifest } from "../../../lab/guest/image";
-import type { ResolvedHost } from "../topology";
+import { fileSha256 } from "../hostFile/local";
+import { HostFile } from "../hostFile/resource";
+import type { GuestManifest } from "../guest/manifest";
+import type { ResolvedHost } from "./topology";
 
 export interface GuestImageArgs {
     host: ResolvedHost;

@@ -1,9 +1,9 @@
 // A VM's libvirt domain on its host: the guest image's kernel/initrd, an overlay on its base disk,
 // the tap in the VM's qbr (the seed's order: the bridge exists before the domain starts).
 import * as pulumi from "@pulumi/pulumi";
-import { LibvirtDomain } from "../../../provider";
-import type { GuestManifest } from "../../../lab/guest/image";
-import type { ResolvedHost, ResolvedVm } from "../topology";
+import { LibvirtDomain } from "../libvirtDomain/resource";
+import type { GuestManifest } from "../guest/manifest";
+import type { ResolvedHost, ResolvedVm } from "./topology";
 import type { GuestImage } from "./guestImage";
 import type { VmPort } from "./vmPort";
 

@@ -1,8 +1,9 @@
 // The DHCP agent (the seed's server-233): per network a dnsmasq in qdhcp-<network> on a br-int
 // port tagged with the network's local VLAN, and a static lease per VM (Neutron's host file).
 import * as pulumi from "@pulumi/pulumi";
-import { DhcpLease, DhcpServer } from "../../../provider";
-import type { Plan } from "../topology";
+import { DhcpLease } from "../dhcpLease/resource";
+import { DhcpServer } from "../dhcpServer/resource";
+import type { Plan } from "./topology";
 import type { DvrHost } from "./dvrHost";
 
 export interface DhcpAgentArgs {
