@@ -5,6 +5,8 @@
 // cached never loads ts-node or TypeScript (~0.2 s of every refresh's provider start-up). Keyed by
 // the versions of TypeScript, ts-node and node, tsconfig.json, path and source text: an edited file
 // is a miss, never a stale hit. DVRLAB_TS_CACHE=0 turns the cache off (plain ts-node).
+// In the compiled package (dist/, no runtime.ts next to this file) there is nothing to transpile:
+// it installs nothing, and ./runtime is the compiled JavaScript.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
@@ -37,6 +39,7 @@ function salt() {
 }
 
 function install() {
+    if (!fs.existsSync(path.join(__dirname, "runtime.ts"))) return;
     const previous = require.extensions[".ts"];
     if (previous && previous[MARK]) return;
     if (process.env.DVRLAB_TS_CACHE === "0") {

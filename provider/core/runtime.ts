@@ -9,9 +9,10 @@ import { kindSpec } from "../kinds";
 
 /**
  * Bumped with any change of the shim/runtime contract; the shim passes the version it was written
- * with. 1: the shim registers ts-node and requires this module; 2: it requires core/boot.js.
+ * with. 1: the shim registers ts-node and requires this module; 2: it requires core/boot.js of a
+ * checkout; 3: also the compiled package's (dist/provider/core/boot.js in node_modules/dvrlab).
  */
-export const RUNTIME_VERSION = 2;
+export const RUNTIME_VERSION = 3;
 
 let pool: SshPool | undefined;
 

@@ -2,6 +2,7 @@
 // require-from-string and calls handler(); it must find dvrlab and delegate to the runtime.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { repoRoot } from "../../helpers/pulumi";
@@ -26,7 +27,7 @@ describe("provider shim (core/shim.ts)", function () {
     it("is small, names its kind and is the same text for every resource of a kind", () => {
         const t = shimText("FlowEntry");
         assert.ok(t.length < 700, `${t.length} bytes`);
-        assert.match(t, /shimProvider\("FlowEntry", 2\)/);
+        assert.match(t, /shimProvider\("FlowEntry", 3\)/);
         assert.equal(shimText("FlowEntry"), t);
         assert.throws(() => shimText('x"); process.exit(1); ("'), /bad kind name/);
     });
@@ -56,7 +57,24 @@ describe("provider shim (core/shim.ts)", function () {
         assert.ok(JSON.parse(r.stdout).failures.some((f: any) => f.property === "actions"), r.stdout);
         const lost = loadIn(os.tmpdir(), {}, "FlowEntry", `p.check({}, {})`);
         assert.notEqual(lost.status, 0);
-        assert.match(lost.stderr, /Error: dvrlab: cannot find dvrlab \(provider\/core\/boot\.js\) from .*; set DVRLAB_ROOT\n/);
+        assert.match(lost.stderr, /Error: dvrlab: cannot find dvrlab \(node_modules\/dvrlab, or a checkout\) from .*; install it or set DVRLAB_ROOT\n/);
+    });
+
+    it("in a user's project, finds the installed package's compiled boot in the nearest node_modules/dvrlab", () => {
+        // A stand-in package whose boot reports which file the shim chose and the version it passed.
+        const proj = fs.mkdtempSync(path.join(os.tmpdir(), "dvrl-shim-"));
+        try {
+            const boot = path.join(proj, "node_modules/dvrlab/dist/provider/core/boot.js");
+            fs.mkdirSync(path.dirname(boot), { recursive: true });
+            fs.writeFileSync(boot, "exports.shimProvider = (kind, v) => ({ check: async () => ({ file: __filename, kind, v }) });");
+            const sub = path.join(proj, "src", "deep");
+            fs.mkdirSync(sub, { recursive: true });
+            const r = loadIn(sub, {}, "OvsPort", "p.check()");
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(JSON.parse(r.stdout), { file: boot, kind: "OvsPort", v: 3, typescript: false });
+        } finally {
+            fs.rmSync(proj, { recursive: true, force: true });
+        }
     });
 });
 
