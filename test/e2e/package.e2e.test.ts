@@ -27,6 +27,21 @@ function leftovers(ip: string): string {
     ).stdout.trim();
 }
 
+/**
+ * Loads a stored __provider text in a node process in `dir` (as Pulumi's dynamic-provider host does,
+ * with require-from-string), runs a check, and returns every module file that process loaded.
+ */
+function providerModules(dir: string, shim: string): string[] {
+    const script = `
+        const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }));
+        const p = requireFromString(process.env.SHIM).handler();
+        p.check({}, { name: "dvrlt-x", connection: { host: "127.0.0.1" }, owner: "dvrlab:x/y" })
+            .then((r) => { if (r.failures && r.failures.length) throw new Error(JSON.stringify(r.failures)); process.stdout.write(JSON.stringify(Object.keys(require.cache))); })
+            .catch((e) => { console.error(e.message); process.exit(1); });`;
+    const env = { PATH: process.env.PATH, SHIM: shim };
+    return JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: dir, env, encoding: "utf8" }));
+}
+
 const ping = (ip: string, ns: string, to: string) => hostSh(ip, 'ip netns exec "$1" ping -c 3 -i 0.2 -W 2 "$2"', ns, to);
 
 describe("the npm package in a user's project (examples/two-hosts, pulumi CLI)", function () {
@@ -80,6 +95,12 @@ describe("the npm package in a user's project (examples/two-hosts, pulumi CLI)",
         assert.ok(resources.length > 60, `${resources.length} dvrlab resources`);
         // Written by the package's shim (3: finds node_modules/dvrlab/dist).
         for (const r of resources) assert.match(r.inputs.__provider, /shimProvider\("[A-Za-z]+", 3\)/);
+        // The provider process as the engine starts it from this state: which files serve it.
+        const loaded = providerModules(proj, resources.find((r: any) => r.type.endsWith(":LinuxBridge")).inputs.__provider);
+        const ours = loaded.filter((f) => f.includes("/dvrlab/"));
+        assert.ok(ours.length > 10, loaded.join("\n"));
+        assert.deepEqual(ours.filter((f) => !f.startsWith(path.join(proj, "node_modules/dvrlab/dist/provider/")) || !f.endsWith(".js")), []);
+        assert.deepEqual(loaded.filter((f) => /\/ts-node\/|\.ts$/.test(f)), []);
         for (const [ip, ns] of [[A, "ex-ga"], [B, "ex-gb"]]) assert.equal(hostSh(ip, 'test -e "/run/netns/$1"', ns).code, 0, `${ns} on ${ip}`);
     });
 
