@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stackConfigSchema } from "../provider/core/stackSchema";
-import { topologySchema } from "../stacks/dvr/topology";
+import { topologySchema } from "../provider/network/topology";
 
 const file = path.resolve(__dirname, "..", "schema", "stack-config.schema.json");
 const text = JSON.stringify(stackConfigSchema(topologySchema), null, 2) + "\n";

@@ -4,7 +4,7 @@ import * as path from "path";
 import Ajv from "ajv";
 const yaml = require("js-yaml");
 import { stackConfigSchema } from "../../../provider/core/stackSchema";
-import { topologySchema } from "../../../stacks/dvr/topology";
+import { topologySchema } from "../../../provider/network/topology";
 
 const repo = path.resolve(__dirname, "../../..");
 const committed = JSON.parse(fs.readFileSync(path.join(repo, "schema/stack-config.schema.json"), "utf8"));
