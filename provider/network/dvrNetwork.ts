@@ -57,7 +57,9 @@ export class DvrNetwork extends pulumi.ComponentResource {
     // What `npm run verify` reads (the dev stack exports them under these names); no secrets.
     readonly hosts: pulumi.Output<{ name: string; role: string; host: string; port: number; user: string; tunnelIp: string }[]>;
     readonly networks: pulumi.Output<Plan["networks"]>;
-    readonly router: pulumi.Output<{ networks: string[]; dvrMacs: Record<string, string>; routers: { id: string; namespace: string; hosts: string[]; networks: string[] }[] } | undefined>;
+    readonly router: pulumi.Output<
+        { networks: string[]; dvrMacs: Record<string, string>; routers: { id: string; namespace: string; hosts: string[]; networks: string[] }[] } | undefined
+    >;
     readonly dhcpServers: pulumi.Output<Record<string, { host: string; namespace: string; port: string; logFile: string }>>;
     readonly machines: pulumi.Output<DvrMachine[]>;
 
@@ -77,20 +79,46 @@ export class DvrNetwork extends pulumi.ComponentResource {
 
         const libvirtVms = plan.vms.filter((v) => v.kind === "libvirt");
         const manifest = libvirtVms.length ? (args.guestManifest ?? manifestFromTopology(topology, args.topologyKey ?? "dvrlab:topology")) : undefined;
-        const images = new Map([...new Set(libvirtVms.map((v) => v.host))].map((h) => [h, new GuestImage(`${h}-guest`, { host: plan.hosts.find((x) => x.name === h)!, manifest: manifest! }, child)]));
+        const images = new Map(
+            [...new Set(libvirtVms.map((v) => v.host))].map((h) => [
+                h,
+                new GuestImage(`${h}-guest`, { host: plan.hosts.find((x) => x.name === h)!, manifest: manifest! }, child),
+            ]),
+        );
 
         const machines = plan.vms.map((vm): pulumi.Output<DvrMachine> => {
             const host = plan.hosts.find((h) => h.name === vm.host)!;
             const port = new VmPort(vm.id, { vm, host, dvrHost: dvrHosts.get(vm.host)! }, child);
             // After its port (chain, security group, flows) and its lease: the guest's first DISCOVER is answered.
             const after = { ...child, dependsOn: [port, dhcp.leases.get(vm.id)!] };
-            const common = { id: vm.id, domain: vm.domain, host: vm.host, network: vm.network, ip: vm.ip, mac: vm.mac, vlan: vm.vlan, tap: vm.tap, qvo: vm.qvo, ofport: port.ofport, securityGroup: vm.securityGroup, ingress: vm.ingress };
+            const common = {
+                id: vm.id,
+                domain: vm.domain,
+                host: vm.host,
+                network: vm.network,
+                ip: vm.ip,
+                mac: vm.mac,
+                vlan: vm.vlan,
+                tap: vm.tap,
+                qvo: vm.qvo,
+                ofport: port.ofport,
+                securityGroup: vm.securityGroup,
+                ingress: vm.ingress,
+            };
             if (vm.kind === "netns") {
                 const n = plan.networks.find((x) => x.name === vm.network)!;
                 // Static, as the lease would give: address, and the gateway as default route on a routed network.
                 const guest = new NetnsGuest(
                     vm.id,
-                    { connection: host.connection, name: vm.domain, tap: vm.tap, bridge: port.qbr.name, mac: vm.mac, address: `${vm.ip}/${n.prefix}`, ...(routedNetworks.includes(n.name) ? { gateway: n.gateway } : {}) },
+                    {
+                        connection: host.connection,
+                        name: vm.domain,
+                        tap: vm.tap,
+                        bridge: port.qbr.name,
+                        mac: vm.mac,
+                        address: `${vm.ip}/${n.prefix}`,
+                        ...(routedNetworks.includes(n.name) ? { gateway: n.gateway } : {}),
+                    },
                     after,
                 );
                 return pulumi.output({ kind: "netns" as const, ...common, namespace: guest.name });
@@ -103,16 +131,23 @@ export class DvrNetwork extends pulumi.ComponentResource {
         this.networks = pulumi.output(plan.networks);
         this.router = pulumi.output(
             plan.routers.length
-                ? { networks: routedNetworks, dvrMacs: plan.dvrMacs, routers: plan.routers.map((r) => ({ id: r.id, namespace: r.namespace, hosts: r.hosts, networks: r.networks.map((n) => n.name) })) }
+                ? {
+                      networks: routedNetworks,
+                      dvrMacs: plan.dvrMacs,
+                      routers: plan.routers.map((r) => ({ id: r.id, namespace: r.namespace, hosts: r.hosts, networks: r.networks.map((n) => n.name) })),
+                  }
                 : undefined,
         );
-        this.dhcpServers = pulumi.output(Object.fromEntries([...dhcp.servers].map(([n, s]) => [n, { host: plan.dhcpHost, namespace: s.namespace, port: s.portName, logFile: s.logFile }])));
+        this.dhcpServers = pulumi.output(
+            Object.fromEntries([...dhcp.servers].map(([n, s]) => [n, { host: plan.dhcpHost, namespace: s.namespace, port: s.portName, logFile: s.logFile }])),
+        );
         this.machines = pulumi.all(machines);
         this.registerOutputs({ hosts: this.hosts, networks: this.networks, router: this.router, dhcpServers: this.dhcpServers, machines: this.machines });
     }
 }
 
 function manifestFromTopology(t: Topology, key: string): GuestManifest {
-    if (!t.guestManifest) throw new Error(`${key}.vms: libvirt VMs need a guest image: set ${key}.guestManifest (a manifest.json) or pass DvrNetwork's guestManifest`);
+    if (!t.guestManifest)
+        throw new Error(`${key}.vms: libvirt VMs need a guest image: set ${key}.guestManifest (a manifest.json) or pass DvrNetwork's guestManifest`);
     return readGuestManifest(path.resolve(projectDir(), t.guestManifest));
 }

@@ -11,7 +11,11 @@ const topology = parseTopology(raw);
 const needsImage = topology.vms.some((v) => v.kind === "libvirt");
 
 // aliasFromStackRoot: this stack's states predate DvrNetwork (its children were top-level then).
-const net = new DvrNetwork("dvr", { topology: raw, guestManifest: needsImage ? loadGuestManifest(topology.guestManifest) : undefined, aliasFromStackRoot: true });
+const net = new DvrNetwork("dvr", {
+    topology: raw,
+    guestManifest: needsImage ? loadGuestManifest(topology.guestManifest) : undefined,
+    aliasFromStackRoot: true,
+});
 
 /** What `npm run verify` needs to find everything (no secrets). */
 export const hosts = net.hosts;

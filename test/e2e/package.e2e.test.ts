@@ -58,7 +58,10 @@ describe("the npm package in a user's project (examples/two-hosts, pulumi CLI)",
         work = fs.mkdtempSync("/var/tmp/dvrl-package-e2e-");
         proj = path.join(work, "two-hosts");
         execFileSync("npm", ["pack", "--pack-destination", work], { cwd: repoRoot, stdio: "pipe" }); // prepack builds dist/
-        const tarball = path.join(work, fs.readdirSync(work).find((f) => /^dvrlab-\d+\.\d+\.\d+\.tgz$/.test(f))!);
+        const tarball = path.join(
+            work,
+            fs.readdirSync(work).find((f) => /^dvrlab-\d+\.\d+\.\d+\.tgz$/.test(f))!,
+        );
         fs.cpSync(path.join(repoRoot, "examples/two-hosts"), proj, { recursive: true, filter: (f) => !f.includes("node_modules") });
         execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball], { cwd: proj, stdio: "pipe" });
         stack = new TestStack(proj, "lab", work);
@@ -78,9 +81,23 @@ describe("the npm package in a user's project (examples/two-hosts, pulumi CLI)",
 
     it("installs compiled JavaScript and types only: no TypeScript source, no ts-node", () => {
         const pkg = path.join(proj, "node_modules/dvrlab");
-        const files = execFileSync("find", [pkg, "-type", "f"], { encoding: "utf8" }).trim().split("\n").map((f) => path.relative(pkg, f));
-        assert.deepEqual(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), []);
-        for (const f of ["package.json", "dist/provider/index.js", "dist/provider/index.d.ts", "dist/provider/core/boot.js", "dist/provider/core/runtime.js", "dist/provider/network/dvrNetwork.d.ts"]) assert.ok(files.includes(f), f);
+        const files = execFileSync("find", [pkg, "-type", "f"], { encoding: "utf8" })
+            .trim()
+            .split("\n")
+            .map((f) => path.relative(pkg, f));
+        assert.deepEqual(
+            files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")),
+            [],
+        );
+        for (const f of [
+            "package.json",
+            "dist/provider/index.js",
+            "dist/provider/index.d.ts",
+            "dist/provider/core/boot.js",
+            "dist/provider/core/runtime.js",
+            "dist/provider/network/dvrNetwork.d.ts",
+        ])
+            assert.ok(files.includes(f), f);
         assert.throws(() => require.resolve("ts-node", { paths: [proj] }), /Cannot find module/);
         // The .d.ts serve a user's type check of their program.
         execFileSync(path.join(proj, "node_modules/.bin/tsc"), ["--noEmit", "-p", proj], { stdio: "pipe" });
@@ -99,9 +116,19 @@ describe("the npm package in a user's project (examples/two-hosts, pulumi CLI)",
         const loaded = providerModules(proj, resources.find((r: any) => r.type.endsWith(":LinuxBridge")).inputs.__provider);
         const ours = loaded.filter((f) => f.includes("/dvrlab/"));
         assert.ok(ours.length > 10, loaded.join("\n"));
-        assert.deepEqual(ours.filter((f) => !f.startsWith(path.join(proj, "node_modules/dvrlab/dist/provider/")) || !f.endsWith(".js")), []);
-        assert.deepEqual(loaded.filter((f) => /\/ts-node\/|\.ts$/.test(f)), []);
-        for (const [ip, ns] of [[A, "ex-ga"], [B, "ex-gb"]]) assert.equal(hostSh(ip, 'test -e "/run/netns/$1"', ns).code, 0, `${ns} on ${ip}`);
+        assert.deepEqual(
+            ours.filter((f) => !f.startsWith(path.join(proj, "node_modules/dvrlab/dist/provider/")) || !f.endsWith(".js")),
+            [],
+        );
+        assert.deepEqual(
+            loaded.filter((f) => /\/ts-node\/|\.ts$/.test(f)),
+            [],
+        );
+        for (const [ip, ns] of [
+            [A, "ex-ga"],
+            [B, "ex-gb"],
+        ])
+            assert.equal(hostSh(ip, 'test -e "/run/netns/$1"', ns).code, 0, `${ns} on ${ip}`);
     });
 
     it("the two namespace guests ping each other, routed by the DVR router across the tunnel", () => {

@@ -45,14 +45,18 @@ describe("DvrNetwork with namespace guests (mocked engine)", function () {
         const net = new DvrNetwork("n", { topology });
         machines = await new Promise((r) => net.machines.apply(r));
         try {
-            new DvrNetwork("m", { topology: { ...topology, vms: [{ id: "vm", host: "host-a", network: "blue", mac: "fa:16:3e:11:00:0c", ip: "192.168.110.12" }] } });
+            new DvrNetwork("m", {
+                topology: { ...topology, vms: [{ id: "vm", host: "host-a", network: "blue", mac: "fa:16:3e:11:00:0c", ip: "192.168.110.12" }] },
+            });
         } catch (e: any) {
             libvirtError = e;
         }
     });
 
     it("plugs a netns guest like a VM: tap in its qbr, static MAC and address, the gateway only on a routed network", () => {
-        const guests = of("dvrlab:NetnsGuest").map((g) => g.inputs).sort((x, y) => x.name.localeCompare(y.name));
+        const guests = of("dvrlab:NetnsGuest")
+            .map((g) => g.inputs)
+            .sort((x, y) => x.name.localeCompare(y.name));
         assert.deepEqual(
             guests.map((g) => [g.connection.host, g.name, g.tap, g.bridge, g.mac, g.address, g.gateway]),
             [
@@ -60,8 +64,21 @@ describe("DvrNetwork with namespace guests (mocked engine)", function () {
                 ["10.9.1.2", "ex-gr", "tap-gr", "qbr-gr", "fa:16:3e:13:00:0b", "192.168.130.20/24", undefined],
             ],
         );
-        assert.deepEqual(of("dvrlab:LinuxBridge").map((b) => b.inputs.name).sort(), ["qbr-ga", "qbr-gr"]);
-        assert.deepEqual(of("dvrlab:SecurityGroup").map((s) => [s.inputs.tap, s.inputs.ingress.length]).sort(), [["tap-ga", 1], ["tap-gr", 0]]);
+        assert.deepEqual(
+            of("dvrlab:LinuxBridge")
+                .map((b) => b.inputs.name)
+                .sort(),
+            ["qbr-ga", "qbr-gr"],
+        );
+        assert.deepEqual(
+            of("dvrlab:SecurityGroup")
+                .map((s) => [s.inputs.tap, s.inputs.ingress.length])
+                .sort(),
+            [
+                ["tap-ga", 1],
+                ["tap-gr", 0],
+            ],
+        );
         assert.equal(of("dvrlab:FlowEntry").filter((f) => /^g[ar]-(arp|mac)-spoof-allow$/.test(f.name)).length, 4);
     });
 
