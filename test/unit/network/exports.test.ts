@@ -7,7 +7,7 @@ describe("dvrlab's public API (provider/index.ts)", () => {
     it("exports a class for every resource kind the runtime serves", () => {
         const missing = Object.keys(kinds).filter((k) => typeof (api as any)[k] !== "function");
         assert.deepEqual(missing, []);
-        assert.equal(Object.keys(kinds).length, 14);
+        assert.equal(Object.keys(kinds).length, 15);
     });
 
     it("exports DvrNetwork, the topology schema and resolver, and the flow intents", () => {
