@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { brInt, brTun, FlowSpec } from "../../../provider/flows";
+import type { FlowSpec } from "../../../provider/flowEntry/resource";
+import { brInt, brTun } from "../../../provider/flows";
 import { arpTrace, dhcpTrace, Machine, pingTrace, planChecks, routedTrace, StackOutputs, TraceStep } from "../../../stacks/dvr/verify/plan";
 import { haveOvs, LocalOvs, startLocalOvs } from "../../helpers/localOvs";
 
