@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parseTopology, resolve, tunnelPortName, vmOfport } from "../../../stacks/dvr/topology";
+import { parseTopology, resolve, tunnelPortName } from "../../../stacks/dvr/topology";
 
 // The dev stack's own config, read as the program reads it.
 function devTopology(): any {
@@ -34,12 +34,11 @@ describe("DVR topology", () => {
         assert.equal(p.dhcpHost, "server-233");
         const { gatewayMac, ...net1 } = p.networks[0];
         assert.deepEqual(net1, { name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, gateway: "192.168.10.1", dhcpIp: "192.168.10.2" });
-        assert.match(gatewayMac, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
-        assert.notEqual(p.networks[1].gatewayMac, gatewayMac, "one gateway MAC per network");
+        assert.equal(gatewayMac, "fa:16:3e:54:88:14");
+        assert.equal(p.networks[1].gatewayMac, "fa:16:3e:d7:eb:e3", "one gateway MAC per network");
         // the distributed router: on every host with a VM of its networks, one DVR MAC per host from Neutron's base
         assert.deepEqual(p.routers.map((r) => [r.id, r.namespace, r.networks.map((n) => n.name), r.hosts]), [["r1", "qrouter-r1", ["net1", "net2"], ["server-233", "server-64", "server-68"]]]);
-        assert.equal(new Set(Object.values(p.dvrMacs)).size, 3);
-        for (const m of Object.values(p.dvrMacs)) assert.match(m, /^fa:16:3f:/);
+        assert.deepEqual(p.dvrMacs, { "server-233": "fa:16:3f:39:60:57", "server-64": "fa:16:3f:d2:96:61", "server-68": "fa:16:3f:fb:74:ed" });
         const cirros = p.vms.find((v) => v.id === "cirros")!;
         assert.deepEqual([cirros.host, cirros.qbr, cirros.qvb, cirros.qvo, cirros.tap, cirros.vlan, cirros.mac, cirros.ip], ["server-64", "qbr-cirros", "qvb-cirros", "qvo-cirros", "tap-cirros", 1, "fa:16:3e:ff:aa:66", "192.168.10.168"]);
         assert.deepEqual(cirros.ingress, [{ protocol: "icmp", remoteCidr: "0.0.0.0/0" }]);
@@ -103,12 +102,13 @@ describe("DVR topology", () => {
 
     it("requests a stable ofport per VM port (derived from the id, unique per host, or given)", () => {
         const p = resolve(parseTopology(devTopology()));
-        for (const v of p.vms) assert.equal(v.ofport, vmOfport(v.id));
-        assert.ok(p.vms.every((v) => v.ofport >= 100 && v.ofport <= 65279));
-        assert.equal(vmOfport("cirros"), vmOfport("cirros"));
+        assert.deepEqual(
+            p.vms.map((v) => [v.id, v.ofport]),
+            [["cirros", 16351], ["peer", 8013], ["vm233", 21740], ["locked", 4919], ["web", 7925]],
+        );
         const t: any = small();
-        t.vms.push({ id: "b", host: "h2", network: "n1", mac: "fa:16:3e:00:00:02", ip: "192.168.10.6", ofport: vmOfport("a") });
-        assert.match(problems(t), /vms\[1\]\.ofport: ofport \d+ is also vms\[0\]'s on h2: set ofport explicitly/);
+        t.vms.push({ id: "b", host: "h2", network: "n1", mac: "fa:16:3e:00:00:02", ip: "192.168.10.6", ofport: 42320 }); // vmOfport("a")
+        assert.match(problems(t), /vms\[1\]\.ofport: ofport 42320 is also vms\[0\]'s on h2: set ofport explicitly/);
         t.vms[1].host = "h1";
         assert.doesNotThrow(() => parseTopology(t), "another host may use the same number");
     });
@@ -124,5 +124,84 @@ describe("DVR topology", () => {
         assert.match(msg, /routers\[0\]\.networks\[1\]: unknown network nope/);
         assert.match(msg, /routers\[1\]\.networks\[0\]: n1 is already on router r1/);
         assert.match(msg, /networks\[1\]\.name: a routed network's name is at most 12 characters/);
+    });
+});
+
+describe("DVR topology: routers and duplicates", () => {
+    const routed = () => ({
+        hosts: [
+            { name: "h1", address: "10.0.0.1", role: "network" },
+            { name: "h2", address: "10.0.0.2" },
+            { name: "h3", address: "10.0.0.3" },
+            { name: "h4", address: "10.0.0.4" },
+        ],
+        networks: [
+            { name: "n1", cidr: "192.168.10.0/24", vni: 1, vlan: 1 },
+            { name: "n2", cidr: "192.168.20.0/24", vni: 2, vlan: 2, gateway: "192.168.20.254", gatewayMac: "fa:16:3e:00:20:fe" },
+            { name: "n3", cidr: "192.168.30.0/24", vni: 3, vlan: 3 },
+        ],
+        routers: [{ id: "r1", networks: ["n1", "n2"] }],
+        vms: [
+            { id: "a", host: "h2", network: "n1", mac: "fa:16:3e:00:00:01", ip: "192.168.10.5" },
+            { id: "b", host: "h4", network: "n2", mac: "fa:16:3e:00:00:02", ip: "192.168.20.5" },
+            { id: "c", host: "h3", network: "n3", mac: "fa:16:3e:00:00:03", ip: "192.168.30.5" },
+        ],
+    });
+
+    it("a router lives only on the hosts with a VM on one of its networks, in topology order", () => {
+        const p = resolve(parseTopology(routed()));
+        assert.equal(p.routers.length, 1);
+        const r = p.routers[0];
+        assert.deepEqual([r.id, r.namespace, r.hosts], ["r1", "qrouter-r1", ["h2", "h4"]], "not h1 (no VM), not h3 (its VM's network is not routed)");
+        assert.deepEqual(
+            r.networks.map((n) => [n.name, n.gateway, n.gatewayMac, n.vlan, n.vni]),
+            [
+                ["n1", "192.168.10.1", "fa:16:3e:32:7f:d1", 1, 1],
+                ["n2", "192.168.20.254", "fa:16:3e:00:20:fe", 2, 2],
+            ],
+        );
+        // every host gets a DVR MAC (a host may gain a routed VM later); derived from the name
+        assert.deepEqual(Object.keys(p.dvrMacs), ["h1", "h2", "h3", "h4"]);
+        const noRouter = resolve(parseTopology({ ...routed(), routers: undefined }));
+        assert.deepEqual(noRouter.routers, []);
+    });
+
+    it("refuses a tunnel IP used twice (given, or the address of another host), a duplicate router id and a gateway MAC used twice", () => {
+        const t: any = routed();
+        t.hosts[1].tunnelIp = "10.0.0.1";
+        t.hosts[3] = { name: "h4", address: "h4.example", tunnelIp: "10.0.0.3" };
+        t.routers.push({ id: "r1", networks: ["n3", "n3"] });
+        t.networks[2].gatewayMac = "fa:16:3e:00:20:fe";
+        const msg = problems(t);
+        assert.match(msg, /dvrlab:topology\.hosts\[1\]\.tunnelIp: duplicate tunnel address 10\.0\.0\.1 \(also at index 0\)/);
+        assert.match(msg, /dvrlab:topology\.hosts\[3\]\.tunnelIp: duplicate tunnel address 10\.0\.0\.3 \(also at index 2\)/);
+        assert.match(msg, /dvrlab:topology\.routers\[1\]\.id: duplicate router id r1 \(also at index 0\)/);
+        assert.match(msg, /dvrlab:topology\.routers\[1\]\.networks\[1\]: n3 is already on router r1/);
+        assert.match(msg, /dvrlab:topology\.networks\[2\]\.gatewayMac: duplicate gateway MAC fa:16:3e:00:20:fe \(also at index 1\)/);
+        const ok: any = routed();
+        ok.hosts[3] = { name: "h4", address: "h4.example", tunnelIp: "10.0.0.4" };
+        assert.doesNotThrow(() => parseTopology(ok), "a host name with its own tunnel IP");
+        ok.hosts[3] = { name: "h4", address: "h4.example" };
+        assert.match(problems(ok), /hosts\[3\]\.tunnelIp: required when address is a host name/);
+    });
+
+    it("refuses duplicate host names, network names, VNIs, VLANs, VM ids and addresses, naming both indexes", () => {
+        const t: any = routed();
+        t.hosts[2].name = "h2";
+        t.networks[1].name = "n1";
+        t.networks[2].vni = 1;
+        t.networks[2].vlan = 1;
+        t.vms[1] = { id: "a", host: "h2", network: "n3", mac: "fa:16:3e:00:00:09", ip: "192.168.30.5" };
+        const msg = problems(t);
+        for (const line of [
+            "hosts[2].name: duplicate host name h2 (also at index 1)",
+            "networks[1].name: duplicate network name n1 (also at index 0)",
+            "networks[2].vni: duplicate VNI 1 (also at index 0)",
+            "networks[2].vlan: duplicate local VLAN 1 (also at index 0)",
+            "vms[1].id: duplicate VM id a (also at index 0)",
+            "vms[2].ip: duplicate address n3/192.168.30.5 (also at index 1)",
+        ]) {
+            assert.ok(msg.includes(`dvrlab:topology.${line}`), `missing ${line} in:\n${msg}`);
+        }
     });
 });

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { allowsIcmpFrom, fdbRowsFor, packetsOf, pingTrace, spoofAddress, StackOutputs } from "../../../provider/verify/plan";
+import { allowsIcmpFrom, arpTrace, dhcpTrace, fdbRowsFor, packetsOf, pingTrace, routedTrace, spoofAddress, StackOutputs } from "../../../provider/verify/plan";
 import { planChecks } from "../../../provider/verify/checks";
 
 const vm = (id: string, host: string, ip: string, icmp: boolean, ofport = 2) => ({
@@ -88,5 +88,54 @@ describe("verify plan", () => {
             { port: "1", vlan: 7, mac: "fa:16:3e:54:88:14" },
         ]);
         assert.deepEqual(fdbRowsFor(fdb, ["fa:16:3e:ff:ff:ff"]), []);
+    });
+
+    it("builds each trace exactly (the flows test/integration/verify/traces.test.ts runs through OVS)", () => {
+        const [x, y, z] = outputs.machines;
+        assert.deepEqual(dhcpTrace(x), [
+            { host: "a", bridge: "br-int", flow: "in_port=2,udp,dl_src=fa:16:3e:00:00:11,dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67" },
+        ]);
+        assert.deepEqual(arpTrace(z, "192.168.10.254"), [
+            { host: "b", bridge: "br-int", flow: "in_port=3,arp,arp_op=2,dl_src=fa:16:3e:00:00:13,dl_dst=ff:ff:ff:ff:ff:ff,arp_sha=fa:16:3e:00:00:13,arp_spa=192.168.10.254,arp_tpa=192.168.10.254" },
+        ]);
+        const icmp = "icmp,dl_src=fa:16:3e:00:00:11,dl_dst=fa:16:3e:00:00:12,nw_src=192.168.10.11,nw_dst=192.168.10.12,icmp_type=8";
+        assert.deepEqual(pingTrace(outputs, x, y, y.mac), [
+            { host: "a", bridge: "br-int", flow: `in_port=2,${icmp}` },
+            { host: "a", bridge: "br-tun", flow: `in_port={port:patch-int},dl_vlan=1,${icmp}` },
+            { host: "b", bridge: "br-tun", flow: `in_port={port:vxlan-0a000001},tun_id=0x813,${icmp}` },
+            { host: "b", bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=1,${icmp}` },
+        ]);
+        const routed: StackOutputs = {
+            ...outputs,
+            networks: [
+                { ...outputs.networks[0], gatewayMac: "fa:16:3e:54:88:14" },
+                { name: "net2", cidr: "192.168.20.0/24", prefix: 24, vni: 0x814, vlan: 2, dhcpIp: "192.168.20.2", gateway: "192.168.20.1", gatewayMac: "fa:16:3e:d7:eb:e3" },
+            ],
+            machines: [...outputs.machines, { ...vm("w", "b", "192.168.20.14", true, 7), network: "net2", vlan: 2, mac: "fa:16:3e:00:00:14" }],
+            router: { networks: ["net1", "net2"], dvrMacs: { a: "fa:16:3f:00:00:01", b: "fa:16:3f:00:00:02" } },
+        };
+        const w = routed.machines[3];
+        const ip = "icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8";
+        assert.deepEqual(routedTrace(routed, x, w), [
+            { host: "a", bridge: "br-int", flow: `in_port=2,dl_src=fa:16:3e:00:00:11,dl_dst=fa:16:3e:54:88:14,${ip}` },
+            { host: "a", bridge: "br-int", flow: `in_port={port:qr-net2},dl_src=fa:16:3e:d7:eb:e3,dl_dst=fa:16:3e:00:00:14,${ip}` },
+            { host: "b", bridge: "br-tun", flow: `in_port={port:vxlan-0a000001},tun_id=0x814,dl_src=fa:16:3f:00:00:01,dl_dst=fa:16:3e:00:00:14,${ip}` },
+            { host: "b", bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=2,dl_src=fa:16:3f:00:00:01,dl_dst=fa:16:3e:00:00:14,${ip}` },
+        ]);
+        assert.equal(routedTrace(routed, y, w).length, 2, "same host: routed on br-int only");
+        // and the routed checks verify plans for it (by destination, then source): routed pings both ways (z has no ICMP rule), the first cross-host and same-host ones get the L3 checks
+        const c = planChecks(routed);
+        assert.deepEqual(
+            c.filter((k) => k.kind === "ping" && k.scope.startsWith("routed")).map((k: any) => `${k.from}>${k.to}:${k.scope}`),
+            ["w>x:routed, across the tunnel", "w>y:routed, same host", "x>w:routed, across the tunnel", "y>w:routed, same host", "z>w:routed, same host"],
+        );
+        assert.deepEqual(
+            c.filter((k) => ["routed-on-source", "no-gateway-arp", "same-host-local"].includes(k.kind)).map((k: any) => `${k.kind}:${k.from}>${k.to}`),
+            ["routed-on-source:w>x", "no-gateway-arp:w>x", "same-host-local:w>y"],
+        );
+        assert.deepEqual(
+            c.filter((k) => k.kind === "arp-spoof").map((k: any) => `${k.vm}:${k.spoofedIp}`),
+            ["x:192.168.10.254", "y:192.168.10.254", "z:192.168.10.254", "w:192.168.20.254"],
+        );
     });
 });
