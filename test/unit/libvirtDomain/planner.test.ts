@@ -96,6 +96,60 @@ describe("LibvirtDomain planner", () => {
         assert.equal(parseDomainXml(xml).cmdline, `console=ttyS0 x="<a>&'b'"`);
     });
 
+    it("writes the seed's domain exactly (the form virt-xml-validate accepts below, and lab hosts define)", () => {
+        const want = [
+            '<domain type="kvm">',
+            "  <name>cirros</name>",
+            "  <uuid>5a1c5a2e-53e7-4cb4-8d6e-0f3b0c2b9f11</uuid>",
+            "  <metadata>",
+            '    <dvrlab:domain xmlns:dvrlab="urn:dvrlab:libvirt-domain:1" owner="dvrlab:p/s" disk="/var/lib/libvirt/images/cirros.qcow2" diskCreated="yes"/>',
+            "  </metadata>",
+            '  <memory unit="MiB">96</memory>',
+            "  <vcpu>1</vcpu>",
+            "  <os>",
+            "    <type>hvm</type>",
+            "    <kernel>/var/lib/dvrlab/images/vmlinux</kernel>",
+            "    <initrd>/var/lib/dvrlab/images/initrd.img</initrd>",
+            "    <cmdline>console=ttyS0 root=/dev/vda quiet ipv6.disable=1</cmdline>",
+            "  </os>",
+            "  <features>",
+            "    <acpi/>",
+            "  </features>",
+            "  <on_poweroff>destroy</on_poweroff>",
+            "  <on_reboot>restart</on_reboot>",
+            "  <on_crash>destroy</on_crash>",
+            "  <devices>",
+            '    <disk type="file" device="disk">',
+            '      <driver name="qemu" type="qcow2"/>',
+            '      <source file="/var/lib/libvirt/images/cirros.qcow2"/>',
+            '      <target dev="vda" bus="virtio"/>',
+            "    </disk>",
+            '    <interface type="bridge">',
+            '      <source bridge="qbr-cirros"/>',
+            '      <target dev="tap-cirros"/>',
+            '      <mac address="fa:16:3e:ff:aa:66"/>',
+            '      <model type="virtio"/>',
+            "    </interface>",
+            '    <serial type="pty">',
+            '      <log file="/var/log/libvirt/qemu/cirros-console.log" append="off"/>',
+            '      <target port="0"/>',
+            "    </serial>",
+            '    <console type="pty">',
+            '      <target type="serial" port="0"/>',
+            "    </console>",
+            '    <serial type="unix">',
+            '      <source mode="bind" path="/var/lib/libvirt/qemu/cirros.agent.sock"/>',
+            '      <target port="1"/>',
+            "    </serial>",
+            '    <controller type="usb" model="none"/>',
+            '    <memballoon model="none"/>',
+            "  </devices>",
+            "</domain>",
+            "",
+        ].join("\n");
+        assert.equal(domainXml(seed, { domainType: "kvm", uuid: "5a1c5a2e-53e7-4cb4-8d6e-0f3b0c2b9f11", diskCreated: true }), want);
+    });
+
     it("validates against libvirt's schema (virt-xml-validate)", function () {
         // scripts/setup.sh installs both (libvirt-clients, libxml2-utils): missing is a failure, never a skip
         assert.equal(spawnSync("sh", ["-c", "command -v virt-xml-validate && command -v xmllint"]).status, 0, "virt-xml-validate or xmllint missing: run scripts/setup.sh");
