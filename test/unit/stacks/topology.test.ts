@@ -204,4 +204,49 @@ describe("DVR topology: routers and duplicates", () => {
             assert.ok(msg.includes(`dvrlab:topology.${line}`), `missing ${line} in:\n${msg}`);
         }
     });
+
+    it("refuses addresses outside their subnet, small subnets, VLAN 0/4095, long routed names; each message literal", () => {
+        const t: any = routed();
+        t.networks[0] = { name: "n1", cidr: "192.168.10.0/30", vni: 1, vlan: 0, dhcpAddress: "192.168.11.2", gateway: "192.168.10.0" };
+        t.networks[1].cidr = "192.168.20.1/24";
+        t.networks[1].vlan = 4095;
+        t.networks.push({ name: "abcdefghijklm", cidr: "192.168.40.0/29", vni: 4, vlan: 4 });
+        t.routers = [{ id: "r1", networks: ["n2", "abcdefghijklm", "n4"] }];
+        t.vms[0].ip = "192.168.11.5";
+        t.vms[2].ip = "192.168.30.1";
+        t.vms.push({ id: "d", host: "h9", network: "n9", mac: "fa:16:3e:00:00:04", ip: "10.0.0.5", securityGroup: "web" });
+        const msg = problems(t);
+        for (const line of [
+            "networks[0].vlan: a VLAN id 1–4094",
+            "networks[1].vlan: a VLAN id 1–4094",
+            "networks[0].cidr: the subnet must be /29 or larger",
+            "networks[1].cidr: not a network address: did you mean 192.168.20.0/24?",
+            "networks[0].dhcpAddress: 192.168.11.2 is not a host address of 192.168.10.0/30",
+            "networks[0].gateway: 192.168.10.0 is not a host address of 192.168.10.0/30",
+            "networks[3].name: a routed network's name is at most 12 characters (its router port is qr-<name>)",
+            "routers[0].networks[2]: unknown network n4",
+            "vms[0].ip: 192.168.11.5 is not a host address of 192.168.10.0/30",
+            "vms[2].ip: 192.168.30.1 is the network's gateway address",
+            "vms[3].host: unknown host h9",
+            "vms[3].network: unknown network n9",
+            "vms[3].securityGroup: unknown security group web",
+        ]) {
+            assert.ok(msg.includes(`  dvrlab:topology.${line}\n`) || msg.endsWith(`  dvrlab:topology.${line}`), `missing ${line} in:\n${msg}`);
+        }
+        assert.ok(msg.startsWith("invalid configuration:\n  dvrlab:topology."), msg);
+        assert.equal(msg.includes("vms[1]"), false, msg);
+        // the edges that pass: /29, VLAN 1 and 4094, a 12-character routed name, the last host address
+        const ok: any = routed();
+        ok.networks[0] = { name: "abcdefghijkl", cidr: "192.168.10.0/29", vni: 1, vlan: 4094 };
+        ok.routers = [{ id: "r1", networks: ["abcdefghijkl", "n2"] }];
+        ok.vms[0] = { ...ok.vms[0], network: "abcdefghijkl", ip: "192.168.10.6" };
+        ok.vms[1] = { ...ok.vms[1], ofport: 100 };
+        ok.domainPrefix = "lab2-";
+        ok.hosts[1] = { ...ok.hosts[1], port: 2222, user: "admin" };
+        const p = resolve(parseTopology(ok));
+        assert.deepEqual(p.vms.map((v) => [v.domain, v.ofport]), [["lab2-a", 42320], ["lab2-b", 100], ["lab2-c", 57558]]);
+        assert.deepEqual(p.hosts[1], { name: "h2", role: "compute", connection: { host: "10.0.0.2", port: 2222, user: "admin" }, tunnelIp: "10.0.0.2" });
+        assert.equal(p.dhcpHost, "h1");
+        assert.throws(() => parseTopology({ ...routed(), vms: [{ ...routed().vms[0], mac: "fb:16:3e:00:00:01" }] }, "my:topo"), /^Error: invalid configuration:\n  my:topo\.vms\[0\]\.mac: a multicast MAC \(odd first octet\) cannot be a NIC's address$/);
+    });
 });
