@@ -138,4 +138,44 @@ describe("verify plan", () => {
             ["x:192.168.10.254", "y:192.168.10.254", "z:192.168.10.254", "w:192.168.20.254"],
         );
     });
+
+    it("names every check as verify prints it", () => {
+        assert.deepEqual(planChecks(outputs).map((c) => c.name), [
+            "x holds 192.168.10.11 from DHCP",
+            "y holds 192.168.10.12 from DHCP",
+            "z holds 192.168.10.13 from DHCP",
+            "ping y → x (across the tunnel)",
+            "ping z → x (across the tunnel)",
+            "ping x → y (across the tunnel)",
+            "ping z → y (same host)",
+            "z's security group (default) has no ICMP rule: x → z gets no reply",
+            "x: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+            "y: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+            "z: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+        ]);
+        // only same-host sources lack ICMP: the blocked check is same host
+        const one = { ...outputs, machines: [outputs.machines[1], outputs.machines[2]] };
+        const blocked = planChecks(one).filter((c) => c.kind === "ping" && c.expect === "blocked");
+        assert.deepEqual(blocked.map((c: any) => [c.from, c.to, c.scope]), [["y", "z", "same host"]]);
+        // "any" opens ICMP too; another protocol does not
+        assert.equal(allowsIcmpFrom({ ...outputs.machines[2], ingress: [{ protocol: "any" }] }, "10.9.9.9"), true);
+        assert.equal(allowsIcmpFrom({ ...outputs.machines[2], ingress: [{ protocol: "udp" }] }, "10.9.9.9"), false);
+    });
+
+    it("spoofAddress refuses a full subnet; packetsOf and fdbRowsFor read only whole, well-formed rows", () => {
+        const tiny: StackOutputs = {
+            ...outputs,
+            networks: [{ ...outputs.networks[0], cidr: "192.168.10.0/30", prefix: 30, gateway: "192.168.10.1", dhcpIp: "192.168.10.2" }],
+            machines: [outputs.machines[0]],
+        };
+        assert.throws(() => spoofAddress(tiny, tiny.machines[0]), /^Error: no free address in 192\.168\.10\.0\/30 to spoof$/);
+        const small: StackOutputs = { ...tiny, networks: [{ ...tiny.networks[0], cidr: "192.168.10.0/29", prefix: 29 }], machines: [{ ...outputs.machines[0], ip: "192.168.10.6" }] };
+        assert.equal(spoofAddress(small, small.machines[0]), "192.168.10.5", "the highest free host address, never the broadcast (.7)");
+        const dump = " cookie=0x1, table=0, n_packets=12, priority=9,in_port=2 actions=resubmit(,25)\n cookie=0x2, table=0, priority=10,arp,in_port=2 actions=resubmit(,24)";
+        assert.equal(packetsOf(dump, ["priority=9", "in_port=2"]), 12);
+        assert.equal(packetsOf(dump, ["priority=10", "in_port=2"]), undefined, "a matching line without a counter");
+        assert.equal(packetsOf(dump, ["priority=9", "in_port=3"]), undefined, "every part must match");
+        const fdb = ["    1     x  fa:16:3e:54:88:14    1", "    1  fa:16:3e:54:88:14", "    2     3  fa:16:3e:54:88:14    1"].join("\n");
+        assert.deepEqual(fdbRowsFor(fdb, ["FA:16:3E:54:88:14"]), [{ port: "2", vlan: 3, mac: "fa:16:3e:54:88:14" }]);
+    });
 });
