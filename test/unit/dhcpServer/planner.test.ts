@@ -145,5 +145,11 @@ describe("DhcpServer planner", () => {
         assert.equal(isHostAddress("192.168.10.168", s), true);
         assert.equal(isHostAddress("192.168.11.1", s), false);
         assert.equal(isHostAddress("192.168.10.255", s), false);
+        assert.equal(isHostAddress("192.168.10.0", s), false, "the network address");
+        // RFC 3021: a /31 has two host addresses and no network/broadcast; a /32 is its one address
+        assert.equal(isHostAddress("10.0.0.0", subnetOf("10.0.0.0/31")), true);
+        assert.equal(isHostAddress("10.0.0.1", subnetOf("10.0.0.0/31")), true);
+        assert.equal(isHostAddress("10.0.0.5", subnetOf("10.0.0.5/32")), true);
+        assert.equal(isHostAddress("10.0.0.3", subnetOf("10.0.0.0/30")), false);
     });
 });

@@ -129,4 +129,24 @@ describe("flow intents", () => {
             assert.deepEqual(brInt.arpSpoofRedirect({ ofport: 0xfeff }).match, "arp,in_port=65279", "the highest OpenFlow port number");
         });
     });
+
+    it("every intent names itself and the field in its error; learnedCookie must be lower-case hex", () => {
+        const cases: [() => unknown, string][] = [
+            [() => brTun.patchFromInt({ patchPort: 0 }), "brTun.patchFromInt: patchPort: "],
+            [() => brTun.unicastToTun({ vlan: 1, vni: 1, port: 0, mac: "fa:16:3e:00:00:01" }), "brTun.unicastToTun: port: "],
+            [() => brTun.fromTun({ tunPort: 0 }), "brTun.fromTun: tunPort: "],
+            [() => brTun.tunToLv({ vni: -1, vlan: 1 }), "brTun.tunToLv: vni: "],
+            [() => brTun.learnFromTun({ patchPort: 0 }), "brTun.learnFromTun: patchPort: "],
+            [() => brTun.dvrProcessGatewayMacDrop({ vlan: 1, gatewayMac: "x" }), "brTun.dvrProcessGatewayMacDrop: gatewayMac: "],
+            [() => brTun.dvrProcessSrcRewrite({ vlan: 1, gatewayMac: "fa:16:3e:00:00:01", dvrMac: "x" }), "brTun.dvrProcessSrcRewrite: dvrMac: "],
+            [() => brTun.dvrNotLearn({ dvrMac: "x", patchPort: 1 }), "brTun.dvrNotLearn: dvrMac: "],
+            [() => brInt.arpSpoofRedirect({ ofport: 0 }), "brInt.arpSpoofRedirect: ofport: "],
+            [() => brInt.dvrFromTun({ patchPort: 1, dvrMac: "x" }), "brInt.dvrFromTun: dvrMac: "],
+        ];
+        for (const [f, prefix] of cases) assert.throws(f, (e: Error) => e.message.startsWith(prefix), prefix);
+        assert.throws(() => brInt.arpSpoofRedirect(null as any), /^Error: brInt.arpSpoofRedirect: \(arguments\): /);
+        assert.throws(() => brTun.tunToLv({ vni: -1, vlan: 5000 }), /^Error: brTun.tunToLv: vni: .*; vlan: /);
+        for (const c of ["0xABC", "x0x1", "0x1x", "0x", "0x12345678901234567"]) assert.throws(() => brTun.learnFromTun({ patchPort: 1, learnedCookie: c }), /learnedCookie: a cookie in lower-case hex/, c);
+        assert.deepEqual(brTun.unicastToTunDefault(), { table: 20, priority: 0, actions: "resubmit(,22)" });
+    });
 });
