@@ -18,7 +18,7 @@ describe("core field schemas", () => {
         bad(ifName, "1234567890123456", "interface names are at most 15 characters (IFNAMSIZ)");
         bad(ifName, "", undefined);
         for (const v of ["-a", ".a", "a b", "a/b", "a;b", "a\n", "\na"]) bad(ifName, v, "letters, digits, '_', '.', '-' only, starting with a letter or digit");
-        // "." and ".." start with '.', so the regex refuses them first; the refine stays as a second guard
+        // "." and ".." fail the regex (first character) and the refine, a second guard: both messages
         for (const v of [".", ".."]) {
             assert.deepEqual(ifName.safeParse(v).error!.issues.map((i) => i.message), ["letters, digits, '_', '.', '-' only, starting with a letter or digit", "not a valid interface name"]);
         }
