@@ -21,7 +21,9 @@ const run = (cmd: string, args: string[], input?: string) => execFileSync(cmd, a
 
 /** Whether OVS's binaries are installed (scripts/setup.sh installs openvswitch-switch). */
 export function haveOvs(): boolean {
-    return ["ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl", "ovs-appctl"].every((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status === 0);
+    return ["ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl", "ovs-appctl"].every(
+        (b) => spawnSync("sh", ["-c", `command -v ${b}`]).status === 0,
+    );
 }
 
 export function startLocalOvs(): LocalOvs {
@@ -33,7 +35,18 @@ export function startLocalOvs(): LocalOvs {
     // OVS_RUNDIR keeps every socket and pid file of both daemons in dir.
     const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
     const daemon = ["--detach", "--no-chdir", "-vconsole:off"];
-    execFileSync("ovsdb-server", [`${dir}/conf.db`, `--remote=punix:${dir}/db.sock`, `--unixctl=${dir}/ovsdb.ctl`, `--pidfile=${dir}/ovsdb.pid`, `--log-file=${dir}/ovsdb.log`, ...daemon], { env, stdio: "pipe" });
+    execFileSync(
+        "ovsdb-server",
+        [
+            `${dir}/conf.db`,
+            `--remote=punix:${dir}/db.sock`,
+            `--unixctl=${dir}/ovsdb.ctl`,
+            `--pidfile=${dir}/ovsdb.pid`,
+            `--log-file=${dir}/ovsdb.log`,
+            ...daemon,
+        ],
+        { env, stdio: "pipe" },
+    );
     const pids: number[] = [Number(fs.readFileSync(`${dir}/ovsdb.pid`, "utf8").trim())];
     const stop = () => {
         for (const pid of pids.reverse()) {
@@ -49,7 +62,15 @@ export function startLocalOvs(): LocalOvs {
         run("ovs-vsctl", [`--db=${db}`, "--no-wait", "init"]);
         execFileSync(
             "ovs-vswitchd",
-            [db, "--enable-dummy=override", "--disable-system", `--unixctl=${dir}/vswitchd.ctl`, `--pidfile=${dir}/vswitchd.pid`, `--log-file=${dir}/vswitchd.log`, ...daemon],
+            [
+                db,
+                "--enable-dummy=override",
+                "--disable-system",
+                `--unixctl=${dir}/vswitchd.ctl`,
+                `--pidfile=${dir}/vswitchd.pid`,
+                `--log-file=${dir}/vswitchd.log`,
+                ...daemon,
+            ],
             { env, stdio: "pipe" },
         );
         pids.push(Number(fs.readFileSync(`${dir}/vswitchd.pid`, "utf8").trim()));
@@ -63,7 +84,14 @@ export function startLocalOvs(): LocalOvs {
         ofctl: (...args) => {
             // ovs-ofctl reaches a bridge through its mgmt socket in the rundir.
             const [cmd, bridge, ...rest] = args;
-            return run("ovs-ofctl", ["-O", "OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15", "--no-names", cmd, `unix:${dir}/${bridge}.mgmt`, ...rest]);
+            return run("ovs-ofctl", [
+                "-O",
+                "OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15",
+                "--no-names",
+                cmd,
+                `unix:${dir}/${bridge}.mgmt`,
+                ...rest,
+            ]);
         },
         appctl: (...args) => {
             const r = spawnSync("ovs-appctl", ["-t", `${dir}/vswitchd.ctl`, ...args], { encoding: "utf8" });

@@ -58,7 +58,13 @@ const flowText = (f: FlowSpec) => `table=${f.table},priority=${f.priority}${f.ma
 /** The flows the stack installs on one host (DvrHost, VmPort, TunnelMesh, DistributedRouter, dvrMacFlows), from the same intents. */
 function hostFlows(h: "a" | "b"): { int: FlowSpec[]; tun: FlowSpec[] } {
     const other = h === "a" ? "b" : "a";
-    const int: FlowSpec[] = [brInt.normal(), brInt.spoofDrop({ table: 24 }), brInt.spoofDrop({ table: 25 }), brInt.transientNormal(), brInt.dvrToSrcMacDefault()];
+    const int: FlowSpec[] = [
+        brInt.normal(),
+        brInt.spoofDrop({ table: 24 }),
+        brInt.spoofDrop({ table: 25 }),
+        brInt.transientNormal(),
+        brInt.dvrToSrcMacDefault(),
+    ];
     const tun: FlowSpec[] = [
         brTun.patchFromInt({ patchPort: 1 }),
         brTun.dvrProcessDefault(),
@@ -97,23 +103,90 @@ describe("verify's traces and br-int port security on a real ovs-vswitchd", func
         for (const h of ["a", "b"] as const) {
             const other = h === "a" ? "b" : "a";
             const remote = outputs.hosts.find((x) => x.name === other)!.tunnelIp;
-            const tunName = `vxlan-${remote.split(".").map((o) => Number(o).toString(16).padStart(2, "0")).join("")}`;
+            const tunName = `vxlan-${remote
+                .split(".")
+                .map((o) => Number(o).toString(16).padStart(2, "0"))
+                .join("")}`;
             const args = [
                 ...["--", "add-br", `${h}-int`, "--", "set", "Bridge", `${h}-int`, "datapath_type=dummy", "fail_mode=secure"],
                 ...["--", "add-br", `${h}-tun`, "--", "set", "Bridge", `${h}-tun`, "datapath_type=dummy", "fail_mode=secure"],
-                ...["--", "add-port", `${h}-int`, `${h}-patch-tun`, "--", "set", "Interface", `${h}-patch-tun`, "type=patch", `options:peer=${h}-patch-int`, "ofport_request=1"],
-                ...["--", "add-port", `${h}-tun`, `${h}-patch-int`, "--", "set", "Interface", `${h}-patch-int`, "type=patch", `options:peer=${h}-patch-tun`, "ofport_request=1"],
-                ...["--", "add-port", `${h}-tun`, `${h}-${tunName}`, "--", "set", "Interface", `${h}-${tunName}`, "type=vxlan", `options:remote_ip=${remote}`, "options:key=flow", `ofport_request=${TUN_PORT[h]}`],
+                ...[
+                    "--",
+                    "add-port",
+                    `${h}-int`,
+                    `${h}-patch-tun`,
+                    "--",
+                    "set",
+                    "Interface",
+                    `${h}-patch-tun`,
+                    "type=patch",
+                    `options:peer=${h}-patch-int`,
+                    "ofport_request=1",
+                ],
+                ...[
+                    "--",
+                    "add-port",
+                    `${h}-tun`,
+                    `${h}-patch-int`,
+                    "--",
+                    "set",
+                    "Interface",
+                    `${h}-patch-int`,
+                    "type=patch",
+                    `options:peer=${h}-patch-tun`,
+                    "ofport_request=1",
+                ],
+                ...[
+                    "--",
+                    "add-port",
+                    `${h}-tun`,
+                    `${h}-${tunName}`,
+                    "--",
+                    "set",
+                    "Interface",
+                    `${h}-${tunName}`,
+                    "type=vxlan",
+                    `options:remote_ip=${remote}`,
+                    "options:key=flow",
+                    `ofport_request=${TUN_PORT[h]}`,
+                ],
             ];
             for (const n of outputs.networks) {
-                args.push("--", "add-port", `${h}-int`, `${h}-qr-${n.name}`, `tag=${n.vlan}`, "--", "set", "Interface", `${h}-qr-${n.name}`, "type=dummy", `ofport_request=${QR_PORT[n.name as "net1" | "net2"]}`);
+                args.push(
+                    "--",
+                    "add-port",
+                    `${h}-int`,
+                    `${h}-qr-${n.name}`,
+                    `tag=${n.vlan}`,
+                    "--",
+                    "set",
+                    "Interface",
+                    `${h}-qr-${n.name}`,
+                    "type=dummy",
+                    `ofport_request=${QR_PORT[n.name as "net1" | "net2"]}`,
+                );
             }
             for (const v of outputs.machines.filter((m) => m.host === h)) {
-                args.push("--", "add-port", `${h}-int`, `${h}-${v.qvo}`, `tag=${v.vlan}`, "--", "set", "Interface", `${h}-${v.qvo}`, "type=dummy", `ofport_request=${v.ofport}`);
+                args.push(
+                    "--",
+                    "add-port",
+                    `${h}-int`,
+                    `${h}-${v.qvo}`,
+                    `tag=${v.vlan}`,
+                    "--",
+                    "set",
+                    "Interface",
+                    `${h}-${v.qvo}`,
+                    "type=dummy",
+                    `ofport_request=${v.ofport}`,
+                );
             }
             ovs.vsctl(...args);
             const f = hostFlows(h);
-            for (const [br, flows] of [[`${h}-int`, f.int], [`${h}-tun`, f.tun]] as const) {
+            for (const [br, flows] of [
+                [`${h}-int`, f.int],
+                [`${h}-tun`, f.tun],
+            ] as const) {
                 ovs.ofctl("del-flows", br);
                 for (const fl of flows) ovs.ofctl("add-flow", br, flowText(fl));
             }
@@ -148,9 +221,18 @@ describe("verify's traces and br-int port security on a real ovs-vswitchd", func
             else if (c.kind === "ping") {
                 const [f, t] = [M(c.from), M(c.to)];
                 steps.push(...(f.network === t.network ? pingTrace(outputs, f, t, t.mac) : routedTrace(outputs, f, t)));
-            } else if (c.kind === "routed-on-source" || c.kind === "no-gateway-arp" || c.kind === "same-host-local") steps.push(...routedTrace(outputs, M(c.from), M(c.to)));
+            } else if (c.kind === "routed-on-source" || c.kind === "no-gateway-arp" || c.kind === "same-host-local")
+                steps.push(...routedTrace(outputs, M(c.from), M(c.to)));
         }
-        assert.deepEqual([...new Set(checks.map((c) => c.kind))].sort(), ["arp-spoof", "dhcp", "gateway-mac-local", "no-gateway-arp", "ping", "routed-on-source", "same-host-local"]);
+        assert.deepEqual([...new Set(checks.map((c) => c.kind))].sort(), [
+            "arp-spoof",
+            "dhcp",
+            "gateway-mac-local",
+            "no-gateway-arp",
+            "ping",
+            "routed-on-source",
+            "same-host-local",
+        ]);
         assert.ok(steps.length >= 40, `only ${steps.length} steps`);
         for (const s of steps) trace(s);
     });
@@ -173,10 +255,18 @@ describe("verify's traces and br-int port security on a real ovs-vswitchd", func
 
     it("the VM's own IP from a spoofed MAC is dropped in table 25 (ARP and IP alike)", () => {
         const x = M("x");
-        const arp = trace({ host: "a", bridge: "br-int", flow: `in_port=${x.ofport},arp,arp_op=2,dl_src=fa:16:3e:66:66:66,dl_dst=ff:ff:ff:ff:ff:ff,arp_sha=fa:16:3e:66:66:66,arp_spa=${x.ip},arp_tpa=${x.ip}` });
+        const arp = trace({
+            host: "a",
+            bridge: "br-int",
+            flow: `in_port=${x.ofport},arp,arp_op=2,dl_src=fa:16:3e:66:66:66,dl_dst=ff:ff:ff:ff:ff:ff,arp_sha=fa:16:3e:66:66:66,arp_spa=${x.ip},arp_tpa=${x.ip}`,
+        });
         assert.deepEqual(tables(arp.out), ["0@10", "24@2", "25@0"]);
         assert.equal(arp.actions, "drop");
-        const ip = trace({ host: "a", bridge: "br-int", flow: `in_port=${x.ofport},icmp,dl_src=fa:16:3e:66:66:66,dl_dst=${M("v").mac},nw_src=${x.ip},nw_dst=${M("v").ip},icmp_type=8` });
+        const ip = trace({
+            host: "a",
+            bridge: "br-int",
+            flow: `in_port=${x.ofport},icmp,dl_src=fa:16:3e:66:66:66,dl_dst=${M("v").mac},nw_src=${x.ip},nw_dst=${M("v").ip},icmp_type=8`,
+        });
         assert.deepEqual(tables(ip.out), ["0@9", "25@0"]);
         assert.equal(ip.actions, "drop");
     });
@@ -184,19 +274,29 @@ describe("verify's traces and br-int port security on a real ovs-vswitchd", func
     it("L2 across the tunnel: VNI 0x813 on the wire, delivered on VLAN 1 of the other host", () => {
         const [x, y] = [M("x"), M("y")];
         const steps = pingTrace(outputs, x, y, y.mac);
-        assert.deepEqual(steps.map((s) => `${s.host}/${s.bridge}`), ["a/br-int", "a/br-tun", "b/br-tun", "b/br-int"]);
+        assert.deepEqual(
+            steps.map((s) => `${s.host}/${s.bridge}`),
+            ["a/br-int", "a/br-tun", "b/br-tun", "b/br-int"],
+        );
         const onTun = trace(steps[1]);
         // unknown unicast on br-tun: table 2 → 20 (default: flood) → 22: strip the VLAN, VNI 0x813, out of the tunnel
         assert.match(onTun.out, /^\s*22\. dl_vlan=1, priority 32768\n\s*pop_vlan\n\s*set_field:0x813->tun_id\n\s*output:2$/m);
         const arriving = trace(steps[2]);
-        assert.match(arriving.out, /^\s*4\. tun_id=0x813, priority 1\n\s*push_vlan:0x8100\n\s*set_field:4097->vlan_vid\n\s*resubmit\(,9\)$/m, "VNI 0x813 → VLAN 1");
+        assert.match(
+            arriving.out,
+            /^\s*4\. tun_id=0x813, priority 1\n\s*push_vlan:0x8100\n\s*set_field:4097->vlan_vid\n\s*resubmit\(,9\)$/m,
+            "VNI 0x813 → VLAN 1",
+        );
         assert.match(arriving.out, /^10\. priority 1\n\s*learn\(table=20,/m, "a VM's MAC from a tunnel is learnt");
     });
 
     it("routed across the tunnel: the source host's DVR MAC is not learnt, and br-int hands it to the VM from the gateway MAC", () => {
         const [x, w] = [M("x"), M("w")];
         const steps = routedTrace(outputs, x, w);
-        assert.deepEqual(steps.map((s) => `${s.host}/${s.bridge}`), ["a/br-int", "a/br-int", "b/br-tun", "b/br-int"]);
+        assert.deepEqual(
+            steps.map((s) => `${s.host}/${s.bridge}`),
+            ["a/br-int", "a/br-int", "b/br-tun", "b/br-int"],
+        );
         const tun = trace(steps[2]);
         // table 0 from the tunnel → 4 (VNI 0x814 → VLAN 2) → 9: DVR MAC of a at priority 1, out to br-int unlearnt
         assert.match(tun.out, /^\s*9\. dl_src=fa:16:3f:00:00:01, priority 1$/m);
@@ -207,10 +307,18 @@ describe("verify's traces and br-int port security on a real ovs-vswitchd", func
     });
 
     it("the router's own frames leave with this host's DVR MAC; the gateway MAC arriving from a tunnel is dropped", () => {
-        const out = trace({ host: "a", bridge: "br-tun", flow: `in_port={port:patch-int},dl_vlan=2,dl_src=${GW2},dl_dst=${M("w").mac},icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8` });
+        const out = trace({
+            host: "a",
+            bridge: "br-tun",
+            flow: `in_port={port:patch-int},dl_vlan=2,dl_src=${GW2},dl_dst=${M("w").mac},icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8`,
+        });
         assert.match(out.out, /^\s*1\. dl_vlan=2,dl_src=fa:16:3e:d7:eb:e3, priority 1$/m);
         assert.match(out.out, /priority 1\n\s*set_field:fa:16:3f:00:00:01->eth_src\n\s*resubmit\(,2\)$/m);
-        const leak = trace({ host: "b", bridge: "br-tun", flow: `in_port={port:vxlan-0a000001},tun_id=0x814,dl_src=${GW2},dl_dst=${M("w").mac},icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8` });
+        const leak = trace({
+            host: "b",
+            bridge: "br-tun",
+            flow: `in_port={port:vxlan-0a000001},tun_id=0x814,dl_src=${GW2},dl_dst=${M("w").mac},icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8`,
+        });
         assert.match(leak.out, /^\s*9\. dl_src=fa:16:3e:d7:eb:e3, priority 2$/m);
         assert.equal(leak.actions, "drop");
     });

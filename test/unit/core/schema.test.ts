@@ -20,7 +20,10 @@ describe("core field schemas", () => {
         for (const v of ["-a", ".a", "a b", "a/b", "a;b", "a\n", "\na"]) bad(ifName, v, "letters, digits, '_', '.', '-' only, starting with a letter or digit");
         // "." and ".." fail the regex (first character) and the refine, a second guard: both messages
         for (const v of [".", ".."]) {
-            assert.deepEqual(ifName.safeParse(v).error!.issues.map((i) => i.message), ["letters, digits, '_', '.', '-' only, starting with a letter or digit", "not a valid interface name"]);
+            assert.deepEqual(
+                ifName.safeParse(v).error!.issues.map((i) => i.message),
+                ["letters, digits, '_', '.', '-' only, starting with a letter or digit", "not a valid interface name"],
+            );
         }
     });
 
@@ -33,11 +36,13 @@ describe("core field schemas", () => {
 
     it("ipv4, cidr4, mac (lower-cased), vlan, vni, configKey, owner", () => {
         for (const v of ["0.0.0.0", "255.255.255.255", "192.168.10.168", "10.0.0.9"]) ok(ipv4, v);
-        for (const v of ["256.0.0.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4/24"]) bad(ipv4, v, "an IPv4 address like 192.168.10.168");
+        for (const v of ["256.0.0.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4/24"])
+            bad(ipv4, v, "an IPv4 address like 192.168.10.168");
         for (const v of ["192.168.10.0/24", "0.0.0.0/0", "10.0.0.0/32"]) ok(cidr4, v);
         for (const v of ["192.168.10.0/33", "192.168.10.0", "192.168.10.0/24 ", "x192.168.10.0/24"]) bad(cidr4, v, "an IPv4 CIDR like 192.168.10.0/24");
         assert.equal(mac.parse("FA:16:3E:FF:AA:66"), "fa:16:3e:ff:aa:66");
-        for (const v of ["fa:16:3e:ff:aa", "fa:16:3e:ff:aa:66:77", "fa-16-3e-ff-aa-66", "xfa:16:3e:ff:aa:66", "fa:16:3e:ff:aa:6g"]) bad(mac, v, "a MAC address like fa:16:3e:ff:aa:66");
+        for (const v of ["fa:16:3e:ff:aa", "fa:16:3e:ff:aa:66:77", "fa-16-3e-ff-aa-66", "xfa:16:3e:ff:aa:66", "fa:16:3e:ff:aa:6g"])
+            bad(mac, v, "a MAC address like fa:16:3e:ff:aa:66");
         ok(vlan, 0);
         ok(vlan, 4095);
         bad(vlan, 4096);
@@ -63,7 +68,10 @@ describe("core field schemas", () => {
         const r = z.object({ a: z.object({ b: z.number() }) }).safeParse({ a: { b: "x" } });
         assert.deepEqual(failuresOf(r.error!), [{ property: "a.b", reason: "Invalid input: expected number, received string" }]);
         const top = z.number().safeParse("x");
-        assert.deepEqual(failuresOf(top.error!).map((f) => f.property), ["(inputs)"]);
+        assert.deepEqual(
+            failuresOf(top.error!).map((f) => f.property),
+            ["(inputs)"],
+        );
     });
 });
 
@@ -72,13 +80,19 @@ describe("dvrMac bases and collisions", () => {
         for (const b of ["xfa:16:3f:00:00:00", "fa:16:3f:00:00:00x", "fa:16:3f:00:00"]) {
             assert.throws(() => dvrMac(b, 0), new RegExp(`^Error: dvrMac: base ${JSON.stringify(b)} is not a MAC like fa:16:3f:00:00:00$`));
         }
-        assert.throws(() => dvrMac("fb:16:3f:00:00:00", 0), /^Error: dvrMac: base fb:16:3f:00:00:00 is a multicast address \(lowest bit of the first octet set\)$/);
+        assert.throws(
+            () => dvrMac("fb:16:3f:00:00:00", 0),
+            /^Error: dvrMac: base fb:16:3f:00:00:00 is a multicast address \(lowest bit of the first octet set\)$/,
+        );
         assert.equal(dvrMac("fa:16:3f:00:00:00", 0), "fa:16:3f:00:00:01", "fa: even first octet, unicast");
         assert.equal(dvrMac("fa:16:3f:07:00:00", 65533), "fa:16:3f:07:ff:fe", "four fixed octets: 2^16 - 1 hosts");
     });
 
     it("dvrMacs refuses two host names deriving one MAC (h648 and h654 share sha256 prefix 0x9643), and allows a repeated name", () => {
-        assert.throws(() => dvrMacs("fa:16:3f:07:00:00", ["h1", "h648", "h654"]), /^Error: dvrMacs: hosts h648 and h654 both derive fa:16:3f:07:96:43; use host indexes or another base$/);
+        assert.throws(
+            () => dvrMacs("fa:16:3f:07:00:00", ["h1", "h648", "h654"]),
+            /^Error: dvrMacs: hosts h648 and h654 both derive fa:16:3f:07:96:43; use host indexes or another base$/,
+        );
         assert.deepEqual(dvrMacs("fa:16:3f:07:00:00", ["h648", "h648"]), { h648: "fa:16:3f:07:96:43" });
     });
 });

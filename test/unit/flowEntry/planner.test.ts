@@ -281,7 +281,7 @@ describe("FlowEntry planner", () => {
             assert.deepEqual(parseFlowLine(" in_port=2,priority=3 actions=drop"), F({ match: "in_port=2,priority=3" }), "priority= only counts at the start of the match");
             assert.equal(parseFlowLine("NXST_FLOW reply (xid=0x4):"), undefined);
             assert.equal(parseFlowLine("xactions=drop"), undefined);
-            assert.throws(() => parseFlowLine(" table=x, actions=drop"), /^Error: cannot parse dump-flows line:  table=x, actions=drop$/);
+            assert.throws(() => parseFlowLine(" table=x, actions=drop"), /^Error: cannot parse dump-flows line: {2}table=x, actions=drop$/);
             assert.throws(() => parseFlowLine(" priority=1,in_port=1 oops actions=drop"), /cannot parse dump-flows line/);
             assert.deepEqual(parseDumpFlows("\n  \nNXST_FLOW reply (xid=0x4):\n table=1, priority=0 actions=drop\n"), [F({ table: 1, priority: 0 })]);
         });

@@ -79,7 +79,10 @@ describe("derived names and numbers stay stable", () => {
                 "server-68:vxlan-ac1e7c40:172.30.124.68>172.30.124.64",
             ],
         );
-        assert.deepEqual(p.routers.map((r) => r.namespace), ["qrouter-r1"]);
+        assert.deepEqual(
+            p.routers.map((r) => r.namespace),
+            ["qrouter-r1"],
+        );
     });
 
     it("vmOfport: FNV-1a 32-bit of the id's bytes, 100 + h mod 60000", () => {
