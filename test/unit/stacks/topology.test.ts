@@ -247,6 +247,9 @@ describe("DVR topology: routers and duplicates", () => {
         assert.deepEqual(p.vms.map((v) => [v.domain, v.ofport]), [["lab2-a", 42320], ["lab2-b", 100], ["lab2-c", 57558]]);
         assert.deepEqual(p.hosts[1], { name: "h2", role: "compute", connection: { host: "10.0.0.2", port: 2222, user: "admin" }, tunnelIp: "10.0.0.2" });
         assert.equal(p.dhcpHost, "h1");
+        const second: any = routed();
+        second.hosts = [second.hosts[1], second.hosts[0], second.hosts[2], second.hosts[3]];
+        assert.equal(resolve(parseTopology(second)).dhcpHost, "h1", "the network host, wherever it is listed");
         assert.throws(() => parseTopology({ ...routed(), vms: [{ ...routed().vms[0], mac: "fb:16:3e:00:00:01" }] }, "my:topo"), /^Error: invalid configuration:\n {2}my:topo\.vms\[0\]\.mac: a multicast MAC \(odd first octet\) cannot be a NIC's address$/);
     });
 });

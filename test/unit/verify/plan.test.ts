@@ -178,4 +178,40 @@ describe("verify plan", () => {
         const fdb = ["    1     x  fa:16:3e:54:88:14    1", "    1  fa:16:3e:54:88:14", "    2     3  fa:16:3e:54:88:14    1"].join("\n");
         assert.deepEqual(fdbRowsFor(fdb, ["FA:16:3E:54:88:14"]), [{ port: "2", vlan: 3, mac: "fa:16:3e:54:88:14" }]);
     });
+
+    it("routes only between routed networks: a VM of an unrouted network pings and is pinged on its own network only", () => {
+        const o: StackOutputs = {
+            hosts: [
+                { name: "b", host: "10.0.0.2", port: 22, user: "root", tunnelIp: "10.0.0.2", role: "compute" },
+                { name: "a", host: "10.0.0.1", port: 22, user: "root", tunnelIp: "10.0.0.1", role: "network" },
+            ],
+            networks: [
+                { name: "net3", cidr: "192.168.30.0/24", prefix: 24, vni: 3, vlan: 3, dhcpIp: "192.168.30.2", gateway: "192.168.30.1", gatewayMac: "fa:16:3e:00:30:01" },
+                { name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, dhcpIp: "192.168.10.2", gateway: "192.168.10.1", gatewayMac: "fa:16:3e:54:88:14" },
+                { name: "net2", cidr: "192.168.20.0/24", prefix: 24, vni: 0x814, vlan: 2, dhcpIp: "192.168.20.2", gateway: "192.168.20.1", gatewayMac: "fa:16:3e:d7:eb:e3" },
+            ],
+            machines: [
+                { ...vm("x", "a", "192.168.10.11", true), network: "net1" },
+                { ...vm("w", "b", "192.168.20.14", true), network: "net2", vlan: 2 },
+                { ...vm("u", "b", "192.168.30.15", false), network: "net3", vlan: 3 },
+            ],
+            router: { networks: ["net1", "net2"], dvrMacs: { a: "fa:16:3f:00:00:01", b: "fa:16:3f:00:00:02" } },
+        };
+        const c = planChecks(o);
+        assert.deepEqual(
+            c.filter((k) => k.kind === "ping").map((k: any) => `${k.from}>${k.to}:${k.expect}`),
+            ["w>x:reply", "x>w:reply"],
+            "u (net3, unrouted, no ICMP rule) is in no ping: nobody on its network to try",
+        );
+        // the routed trace across the tunnel: the source host's tunnel port and DVR MAC, the destination network's VNI
+        const [x, w] = [o.machines[0], o.machines[1]];
+        const t = routedTrace(o, x, w);
+        assert.equal(t[2].flow, "in_port={port:vxlan-0a000001},tun_id=0x814,dl_src=fa:16:3f:00:00:01,dl_dst=fa:16:3e:00:00:14,icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8");
+        assert.equal(t[0].flow, "in_port=2,dl_src=fa:16:3e:00:00:11,dl_dst=fa:16:3e:54:88:14,icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8");
+        const back = pingTrace(o, w, { ...x, network: "net1" }, x.mac);
+        assert.equal(back[2].flow, "in_port={port:vxlan-0a000002},tun_id=0x813,icmp,dl_src=fa:16:3e:00:00:14,dl_dst=fa:16:3e:00:00:11,nw_src=192.168.20.14,nw_dst=192.168.10.11,icmp_type=8");
+        // no router: the trace falls back to the destination gateway MAC as source
+        const noRouter = { ...o, router: undefined };
+        assert.match(routedTrace(noRouter, x, w)[2].flow, /dl_src=fa:16:3e:d7:eb:e3,/);
+    });
 });
