@@ -250,6 +250,13 @@ describe("DVR topology: routers and duplicates", () => {
         const second: any = routed();
         second.hosts = [second.hosts[1], second.hosts[0], second.hosts[2], second.hosts[3]];
         assert.equal(resolve(parseTopology(second)).dhcpHost, "h1", "the network host, wherever it is listed");
+        // two host names deriving one DVR MAC under a base that fixes four octets: refused at dvrBaseMac
+        const clash: any = routed();
+        clash.dvrBaseMac = "fa:16:3f:07:00:00";
+        clash.hosts[2].name = "h648";
+        clash.hosts[3].name = "h654";
+        clash.vms = [];
+        assert.match(problems(clash), /dvrlab:topology\.dvrBaseMac: dvrMacs: hosts h648 and h654 both derive fa:16:3f:07:96:43; use host indexes or another base/);
         assert.throws(() => parseTopology({ ...routed(), vms: [{ ...routed().vms[0], mac: "fb:16:3e:00:00:01" }] }, "my:topo"), /^Error: invalid configuration:\n {2}my:topo\.vms\[0\]\.mac: a multicast MAC \(odd first octet\) cannot be a NIC's address$/);
     });
 });
