@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import type { FlowSpec } from "../../../provider/flowEntry/resource";
 import { brInt, brTun } from "../../../provider/flows";
-import { arpTrace, dhcpTrace, Machine, pingTrace, planChecks, routedTrace, StackOutputs, TraceStep } from "../../../stacks/dvr/verify/plan";
+import { arpTrace, dhcpTrace, Machine, pingTrace, routedTrace, StackOutputs, TraceStep } from "../../../provider/verify/plan";
+import { planChecks } from "../../../provider/verify/checks";
 import { haveOvs, LocalOvs, startLocalOvs } from "../../helpers/localOvs";
 
 // Every ofproto/trace that `npm run verify` can build, run against a real ovs-vswitchd holding the
