@@ -20,7 +20,8 @@ export function parseBridge(json: string): BridgeRow | undefined {
         name: r.name,
         datapathType: r.datapath_type || "system", // "" means the default, system
         failMode: optional<string>(r.fail_mode),
-        protocols: [...(r.protocols ?? [])].sort(),
+        // OVSDB JSON prints a one-element set as the bare value ("OpenFlow13"), not ["set", [...]]
+        protocols: (r.protocols === undefined ? [] : Array.isArray(r.protocols) ? [...r.protocols] : [r.protocols]).sort(),
         externalIds: r.external_ids ?? {},
     };
 }

@@ -97,8 +97,9 @@ export function routedTrace(o: StackOutputs, from: Machine, to: Machine): TraceS
     return steps;
 }
 
+/** A DHCPDISCOVER from the VM's port. `udp_src`/`udp_dst`: ofproto/trace refuses `tp_src`/`tp_dst` here ("prerequisites not met"). */
 export function dhcpTrace(vm: Machine): TraceStep[] {
-    return [{ host: vm.host, bridge: "br-int", flow: `in_port=${vm.ofport},udp,dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67` }];
+    return [{ host: vm.host, bridge: "br-int", flow: `in_port=${vm.ofport},udp,dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67` }];
 }
 
 export function arpTrace(vm: Machine, spa: string): TraceStep[] {

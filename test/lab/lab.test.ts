@@ -266,14 +266,7 @@ describe("lab: three simulated hosts", function () {
         });
     });
 
-    describe("the main lab, at the end", function () {
-        it("down leaves no netns, link, mount, process or file of the lab (skipped when DVRLAB_LAB_UP=1)", async function () {
-            if (!broughtUp) this.skip();
-            const pids = labPids(main);
-            assert.ok(pids.length >= 15, `only ${pids.length} lab processes found`);
-            mustLabSh(main, "down");
-            broughtUp = false;
-            await waitNothingLeft(main, pids);
-        });
-    });
+    // (A "main lab: down leaves nothing" test was removed: under npm test the lab is up before this
+    // file runs, so it was always skipped; the second lab's "down after a crash" and "up after down;
+    // down again" tests assert the same with the same lab.sh.)
 });

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
@@ -71,7 +71,11 @@ describe("SSH executor against a real sshd", function () {
         // Kill this sshd's session processes (children of the listener we started), not the listener.
         const killed = execFileSync("sh", ["-c", `pkill -e -P ${sshd.pid} || true`], { encoding: "utf8" });
         assert.match(killed, /killed/);
-        await new Promise((r) => setTimeout(r, 300));
+        // bounded poll until the sessions are gone (a live one would let the check pass without a re-dial)
+        for (let i = 0; spawnSync("pgrep", ["-P", String(sshd.pid)]).status === 0; i++) {
+            assert.ok(i < 100, "sshd sessions still alive after 5 s");
+            await new Promise((r) => setTimeout(r, 50));
+        }
         assert.equal(await check(pool, conn(), ["echo", "back"]), "back\n");
     });
 

@@ -111,13 +111,23 @@ describe("DhcpLease planner", () => {
             // a stand-in "dnsmasq": sh with the --pid-file argument, counting HUPs
             const pidf = path.join(dir, "pid");
             const count = path.join(dir, "hups");
-            const child = require("child_process").spawn("sh", ["-c", `trap 'echo hup >>${count}' HUP; while :; do sleep 0.05; done`, `--pid-file=${pidf}`], { stdio: "ignore" });
+            const child = require("child_process").spawn("sh", ["-c", `trap 'echo hup >>${count}' HUP; trap 'echo usr1 >>${count}' USR1; while :; do sleep 0.05; done`, `--pid-file=${pidf}`], { stdio: "ignore" });
+            // Bounded polls, no fixed sleep: signals are not queued, so wait for each to be handled.
+            const seen = async (want: string) => {
+                for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+                    if (fs.existsSync(count) && fs.readFileSync(count, "utf8").endsWith(want)) return;
+                }
+                assert.fail(`no ${JSON.stringify(want)} in ${fs.existsSync(count) ? JSON.stringify(fs.readFileSync(count, "utf8")) : "(no file)"} after 5 s`);
+            };
             try {
                 fs.writeFileSync(pidf, `${child.pid}\n`);
                 run(editArgv(dir, "set", seed));
+                await seen("hup\n");
                 run(editArgv(dir, "set", seed)); // no change: no HUP
-                await new Promise((r) => setTimeout(r, 300));
-                assert.equal(fs.readFileSync(count, "utf8"), "hup\n");
+                // a barrier: our own USR1 is handled after any HUP the second run sent
+                process.kill(child.pid, "SIGUSR1");
+                await seen("usr1\n");
+                assert.equal(fs.readFileSync(count, "utf8"), "hup\nusr1\n");
             } finally {
                 child.kill("SIGKILL");
             }

@@ -117,6 +117,47 @@ describe("DhcpServer planner", () => {
         assert.deepEqual([r.leaseTime, r.running], [120, true], "a dnsmasq started with other values reports those values");
     });
 
+    it("parses every option a running dnsmasq's argv can say, and nothing from look-alikes", () => {
+        const full = dhcpServerSchema.parse({ ...seed, router: "192.168.10.1", dnsServers: ["8.8.8.8", "1.1.1.1"], domain: "lab", leaseTime: 600, mtu: 1400 });
+        assert.deepEqual(parseDnsmasqArgs(dnsmasqArgs(full)), { mtu: 1400, leaseTime: 600, router: "192.168.10.1", dnsServers: ["8.8.8.8", "1.1.1.1"], domain: "lab" });
+        assert.deepEqual(parseDnsmasqArgs(dnsmasqArgs(seed)), { mtu: 1450, leaseTime: 86400, domain: "openstacklocal" });
+        assert.deepEqual(
+            parseDnsmasqArgs([
+                "x--dhcp-option-force=option:mtu,1400",
+                "--dhcp-option-force=option:mtu,1400x",
+                "--dhcp-range=set:net1,192.168.10.0,static,255.255.255.0,600",
+                "x--dhcp-option=option:router,1.2.3.4",
+                "x--dhcp-option=option:dns-server,1.2.3.4",
+                "x--domain=lab",
+            ]),
+            {},
+        );
+        // a full round trip: a dnsmasq started with these values reads back as them, running
+        const r = toInputs(parseServer(healthy(dnsmasqArgs(full))), seed);
+        assert.deepEqual([r.mtu, r.leaseTime, r.router, r.dnsServers, r.domain, r.running], [1400, 600, "192.168.10.1", ["8.8.8.8", "1.1.1.1"], "lab", true]);
+        // values only a running dnsmasq can tell stay as stored when none runs, but router/DNS read as unset from ours
+        const stopped = toInputs(parseServer(healthy().replace(/@@pid\n[\s\S]*$/, "@@pid\n")), full);
+        assert.deepEqual([stopped.mtu, stopped.router, stopped.dnsServers, stopped.running], [1400, "192.168.10.1", ["8.8.8.8", "1.1.1.1"], false]);
+        const oursWithout = toInputs(parseServer(healthy()), full);
+        assert.deepEqual([oursWithout.router, oursWithout.dnsServers, oursWithout.running], [undefined, undefined, true]);
+        assert.equal("router" in oursWithout, false);
+    });
+
+    it("parseServer: sections, owner, a pid only with its cmdline, the last empty argv element dropped", () => {
+        const st = parseServer(["@@ns", "no", "@@owner", "  ", "@@dir", "no", "@@pid", "0", "@@pidns", "x", "@@cmdline", "dnsmasq", ""].join("\n"));
+        assert.deepEqual([st.namespace, st.owner, st.dir, st.dnsmasq], [false, undefined, false, undefined]);
+        const st2 = parseServer(["@@ns", "yes", "@@owner", " dvrlab:p/s ", "@@dir", "yes", "@@pid", "77", "@@pidns", "qdhcp-a", "qdhcp-b", "@@cmdline", "/usr/sbin/dnsmasq", "", "--pid-file=/var/lib/dvrlab/dhcp/net1/pid", ""].join("\n"));
+        assert.deepEqual([st2.namespace, st2.owner, st2.dir], [true, "dvrlab:p/s", true]);
+        assert.deepEqual(st2.dnsmasq, { pid: 77, namespace: "qdhcp-a", argv: ["/usr/sbin/dnsmasq", "", "--pid-file=/var/lib/dvrlab/dhcp/net1/pid"] });
+        assert.equal(parseServer(["@@pid", "77"].join("\n")).dnsmasq, undefined, "no cmdline: the pid is gone");
+        const ours = (argv: string[]) => isOurDnsmasq({ ...st2, dnsmasq: { ...st2.dnsmasq!, argv } }, seed);
+        assert.equal(ours(["/usr/sbin/dnsmasq", "--pid-file=/var/lib/dvrlab/dhcp/net1/pid"]), true);
+        assert.equal(ours(["dnsmasq", "--pid-file=/var/lib/dvrlab/dhcp/net1/pid"]), true);
+        assert.equal(ours(["/usr/sbin/notdnsmasq", "--pid-file=/var/lib/dvrlab/dhcp/net1/pid"]), false);
+        assert.equal(ours(["dnsmasq", "--pid-file=/var/lib/dvrlab/dhcp/net2/pid"]), false);
+        assert.equal(ours([]), false);
+    });
+
     it("reads drift of tag, address and offload", () => {
         const out = healthy()
             .replace('[[1,["map"', '[[["set",[]],["map"')
@@ -145,5 +186,11 @@ describe("DhcpServer planner", () => {
         assert.equal(isHostAddress("192.168.10.168", s), true);
         assert.equal(isHostAddress("192.168.11.1", s), false);
         assert.equal(isHostAddress("192.168.10.255", s), false);
+        assert.equal(isHostAddress("192.168.10.0", s), false, "the network address");
+        // RFC 3021: a /31 has two host addresses and no network/broadcast; a /32 is its one address
+        assert.equal(isHostAddress("10.0.0.0", subnetOf("10.0.0.0/31")), true);
+        assert.equal(isHostAddress("10.0.0.1", subnetOf("10.0.0.0/31")), true);
+        assert.equal(isHostAddress("10.0.0.5", subnetOf("10.0.0.5/32")), true);
+        assert.equal(isHostAddress("10.0.0.3", subnetOf("10.0.0.0/30")), false);
     });
 });

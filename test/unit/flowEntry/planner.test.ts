@@ -10,6 +10,7 @@ import {
     deleteLine,
     DumpedFlow,
     dumpFlows,
+    findOurs,
     findReplaced,
     flowCookie,
     isBundleUnsupported,
@@ -49,7 +50,8 @@ describe("FlowEntry planner", () => {
             assert.notEqual(a, c);
             assert.ok(sameStack(a, b));
             assert.ok(!sameStack(a, c));
-            assert.ok(a.startsWith(stackCookie("dvrlab", "dev").slice(0, 8)));
+            assert.equal(a, "0xd738c06c728da4d1");
+            assert.equal(stackCookie("dvrlab", "dev"), "0xd738c00000000000");
             assert.ok(!sameStack("0x0", a), "a hand-made flow is no stack's");
             assert.ok(!sameStack("0x1234", "0x1234"), "untagged cookies are not dvrlab's");
         });
@@ -261,6 +263,79 @@ describe("FlowEntry planner", () => {
             assert.equal(r.match, "dl_vlan=1");
             assert.equal(r.ovsActions, olds.ovsActions, "the stored canonical form stays: the drift shows until repaired");
             assert.equal(toInputs({ ...host, match: "" }, olds).match, undefined);
+        });
+    });
+
+    describe("edges (each expectation a literal)", () => {
+        const F = (o: Partial<DumpedFlow>): DumpedFlow => ({ cookie: "0x0", table: 0, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: "drop", ...o });
+
+        it("parseFlowLine: header pairs and flags in any order, importance, timeouts, a bare actions= line, blank and header lines", () => {
+            assert.deepEqual(
+                parseFlowLine(" cookie=0xD7000000000000FF, duration=1.5s, table=20, n_packets=3, n_bytes=9, send_flow_rem reset_counts hard_timeout=300, idle_timeout=10, importance=7, priority=2,dl_vlan=1 actions=output:2"),
+                { cookie: "0xd7000000000000ff", table: 20, priority: 2, idleTimeout: 10, hardTimeout: 300, flags: ["send_flow_rem", "reset_counts"], importance: 7, match: "dl_vlan=1", actions: "output:2" },
+            );
+            assert.deepEqual(parseFlowLine("actions=NORMAL"), F({ actions: "NORMAL" }));
+            assert.deepEqual(parseFlowLine(" table=3, priority=0 actions=drop"), F({ table: 3, priority: 0 }));
+            assert.deepEqual(parseFlowLine(" table=3, actions=drop"), F({ table: 3 }), "catch-all at the default priority");
+            assert.deepEqual(parseFlowLine(" cookie=0x5, priority=10,in_port=2 actions=drop"), F({ cookie: "0x5", priority: 10, match: "in_port=2" }));
+            assert.deepEqual(parseFlowLine(" in_port=2,priority=3 actions=drop"), F({ match: "in_port=2,priority=3" }), "priority= only counts at the start of the match");
+            assert.equal(parseFlowLine("NXST_FLOW reply (xid=0x4):"), undefined);
+            assert.equal(parseFlowLine("xactions=drop"), undefined);
+            assert.throws(() => parseFlowLine(" table=x, actions=drop"), /^Error: cannot parse dump-flows line: {2}table=x, actions=drop$/);
+            assert.throws(() => parseFlowLine(" priority=1,in_port=1 oops actions=drop"), /cannot parse dump-flows line/);
+            assert.deepEqual(parseDumpFlows("\n  \nNXST_FLOW reply (xid=0x4):\n table=1, priority=0 actions=drop\n"), [F({ table: 1, priority: 0 })]);
+        });
+
+        it("flow_mod lines carry timeouts only when set", () => {
+            const f = { cookie: "0xd7a", table: 10, priority: 1, match: "", actions: "drop" };
+            assert.equal(addLine(f), "add cookie=0xd7a,table=10,priority=1,actions=drop");
+            assert.equal(addLine({ ...f, idleTimeout: 5 }), "add cookie=0xd7a,table=10,priority=1,idle_timeout=5,actions=drop");
+            assert.equal(addLine({ ...f, hardTimeout: 6, match: "in_port=1" }), "add cookie=0xd7a,table=10,priority=1,hard_timeout=6,in_port=1,actions=drop");
+            assert.equal(modifyLine({ ...f, hardTimeout: 6 }), "modify_strict cookie=0xd7a/-1,table=10,priority=1,actions=drop");
+            assert.deepEqual(restoreLines(F({ cookie: "0x0", table: 2, priority: 5, idleTimeout: 1, hardTimeout: 2, importance: 3, flags: ["send_flow_rem"], match: "in_port=1" }), "0xd7a"), [
+                "delete cookie=0xd7a/-1",
+                "add cookie=0x0,table=2,priority=5,idle_timeout=1,hard_timeout=2,importance=3,send_flow_rem,in_port=1,actions=drop",
+            ]);
+            assert.deepEqual(restoreLines(F({ table: 2, priority: 5 }), "0xd7a"), ["delete cookie=0xd7a/-1", "add cookie=0x0,table=2,priority=5,actions=drop"]);
+        });
+
+        it("bundle and missing-bridge errors are recognised by OVS's own messages only", () => {
+            assert.equal(isBundleUnsupported("ovs-ofctl: br0: version negotiation failed (we support version 0x05, peer supports version 0x01)"), true);
+            assert.equal(isBundleUnsupported("OFPT_ERROR (OF1.3): OFPBFC_BAD_FLAGS"), true);
+            assert.equal(isBundleUnsupported("bundle control is not supported"), true);
+            assert.equal(isBundleUnsupported("Bundle Unsupported"), true);
+            assert.equal(isBundleUnsupported("this command requires OpenFlow 1.4 or later"), true);
+            assert.equal(isBundleUnsupported("br0 is not a bridge or a socket"), false);
+            assert.equal(isMissingBridge("ovs-ofctl: br9 is not a bridge or a socket"), true);
+            assert.equal(isMissingBridge("ovs-ofctl: br9: failed to connect"), false);
+        });
+
+        it("needsCanonical, decideModify and findOurs compare table, priority, match and timeouts each", () => {
+            const spec = { cookie: "0xd7849f0000000001", table: 20, priority: 2, match: "dl_vlan=1", actions: "drop" };
+            assert.equal(needsCanonical(spec, []), false);
+            assert.equal(needsCanonical(spec, [F({ cookie: spec.cookie, table: 9 })]), true, "our cookie anywhere");
+            assert.equal(needsCanonical(spec, [F({ table: 20, priority: 2 })]), true, "someone's flow at our table and priority");
+            assert.equal(needsCanonical(spec, [F({ table: 20, priority: 3 })]), false);
+            assert.equal(needsCanonical(spec, [F({ table: 21, priority: 2 })]), false);
+            assert.equal(needsCanonical(spec, [F({ cookie: "0xd7849f0000000002", table: 20, priority: 2 })]), false, "this stack's: checked after the write");
+            const mine = F({ cookie: spec.cookie, table: 20, priority: 2, match: "dl_vlan=1" });
+            const line = { kind: "write", lines: ["modify_strict cookie=0xd7849f0000000001/-1,table=20,priority=2,dl_vlan=1,actions=drop"] };
+            assert.deepEqual(decideModify(spec, [mine], "dl_vlan=1"), line);
+            assert.equal(decideModify(spec, [mine], undefined), undefined);
+            assert.equal(decideModify(spec, [mine, { ...mine, table: 1 }], "dl_vlan=1"), undefined);
+            assert.equal(decideModify(spec, [{ ...mine, table: 1 }], "dl_vlan=1"), undefined);
+            assert.equal(decideModify(spec, [{ ...mine, priority: 1 }], "dl_vlan=1"), undefined);
+            assert.equal(decideModify(spec, [mine], "dl_vlan=2"), undefined);
+            assert.equal(decideModify(spec, [{ ...mine, idleTimeout: 1 }], "dl_vlan=1"), undefined);
+            assert.equal(decideModify(spec, [{ ...mine, hardTimeout: 1 }], "dl_vlan=1"), undefined);
+            assert.deepEqual(decideModify({ ...spec, hardTimeout: 1 }, [{ ...mine, hardTimeout: 1 }], "dl_vlan=1"), { kind: "write", lines: ["modify_strict cookie=0xd7849f0000000001/-1,table=20,priority=2,dl_vlan=1,actions=drop"] });
+            const a = { ...mine, table: 1 };
+            const b = { ...mine, table: 20, match: "dl_vlan=2" };
+            assert.equal(findOurs([a, b], spec.cookie), a, "no identity: the first");
+            assert.equal(findOurs([a, b], spec.cookie, { table: 20, priority: 2 }), b);
+            assert.equal(findOurs([a, b], spec.cookie, { table: 20, priority: 2, match: "dl_vlan=9" }), a, "no exact one: the first");
+            assert.equal(findOurs([b], spec.cookie, { table: 1, priority: 2 }), b, "one: that one");
+            assert.equal(findOurs([F({ cookie: "0x1" })], spec.cookie), undefined);
         });
     });
 });

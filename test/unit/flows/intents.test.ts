@@ -92,5 +92,61 @@ describe("flow intents", () => {
             });
             assert.throws(() => brInt.arpSpoofAllow({ ofport: 43, ip: "192.168.10.256" }), /brInt.arpSpoofAllow: ip/);
         });
+        it("port security as the stack installs it: table 0 → 24 (ARP) → 25 (every frame) → 60, each table ending in an explicit drop", () => {
+            const vm = { ofport: 16351, ip: "192.168.10.168", mac: "fa:16:3e:ff:aa:66" };
+            assert.deepEqual(
+                [
+                    brInt.arpSpoofRedirect(vm),
+                    brInt.macSpoofRedirect(vm),
+                    brInt.normal(),
+                    brInt.arpSpoofAllowThenMac(vm),
+                    brInt.spoofDrop({ table: 24 }),
+                    brInt.macSpoofAllow(vm),
+                    brInt.spoofDrop({ table: 25 }),
+                    brInt.transientNormal(),
+                ],
+                [
+                    { table: 0, priority: 10, match: "arp,in_port=16351", actions: "resubmit(,24)" },
+                    { table: 0, priority: 9, match: "in_port=16351", actions: "resubmit(,25)" },
+                    { table: 0, priority: 1, actions: "NORMAL" },
+                    { table: 24, priority: 2, match: "arp,in_port=16351,arp_spa=192.168.10.168", actions: "resubmit(,25)" },
+                    { table: 24, priority: 0, actions: "drop" },
+                    { table: 25, priority: 2, match: "in_port=16351,dl_src=fa:16:3e:ff:aa:66", actions: "resubmit(,60)" },
+                    { table: 25, priority: 0, actions: "drop" },
+                    { table: 60, priority: 3, actions: "NORMAL" },
+                ],
+            );
+            // The order is the security: both table-0 redirects match an ARP from the port, and the ARP
+            // one must win, or a spoofed ARP skips table 24; both must beat NORMAL and the DVR entry
+            // from patch-tun (priority 2, another in_port).
+            const [arp, mac, normal, dvr] = [brInt.arpSpoofRedirect(vm), brInt.macSpoofRedirect(vm), brInt.normal(), brInt.dvrFromTun({ patchPort: 1, dvrMac: "fa:16:3f:00:00:02" })];
+            assert.ok(arp.priority > mac.priority && mac.priority > dvr.priority && dvr.priority > normal.priority);
+            assert.ok(brInt.arpSpoofAllowThenMac(vm).priority > brInt.spoofDrop({ table: 24 }).priority);
+            assert.ok(brInt.macSpoofAllow(vm).priority > brInt.spoofDrop({ table: 25 }).priority);
+            assert.throws(() => brInt.spoofDrop({ table: 60 as any }), /^Error: brInt.spoofDrop: table: /);
+            assert.throws(() => brInt.macSpoofAllow({ ofport: 16351, mac: "fa:16:3e:ff:aa" }), /^Error: brInt.macSpoofAllow: mac: /);
+            assert.throws(() => brInt.macSpoofRedirect({ ofport: 0xff00 }), /^Error: brInt.macSpoofRedirect: ofport: /);
+            assert.deepEqual(brInt.arpSpoofRedirect({ ofport: 0xfeff }).match, "arp,in_port=65279", "the highest OpenFlow port number");
+        });
+    });
+
+    it("every intent names itself and the field in its error; learnedCookie must be lower-case hex", () => {
+        const cases: [() => unknown, string][] = [
+            [() => brTun.patchFromInt({ patchPort: 0 }), "brTun.patchFromInt: patchPort: "],
+            [() => brTun.unicastToTun({ vlan: 1, vni: 1, port: 0, mac: "fa:16:3e:00:00:01" }), "brTun.unicastToTun: port: "],
+            [() => brTun.fromTun({ tunPort: 0 }), "brTun.fromTun: tunPort: "],
+            [() => brTun.tunToLv({ vni: -1, vlan: 1 }), "brTun.tunToLv: vni: "],
+            [() => brTun.learnFromTun({ patchPort: 0 }), "brTun.learnFromTun: patchPort: "],
+            [() => brTun.dvrProcessGatewayMacDrop({ vlan: 1, gatewayMac: "x" }), "brTun.dvrProcessGatewayMacDrop: gatewayMac: "],
+            [() => brTun.dvrProcessSrcRewrite({ vlan: 1, gatewayMac: "fa:16:3e:00:00:01", dvrMac: "x" }), "brTun.dvrProcessSrcRewrite: dvrMac: "],
+            [() => brTun.dvrNotLearn({ dvrMac: "x", patchPort: 1 }), "brTun.dvrNotLearn: dvrMac: "],
+            [() => brInt.arpSpoofRedirect({ ofport: 0 }), "brInt.arpSpoofRedirect: ofport: "],
+            [() => brInt.dvrFromTun({ patchPort: 1, dvrMac: "x" }), "brInt.dvrFromTun: dvrMac: "],
+        ];
+        for (const [f, prefix] of cases) assert.throws(f, (e: Error) => e.message.startsWith(prefix), prefix);
+        assert.throws(() => brInt.arpSpoofRedirect(null as any), /^Error: brInt.arpSpoofRedirect: \(arguments\): /);
+        assert.throws(() => brTun.tunToLv({ vni: -1, vlan: 5000 }), /^Error: brTun.tunToLv: vni: .*; vlan: /);
+        for (const c of ["0xABC", "x0x1", "0x1x", "0x", "0x12345678901234567"]) assert.throws(() => brTun.learnFromTun({ patchPort: 1, learnedCookie: c }), /learnedCookie: a cookie in lower-case hex/, c);
+        assert.deepEqual(brTun.unicastToTunDefault(), { table: 20, priority: 0, actions: "resubmit(,22)" });
     });
 });

@@ -64,4 +64,32 @@ describe("LinuxBridge planner", () => {
         assert.equal(parseLink(fixture("ip-link-veth.json")).isBridge, false);
         assert.deepEqual(toInputs(b, spec), { ...spec, owner: "dvrlab:proj/dev", up: true });
     });
+
+    it("STP on, a 15 s delay, snooping on, nf_call_iptables: parsed, created and converged (STP off first), each drift alone", () => {
+        const on = parseLink(JSON.stringify([{ ifname: "qbr-x", flags: ["BROADCAST"], mtu: 1450, linkinfo: { info_kind: "bridge", info_data: { stp_state: 1, forward_delay: 1500, mcast_snooping: 1, nf_call_iptables: 1 } } }]));
+        assert.deepEqual({ ...on }, { isBridge: true, stp: true, forwardDelay: 15, multicastSnooping: true, up: false, nfCallIptables: true, mtu: 1450, alias: undefined });
+        const bare = parseLink(JSON.stringify({ ifname: "qbr-x", mtu: 1500 }));
+        assert.deepEqual({ ...bare }, { isBridge: false, stp: false, forwardDelay: 0, multicastSnooping: true, up: false, nfCallIptables: undefined, mtu: 1500, alias: undefined });
+        assert.throws(() => parseLink("[]"), /^Error: ip returned no link$/);
+        const stp = linuxBridgeSchema.parse({ ...spec, stp: true, forwardDelay: 15, multicastSnooping: true, nfCallIptables: false, up: false });
+        assert.deepEqual(planCreate(stp), [
+            ["ip", "link", "add", "name", "qbr-cirros", "type", "bridge", "stp_state", "1", "forward_delay", "1500", "mcast_snooping", "1", "nf_call_iptables", "0"],
+            ["ip", "link", "set", "dev", "qbr-cirros", "alias", "dvrlab:proj/dev"],
+        ]);
+        const cur = { ...on, alias: "dvrlab:proj/dev", up: true };
+        assert.deepEqual(planConverge(cur, spec), [
+            ["ip", "link", "set", "dev", "qbr-cirros", "type", "bridge", "stp_state", "0"],
+            ["ip", "link", "set", "dev", "qbr-cirros", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"],
+        ]);
+        const same = { ...cur, nfCallIptables: false };
+        assert.deepEqual(planConverge(same, stp), [["ip", "link", "set", "dev", "qbr-cirros", "down"]]);
+        assert.deepEqual(planConverge({ ...same, forwardDelay: 2 }, stp).length, 2, "forward delay alone");
+        assert.deepEqual(planConverge({ ...same, multicastSnooping: false }, stp).length, 2, "snooping alone");
+        assert.deepEqual(planConverge({ ...same, nfCallIptables: true }, stp).length, 2, "nf_call_iptables alone");
+        assert.deepEqual(planConverge({ ...same, nfCallIptables: true }, { ...stp, nfCallIptables: undefined }).length, 1, "unmanaged nf_call_iptables: no drift");
+        assert.deepEqual(planConverge({ ...same, stp: false }, stp)[0], ["ip", "link", "set", "dev", "qbr-cirros", "type", "bridge", "stp_state", "1", "forward_delay", "1500", "mcast_snooping", "1", "nf_call_iptables", "0"], "turning STP on: one command");
+        const r = toInputs({ ...on, alias: undefined }, { ...stp, nfCallIptables: false });
+        assert.deepEqual([r.owner, r.stp, r.forwardDelay, r.multicastSnooping, r.up, r.nfCallIptables], ["", true, 15, true, false, true]);
+        assert.equal("nfCallIptables" in toInputs(on, spec), false);
+    });
 });

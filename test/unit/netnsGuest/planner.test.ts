@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { asScript, parseGuest, planConverge, planCreate, planDelete } from "../../../provider/netnsGuest/planner";
+import { asScript, parseGuest, planConverge, planCreate, planDelete, toInputs } from "../../../provider/netnsGuest/planner";
 import { netnsGuestSchema } from "../../../provider/netnsGuest/schema";
 
 const g = netnsGuestSchema.parse({ connection: { host: "h" }, owner: "dvrlab:p/s", name: "vm-v2", tap: "tap-v2", bridge: "qbr-v2", mac: "FA:16:3E:00:01:02", address: "192.168.10.11/24" });
@@ -46,5 +46,43 @@ describe("NetnsGuest planner", () => {
         const st = parseGuest("@@netns\nno\n@@tap\nnull\n@@nic\nnull\n");
         assert.deepEqual(st, { netns: false });
         assert.match(planDelete(g)[0][2], /if \[ -e "\/run\/netns\/\$1" \]; then ip netns delete "\$1"; fi; if ip link show dev "\$2"/);
+    });
+
+    it("every drift converged in order; read back as inputs; a guest without a bridge", () => {
+        const out = (tap: object, nic: object, tx = "on") => ["@@netns", "yes", "@@tap", JSON.stringify([tap]), tx, "@@nic", JSON.stringify([nic]), ""].join("\n");
+        const st = parseGuest(
+            out(
+                { ifname: "tap-v2", flags: ["BROADCAST"], mtu: 1500, master: "br-x", linkinfo: { info_kind: "veth" } },
+                { ifname: "eth0", flags: [], mtu: 1500, address: "FA:16:3E:00:09:09", addr_info: [{ family: "inet", local: "10.0.0.9", prefixlen: 8 }] },
+            ),
+        );
+        assert.deepEqual(st, {
+            netns: true,
+            tap: { isVeth: true, alias: undefined, master: "br-x", up: false, mtu: 1500, txOff: false, peerInNs: false },
+            nic: { mac: "fa:16:3e:00:09:09", mtu: 1500, up: false, addresses: ["10.0.0.9/8"] },
+        });
+        assert.deepEqual(planConverge(st, g), [
+            ["ip", "link", "set", "dev", "tap-v2", "alias", "dvrlab:p/s"],
+            ["ethtool", "-K", "tap-v2", "tx", "off"],
+            ["ip", "link", "set", "dev", "tap-v2", "mtu", "1450"],
+            ["ip", "-n", "vm-v2", "link", "set", "dev", "eth0", "address", "fa:16:3e:00:01:02", "mtu", "1450"],
+            ["ip", "-n", "vm-v2", "addr", "del", "10.0.0.9/8", "dev", "eth0"],
+            ["ip", "-n", "vm-v2", "addr", "add", "192.168.10.11/24", "dev", "eth0"],
+            ["ip", "-n", "vm-v2", "link", "set", "dev", "eth0", "up"],
+            ["ip", "link", "set", "dev", "tap-v2", "master", "qbr-v2"],
+            ["ip", "link", "set", "dev", "tap-v2", "up"],
+        ]);
+        const r = toInputs(st, g);
+        assert.deepEqual([r.owner, r.mac, r.mtu, r.address, r.bridge], ["", "fa:16:3e:00:09:09", 1500, "10.0.0.9/8", "br-x"]);
+        const noBridge = netnsGuestSchema.parse({ ...g, bridge: undefined });
+        const loose = { ...st, tap: { ...st.tap!, master: undefined } };
+        assert.equal("bridge" in toInputs(loose, g), false);
+        assert.deepEqual(planConverge({ ...st, tap: { ...st.tap!, master: "br-x" } }, noBridge).filter((c) => c.includes("nomaster")), [["ip", "link", "set", "dev", "tap-v2", "nomaster"]]);
+        const none = parseGuest(["@@netns", "no", "@@tap", "null", "@@nic", "null", ""].join("\n"));
+        assert.deepEqual(none, { netns: false });
+        const noAddr = toInputs({ ...st, nic: { ...st.nic!, addresses: [] } }, g);
+        assert.equal(noAddr.address, "0.0.0.0/32");
+        const two = toInputs({ ...st, nic: { ...st.nic!, addresses: ["192.168.10.11/24", "10.0.0.9/8"] } }, g);
+        assert.equal(two.address, "192.168.10.11/24", "the first when there are several (drift either way)");
     });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { ovsBridgeSchema } from "../../../provider/ovsBridge/schema";
-import { conflicts, planConverge, planCreate, planDelete, toInputs } from "../../../provider/ovsBridge/planner";
+import { conflicts, findBridge, parseBridge, planConverge, planCreate, planDelete, toInputs } from "../../../provider/ovsBridge/planner";
 
 const spec = ovsBridgeSchema.parse({ connection: { host: "10.0.0.1" }, owner: "dvrlab:p/s", name: "br-int", externalIds: { role: "integration" } });
 
@@ -42,5 +42,26 @@ describe("OvsBridge planner", () => {
         const paths = r.error.issues.map((i) => i.path.join("."));
         assert.ok(paths.includes("externalIds.a b"), paths.join());
         assert.ok(paths.includes("protocols.0"), paths.join());
+    });
+
+    it("finds a bridge by its quoted name and reads its row as OVS prints it (sets sorted, empty values as defaults)", () => {
+        assert.deepEqual(findBridge("br-int"), ["ovs-vsctl", "--timeout=10", "--format=json", "--columns=name,datapath_type,fail_mode,protocols,external_ids", "find", "Bridge", 'name="br-int"']);
+        const headings = ["name", "datapath_type", "fail_mode", "protocols", "external_ids"];
+        const row = (r: any[]) => JSON.stringify({ data: [r], headings });
+        assert.deepEqual(parseBridge(row(["br-int", "netdev", "secure", ["set", ["OpenFlow14", "OpenFlow10"]], ["map", [["dvrlab-owner", "dvrlab:p/s"]]]])), {
+            name: "br-int",
+            datapathType: "netdev",
+            failMode: "secure",
+            protocols: ["OpenFlow10", "OpenFlow14"],
+            externalIds: { "dvrlab-owner": "dvrlab:p/s" },
+        });
+        assert.deepEqual(parseBridge(row(["br-x", "", ["set", []], ["set", []], ["map", []]])), { name: "br-x", datapathType: "system", failMode: undefined, protocols: [], externalIds: {} });
+        assert.deepEqual(parseBridge(row(["br-y", "system", "standalone", "OpenFlow13", ["map", []]]))!.protocols, ["OpenFlow13"], "a one-element set prints as its bare value (ovs-vsctl 3.1 does)");
+        assert.equal(parseBridge(JSON.stringify({ data: [], headings })), undefined);
+        assert.equal(parseBridge(""), undefined);
+        // failMode unset reads as OVS's default, standalone
+        assert.equal(toInputs({ name: "br-x", datapathType: "system", protocols: [], externalIds: {} }, spec).failMode, "standalone");
+        assert.equal(toInputs({ name: "br-x", datapathType: "system", protocols: [], externalIds: {} }, spec).owner, "");
+        assert.deepEqual(conflicts({ name: "br-int", datapathType: "netdev", failMode: "secure", protocols: [], externalIds: {} }, spec, "netdev"), []);
     });
 });

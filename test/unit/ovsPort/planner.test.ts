@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { ovsPortSchema } from "../../../provider/ovsPort/schema";
-import { parsePort, planConverge, planCreate, toInputs } from "../../../provider/ovsPort/planner";
+import { parsePort, planConverge, planCreate, planDelete, toInputs } from "../../../provider/ovsPort/planner";
 
 const base = { connection: { host: "10.0.0.1" }, owner: "dvrlab:p/s" };
 
@@ -50,5 +50,46 @@ describe("OvsPort planner", () => {
         assert.match(issues({ tag: 4096 }).join(), /^tag:/);
         assert.match(issues({ type: "vxlan", options: { remoteIp: "1.2.3.4", key: 2 ** 24 } }).join(), /options.key/);
         assert.match(issues({ type: "vxlan", options: { remoteIp: "1.2.3.400" } }).join(), /options.remoteIp: an IPv4/);
+    });
+
+    it("converges everything in one transaction: settings, then removals of options and ids not wanted, cleared tag and ofport_request", () => {
+        const p = ovsPortSchema.parse({ ...base, bridge: "br-tun", name: "vxlan-x", type: "vxlan", options: { remoteIp: "10.0.0.2" }, externalIds: { keep: "1" } });
+        const cur = { bridge: "br-tun", tag: 3, externalIds: { "dvrlab-owner": "dvrlab:p/s", keep: "1", stale: "x" }, type: "vxlan", options: { remote_ip: "10.0.0.9", key: "flow" }, ofportRequest: 5 };
+        assert.deepEqual(planConverge(cur, p), [
+            [
+                ...["ovs-vsctl", "--timeout=10", "--", "set", "Interface", "vxlan-x", "type=vxlan", 'options:remote_ip="10.0.0.2"'],
+                ...["--", "set", "Port", "vxlan-x", 'external_ids:keep="1"', 'external_ids:dvrlab-owner="dvrlab:p/s"'],
+                ...["--", "remove", "Interface", "vxlan-x", "options", "key"],
+                ...["--", "remove", "Port", "vxlan-x", "external_ids", "stale"],
+                ...["--", "clear", "Port", "vxlan-x", "tag"],
+                ...["--", "clear", "Interface", "vxlan-x", "ofport_request"],
+            ],
+        ]);
+        const same = ovsPortSchema.parse({ ...p, tag: 3, ofportRequest: 5, options: { remoteIp: "10.0.0.2", key: "flow" }, externalIds: { keep: "1", stale: "x" } });
+        assert.deepEqual(planConverge(cur, same)[0].filter((a) => a === "remove" || a === "clear"), [], "nothing to remove or clear");
+        assert.deepEqual(planDelete("br-tun", "vxlan-x"), [["ovs-vsctl", "--timeout=10", "--if-exists", "del-port", "br-tun", "vxlan-x"]]);
+    });
+
+    it("reads a tunnel port back: options in input names, key flow or a number, owner apart from other ids, a failed ofport (-1) as none", () => {
+        const out = [
+            " br-tun ",
+            JSON.stringify({ data: [[["set", []], ["map", [["dvrlab-owner", "dvrlab:p/s"], ["keep", "1"]]]]], headings: ["tag", "external_ids"] }),
+            JSON.stringify({ data: [["vxlan", ["map", [["remote_ip", "10.0.0.2"], ["local_ip", "10.0.0.1"], ["key", "77"], ["dst_port", "4790"], ["peer", "x"]]], -1, 9, "could not open"]], headings: ["type", "options", "ofport", "ofport_request", "error"] }),
+        ].join("\n");
+        const st = parsePort(out)!;
+        assert.deepEqual(st, { bridge: "br-tun", tag: undefined, externalIds: { "dvrlab-owner": "dvrlab:p/s", keep: "1" }, type: "vxlan", options: { remote_ip: "10.0.0.2", local_ip: "10.0.0.1", key: "77", dst_port: "4790", peer: "x" }, ofport: undefined, ofportRequest: 9, error: "could not open" });
+        const olds = ovsPortSchema.parse({ ...base, bridge: "br-old", name: "vxlan-x", type: "vxlan", tag: 4, options: { remoteIp: "10.0.0.2" } });
+        const r = toInputs(st, olds);
+        assert.deepEqual([r.bridge, r.owner, r.type, r.tag, r.ofportRequest, r.externalIds], ["br-tun", "dvrlab:p/s", "vxlan", undefined, 9, { keep: "1" }]);
+        assert.deepEqual(r.options, { peer: "x", remoteIp: "10.0.0.2", localIp: "10.0.0.1", key: 77, dstPort: 4790 });
+        assert.equal("tag" in r, false, "a cleared tag is no tag");
+        assert.equal(toInputs({ ...st, options: { key: "flow" }, externalIds: {} }, olds).options.key, "flow");
+        assert.equal(toInputs({ ...st, externalIds: {} }, olds).owner, "", "no owner id: not ours");
+        assert.equal("ofportRequest" in toInputs({ ...st, ofportRequest: undefined }, olds), false, "neither requested nor set: not read back");
+        assert.equal(parsePort("br-int\n\n"), undefined, "port-to-br only");
+        assert.equal(parsePort(["br-int", JSON.stringify({ data: [], headings: ["tag"] }), JSON.stringify({ data: [], headings: ["type"] })].join("\n")), undefined, "rows vanished between the reads");
+        assert.equal(parsePort(["br-int", JSON.stringify({ data: [[1, ["map", []]]], headings: ["tag", "external_ids"] }), JSON.stringify({ data: [], headings: ["type"] })].join("\n")), undefined, "no Interface row");
+        const zero = parsePort(["br-int", JSON.stringify({ data: [[1, ["map", []]]], headings: ["tag", "external_ids"] }), JSON.stringify({ data: [["internal", ["map", []], 0, ["set", []], ["set", []]]], headings: ["type", "options", "ofport", "ofport_request", "error"] })].join("\n"))!;
+        assert.deepEqual([zero.ofport, zero.type], [0, "internal"], "ofport 0 (LOCAL) is a port number");
     });
 });

@@ -38,4 +38,21 @@ describe("RouterNamespace planner", () => {
         assert.throws(() => qrouterNamespace("r".repeat(56)), /at most 55/);
         for (const bad of ["a/b", "..", "x y", "n".repeat(64), "-x"]) assert.equal(routerNamespaceSchema.safeParse({ ...spec, name: bad }).success, false, bad);
     });
+
+    it("unreadable sysctls stay as stored; no lo alias is no owner; another owner is re-marked", () => {
+        const st = parseNamespace(shown({ sysctl: "x\n 1 \n", devices: "  \nqr-b   \"dvrlab:o/t\"  \n" }))!;
+        assert.deepEqual(st, { sysctls: { arpIgnore: 1 }, devices: [{ name: "qr-b", owner: "dvrlab:o/t" }] });
+        const r = toInputs(st, { ...spec, ipForward: true, arpAnnounce: 2 });
+        assert.deepEqual([r.owner, r.ipForward, r.arpIgnore, r.arpAnnounce], ["", true, 1, 2]);
+        assert.equal(toInputs({ sysctls: { ipForward: 1, arpAnnounce: 0 }, devices: [] }, spec).ipForward, true);
+        assert.equal(toInputs({ sysctls: { ipForward: 1, arpAnnounce: 0 }, devices: [] }, spec).arpAnnounce, 0);
+        assert.deepEqual(planConverge({ owner: "dvrlab:o/t", sysctls: { ipForward: 1, arpIgnore: 1, arpAnnounce: 2 }, devices: [] }, spec), [
+            ["ip", "-n", "qrouter-r1", "link", "set", "dev", "lo", "alias", "dvrlab:p/s"],
+        ]);
+        const off = routerNamespaceSchema.parse({ ...spec, ipForward: false, arpIgnore: 0, arpAnnounce: 0 });
+        assert.deepEqual(planConverge({ owner: "dvrlab:p/s", sysctls: { ipForward: 1, arpIgnore: 1, arpAnnounce: 2 }, devices: [] }, off), [
+            ["ip", "netns", "exec", "qrouter-r1", "sysctl", "-q", "-w", "net.ipv4.ip_forward=0", "net.ipv4.conf.all.arp_ignore=0", "net.ipv4.conf.all.arp_announce=0"],
+        ]);
+        assert.deepEqual(planDelete("qrouter-r1", []), [["ip", "netns", "delete", "qrouter-r1"]]);
+    });
 });

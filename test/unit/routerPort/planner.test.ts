@@ -71,4 +71,24 @@ describe("RouterPort planner", () => {
         assert.ok(bad({ tag: 4096 }));
         assert.ok(bad({ namespace: "a/b" }));
     });
+
+    it("a port elsewhere: other bridge, type, no device, no port at all; conflicts name each, inputs read as drift", () => {
+        const other = shown().replace("@@port\nbr-int", "@@port\nbr-ex").replace('[["internal",5]]', '[["system",-1]]');
+        const st = parseRouterPort(other);
+        assert.deepEqual(st.port, { bridge: "br-ex", tag: 2, owner: "dvrlab:p/s", type: "system" }, "ofport -1: none");
+        assert.deepEqual(conflicts(st, spec), ["on bridge br-ex (want br-int)", "type system (want internal)"]);
+        const gone = parseRouterPort(["@@ns", "no", "@@port", "@@link", "[]", "@@hostlink", "[]", "@@tx", ""].join("\n"));
+        assert.deepEqual([gone.namespace, gone.port, gone.link, gone.txChecksum], [false, undefined, undefined, undefined]);
+        assert.deepEqual(conflicts(gone, spec), ["not in qrouter-r1"]);
+        const r = toInputs(gone, { ...spec, txChecksum: false, mtu: 1400 });
+        assert.deepEqual([r.owner, r.bridge, r.tag, r.namespace, r.mac, r.address, r.mtu, r.txChecksum], ["", "br-int", 2, "", "", "", 1400, false]);
+        const noAddr = parseRouterPort(shown().replace(/"addr_info":\[[^\]]*\]/, '"addr_info":[{"family":"inet6","local":"fe80::1","prefixlen":64}]'));
+        assert.deepEqual(noAddr.link!.addresses, []);
+        assert.deepEqual(conflicts(noAddr, spec), ["addresses none (want 192.168.20.1/24)"]);
+        assert.equal(toInputs(noAddr, spec).address, "");
+        const two = parseRouterPort(shown().replace(/"addr_info":\[[^\]]*\]/, '"addr_info":[{"family":"inet","local":"192.168.20.9","prefixlen":24},{"family":"inet","local":"192.168.20.1","prefixlen":24}]'));
+        assert.equal(toInputs(two, spec).address, "192.168.20.1/24", "the wanted one among several");
+        const down = parseRouterPort(shown().replace('"flags":["BROADCAST","UP"]', '"flags":["BROADCAST"]').replace("@@tx\noff", "@@tx\non"));
+        assert.deepEqual([down.link!.up, down.txChecksum, toInputs(down, spec).txChecksum], [false, true, true]);
+    });
 });

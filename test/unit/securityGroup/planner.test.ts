@@ -65,4 +65,39 @@ describe("SecurityGroup planner", () => {
         assert.equal(networkOf("10.0.0.1/0"), "0.0.0.0/0");
         assert.equal(networkOf("172.30.124.255/31"), "172.30.124.254/31");
     });
+
+    it("parseRules: only our exact header (conntrack, DHCP reply) and final DROP; a host address reads as /32, ranges stay text", () => {
+        const C = "dvrl-i-x";
+        const head = [`-A ${C} -m state --state RELATED,ESTABLISHED -j RETURN`, `-A ${C} -p udp -m udp --sport 67 --dport 68 -j RETURN`];
+        const drop = `-A ${C} -j DROP`;
+        assert.deepEqual(parseRules(C, [...head, `-A ${C} -s 10.0.0.5 -p udp -m udp --dport 1000:2000 -j RETURN`, `-A ${C} -p tcp -m tcp --dport 22 -j RETURN`, `-A ${C} -j RETURN`, drop]), [
+            { protocol: "udp", remoteCidr: "10.0.0.5/32", port: "1000:2000" },
+            { protocol: "tcp", remoteCidr: "0.0.0.0/0", port: 22 },
+            { protocol: "any", remoteCidr: "0.0.0.0/0" },
+        ]);
+        assert.deepEqual(parseRules(C, [...head, drop]), [], "no rules: default deny");
+        // any other header, footer or body line is drift we cannot express
+        assert.equal(parseRules(C, [head[1], head[0], drop]), undefined);
+        assert.equal(parseRules(C, [head[0], `-A ${C} -p udp -m udp --sport 67 -j RETURN`, drop]), undefined);
+        assert.equal(parseRules(C, [...head, `-A ${C} -j RETURN`]), undefined, "no final DROP");
+        assert.equal(parseRules(C, [...head, `-A ${C} -p tcp -m tcp --dport 22 -j ACCEPT`, drop]), undefined);
+        assert.equal(parseRules(C, [...head, `-A ${C} -p sctp -j RETURN`, drop]), undefined);
+        assert.equal(parseRules(C, [...head, `-A dvrl-i-y -j RETURN`, drop]), undefined, "another chain's line");
+        assert.equal(parseRules(C, [...head, `x-A ${C} -j RETURN`, drop]), undefined);
+        assert.equal(parseRules(C, [...head, `-A ${C} -j RETURN x`, drop]), undefined);
+    });
+
+    it("writes jumps only where they are missing, as inserts at the top of FORWARD; egress is open", () => {
+        const script = restoreScript(sg, [true, false]).split("\n");
+        assert.deepEqual(script.filter((l) => l.includes("FORWARD")), [
+            "-I FORWARD 1 -m physdev --physdev-in tap-cirros --physdev-is-bridged -m comment --comment dvrlab-sg-cirros -j dvrl-o-cirros",
+        ]);
+        assert.equal(restoreScript(sg, [true, true]).includes("FORWARD"), false);
+        assert.deepEqual(chainRules(sg).egress, ["-A dvrl-o-cirros -j RETURN"]);
+        const st = parseState(["-N dvrl-i-cirros", "-A dvrl-i-cirros -j DROP", "-A dvrl-i-cirrosX -j DROP"].join("\n"), sg);
+        assert.deepEqual(st, { jumps: [false, false], ingress: ["-A dvrl-i-cirros -j DROP"], egress: undefined });
+        const [, j2, chainsCmd] = planDelete(sg);
+        assert.deepEqual(j2, ["sh", "-c", 'while iptables -w -C "$@" 2>/dev/null; do iptables -w -D "$@" || exit 1; done', "sh", "FORWARD", "-m", "physdev", "--physdev-in", "tap-cirros", "--physdev-is-bridged", "-m", "comment", "--comment", "dvrlab-sg-cirros", "-j", "dvrl-o-cirros"]);
+        assert.deepEqual(chainsCmd, ["sh", "-c", 'for c in "$1" "$2"; do iptables -w -F "$c" 2>/dev/null; iptables -w -X "$c" 2>/dev/null; done; true', "sh", "dvrl-i-cirros", "dvrl-o-cirros"]);
+    });
 });

@@ -14,9 +14,16 @@ describe("DVR stack program (mocked engine)", function () {
                 { name: "server-64", address: "10.9.0.64" },
                 { name: "server-68", address: "10.9.0.68" },
             ],
-            networks: [{ name: "net1", cidr: "192.168.10.0/24", vni: "0x813", vlan: 1 }],
+            networks: [
+                { name: "net1", cidr: "192.168.10.0/24", vni: "0x813", vlan: 1 },
+                { name: "net2", cidr: "192.168.20.0/24", vni: "0x814", vlan: 2 },
+            ],
+            routers: [{ id: "r1", networks: ["net1", "net2"] }],
             securityGroups: { icmp: { ingress: [{ protocol: "icmp" }] } },
-            vms: [{ id: "cirros", host: "server-64", network: "net1", mac: "FA:16:3E:FF:AA:66", ip: "192.168.10.168", securityGroup: "icmp" }],
+            vms: [
+                { id: "cirros", host: "server-64", network: "net1", mac: "FA:16:3E:FF:AA:66", ip: "192.168.10.168", securityGroup: "icmp" },
+                { id: "web", host: "server-68", network: "net2", mac: "fa:16:3e:ff:20:68", ip: "192.168.20.68" },
+            ],
         };
         pulumi.runtime.setAllConfig({ "dvrlab:topology": JSON.stringify(topology) });
         let n = 0;
@@ -34,7 +41,12 @@ describe("DVR stack program (mocked engine)", function () {
             "unit",
         );
         await import("../../../stacks/dvr/index");
-        await new Promise((r) => setTimeout(r, 300));
+        // Resources register asynchronously: wait (bounded) until no new one arrived for 200 ms.
+        for (let seen = -1, end = Date.now() + 20_000; seen !== created.length; ) {
+            if (Date.now() > end) throw new Error("the program kept declaring resources for 20 s");
+            seen = created.length;
+            await new Promise((r) => setTimeout(r, 200));
+        }
     });
 
     it("builds br-int and br-tun with patch-int as port 1 on every host", () => {
@@ -83,5 +95,58 @@ describe("DVR stack program (mocked engine)", function () {
         const files = of("dvrlab:HostFile").filter((f) => f.inputs.connection.host === "10.9.0.64");
         assert.equal(files.length, 3);
         assert.ok(dom.inputs.boot.kernel.startsWith("/var/lib/dvrlab/images/"));
+    });
+
+    it("routes r1 on the hosts with VMs on net1/net2 only, with each host's DVR flows and cookies derived from the names", () => {
+        const ns = of("dvrlab:RouterNamespace").map((c) => `${c.name}:${c.inputs.name}`).sort();
+        assert.deepEqual(ns, ["server-64-qrouter-r1:qrouter-r1", "server-68-qrouter-r1:qrouter-r1"], "not server-233: no VM there");
+        const qr = of("dvrlab:RouterPort").map((c) => [c.name, c.inputs.name, c.inputs.tag, c.inputs.mac, c.inputs.address]);
+        assert.deepEqual(qr.sort(), [
+            ["server-64-r1-qr-net1", "qr-net1", 1, "fa:16:3e:54:88:14", "192.168.10.1/24"],
+            ["server-64-r1-qr-net2", "qr-net2", 2, "fa:16:3e:d7:eb:e3", "192.168.20.1/24"],
+            ["server-68-r1-qr-net1", "qr-net1", 1, "fa:16:3e:54:88:14", "192.168.10.1/24"],
+            ["server-68-r1-qr-net2", "qr-net2", 2, "fa:16:3e:d7:eb:e3", "192.168.20.1/24"],
+        ]);
+        const flows = new Map(of("dvrlab:FlowEntry").map((f) => [f.name, f.inputs]));
+        const dvr = [...flows.keys()].filter((n) => /-r1-|dvr-not-learn-|dvr-from-/.test(n)).sort();
+        assert.deepEqual(dvr, [
+            "server-64-int-dvr-from-server-68",
+            "server-64-r1-dvr-process-arp-drop-net1",
+            "server-64-r1-dvr-process-arp-drop-net2",
+            "server-64-r1-dvr-process-gw-mac-drop-net1",
+            "server-64-r1-dvr-process-gw-mac-drop-net2",
+            "server-64-r1-dvr-process-src-rewrite-net1",
+            "server-64-r1-dvr-process-src-rewrite-net2",
+            "server-64-r1-dvr-to-cirros",
+            "server-64-r1-gw-mac-from-tun-drop-net1",
+            "server-64-r1-gw-mac-from-tun-drop-net2",
+            "server-64-tun-dvr-not-learn-server-68",
+            "server-68-int-dvr-from-server-64",
+            "server-68-r1-dvr-process-arp-drop-net1",
+            "server-68-r1-dvr-process-arp-drop-net2",
+            "server-68-r1-dvr-process-gw-mac-drop-net1",
+            "server-68-r1-dvr-process-gw-mac-drop-net2",
+            "server-68-r1-dvr-process-src-rewrite-net1",
+            "server-68-r1-dvr-process-src-rewrite-net2",
+            "server-68-r1-dvr-to-web",
+            "server-68-r1-gw-mac-from-tun-drop-net1",
+            "server-68-r1-gw-mac-from-tun-drop-net2",
+            "server-68-tun-dvr-not-learn-server-64",
+        ]);
+        // server-64's router leaves with server-64's DVR MAC; server-68 hands server-64's frames to table 1
+        const rw = flows.get("server-64-r1-dvr-process-src-rewrite-net2")!;
+        assert.deepEqual([rw.table, rw.priority, rw.match, rw.actions], [1, 1, "dl_vlan=2,dl_src=fa:16:3e:d7:eb:e3", "mod_dl_src:fa:16:3f:d2:96:61,resubmit(,2)"]);
+        const from = flows.get("server-68-int-dvr-from-server-64")!;
+        assert.deepEqual([from.table, from.priority, from.match, from.actions], [0, 2, "in_port=1,dl_src=fa:16:3f:d2:96:61", "resubmit(,1)"]);
+        const toWeb = flows.get("server-68-r1-dvr-to-web")!;
+        assert.deepEqual([toWeb.match, toWeb.actions], ["dl_vlan=2,dl_dst=fa:16:3e:ff:20:68", "strip_vlan,mod_dl_src:fa:16:3e:d7:eb:e3,output:7925"]);
+        // cookies: flowCookie("dvrlab", "unit", name), literal
+        assert.equal(flows.get("server-64-tun-flood-net1")!.cookie, "0xd7849f4e40cb8edb");
+        assert.equal(flows.get("cirros-arp-spoof-allow")!.cookie, "0xd7849fe40ed05c64");
+        // requested ofports: 100 + FNV-1a(id) mod 60000
+        assert.deepEqual(
+            of("dvrlab:OvsPort").filter((p) => /^qvo-/.test(p.inputs.name)).map((p) => [p.inputs.name, p.inputs.ofportRequest]).sort(),
+            [["qvo-cirros", 16351], ["qvo-web", 7925]],
+        );
     });
 });

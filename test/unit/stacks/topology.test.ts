@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parseTopology, resolve, tunnelPortName, vmOfport } from "../../../provider/network/topology";
+import { parseTopology, resolve, tunnelPortName } from "../../../provider/network/topology";
 
 // The dev stack's own config, read as the program reads it.
 function devTopology(): any {
@@ -34,12 +34,11 @@ describe("DVR topology", () => {
         assert.equal(p.dhcpHost, "server-233");
         const { gatewayMac, ...net1 } = p.networks[0];
         assert.deepEqual(net1, { name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, gateway: "192.168.10.1", dhcpIp: "192.168.10.2" });
-        assert.match(gatewayMac, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
-        assert.notEqual(p.networks[1].gatewayMac, gatewayMac, "one gateway MAC per network");
+        assert.equal(gatewayMac, "fa:16:3e:54:88:14");
+        assert.equal(p.networks[1].gatewayMac, "fa:16:3e:d7:eb:e3", "one gateway MAC per network");
         // the distributed router: on every host with a VM of its networks, one DVR MAC per host from Neutron's base
         assert.deepEqual(p.routers.map((r) => [r.id, r.namespace, r.networks.map((n) => n.name), r.hosts]), [["r1", "qrouter-r1", ["net1", "net2"], ["server-233", "server-64", "server-68"]]]);
-        assert.equal(new Set(Object.values(p.dvrMacs)).size, 3);
-        for (const m of Object.values(p.dvrMacs)) assert.match(m, /^fa:16:3f:/);
+        assert.deepEqual(p.dvrMacs, { "server-233": "fa:16:3f:39:60:57", "server-64": "fa:16:3f:d2:96:61", "server-68": "fa:16:3f:fb:74:ed" });
         const cirros = p.vms.find((v) => v.id === "cirros")!;
         assert.deepEqual([cirros.host, cirros.qbr, cirros.qvb, cirros.qvo, cirros.tap, cirros.vlan, cirros.mac, cirros.ip], ["server-64", "qbr-cirros", "qvb-cirros", "qvo-cirros", "tap-cirros", 1, "fa:16:3e:ff:aa:66", "192.168.10.168"]);
         assert.deepEqual(cirros.ingress, [{ protocol: "icmp", remoteCidr: "0.0.0.0/0" }]);
@@ -103,12 +102,13 @@ describe("DVR topology", () => {
 
     it("requests a stable ofport per VM port (derived from the id, unique per host, or given)", () => {
         const p = resolve(parseTopology(devTopology()));
-        for (const v of p.vms) assert.equal(v.ofport, vmOfport(v.id));
-        assert.ok(p.vms.every((v) => v.ofport >= 100 && v.ofport <= 65279));
-        assert.equal(vmOfport("cirros"), vmOfport("cirros"));
+        assert.deepEqual(
+            p.vms.map((v) => [v.id, v.ofport]),
+            [["cirros", 16351], ["peer", 8013], ["vm233", 21740], ["locked", 4919], ["web", 7925]],
+        );
         const t: any = small();
-        t.vms.push({ id: "b", host: "h2", network: "n1", mac: "fa:16:3e:00:00:02", ip: "192.168.10.6", ofport: vmOfport("a") });
-        assert.match(problems(t), /vms\[1\]\.ofport: ofport \d+ is also vms\[0\]'s on h2: set ofport explicitly/);
+        t.vms.push({ id: "b", host: "h2", network: "n1", mac: "fa:16:3e:00:00:02", ip: "192.168.10.6", ofport: 42320 }); // vmOfport("a")
+        assert.match(problems(t), /vms\[1\]\.ofport: ofport 42320 is also vms\[0\]'s on h2: set ofport explicitly/);
         t.vms[1].host = "h1";
         assert.doesNotThrow(() => parseTopology(t), "another host may use the same number");
     });
@@ -124,5 +124,139 @@ describe("DVR topology", () => {
         assert.match(msg, /routers\[0\]\.networks\[1\]: unknown network nope/);
         assert.match(msg, /routers\[1\]\.networks\[0\]: n1 is already on router r1/);
         assert.match(msg, /networks\[1\]\.name: a routed network's name is at most 12 characters/);
+    });
+});
+
+describe("DVR topology: routers and duplicates", () => {
+    const routed = () => ({
+        hosts: [
+            { name: "h1", address: "10.0.0.1", role: "network" },
+            { name: "h2", address: "10.0.0.2" },
+            { name: "h3", address: "10.0.0.3" },
+            { name: "h4", address: "10.0.0.4" },
+        ],
+        networks: [
+            { name: "n1", cidr: "192.168.10.0/24", vni: 1, vlan: 1 },
+            { name: "n2", cidr: "192.168.20.0/24", vni: 2, vlan: 2, gateway: "192.168.20.254", gatewayMac: "fa:16:3e:00:20:fe" },
+            { name: "n3", cidr: "192.168.30.0/24", vni: 3, vlan: 3 },
+        ],
+        routers: [{ id: "r1", networks: ["n1", "n2"] }],
+        vms: [
+            { id: "a", host: "h2", network: "n1", mac: "fa:16:3e:00:00:01", ip: "192.168.10.5" },
+            { id: "b", host: "h4", network: "n2", mac: "fa:16:3e:00:00:02", ip: "192.168.20.5" },
+            { id: "c", host: "h3", network: "n3", mac: "fa:16:3e:00:00:03", ip: "192.168.30.5" },
+        ],
+    });
+
+    it("a router lives only on the hosts with a VM on one of its networks, in topology order", () => {
+        const p = resolve(parseTopology(routed()));
+        assert.equal(p.routers.length, 1);
+        const r = p.routers[0];
+        assert.deepEqual([r.id, r.namespace, r.hosts], ["r1", "qrouter-r1", ["h2", "h4"]], "not h1 (no VM), not h3 (its VM's network is not routed)");
+        assert.deepEqual(
+            r.networks.map((n) => [n.name, n.gateway, n.gatewayMac, n.vlan, n.vni]),
+            [
+                ["n1", "192.168.10.1", "fa:16:3e:32:7f:d1", 1, 1],
+                ["n2", "192.168.20.254", "fa:16:3e:00:20:fe", 2, 2],
+            ],
+        );
+        // every host gets a DVR MAC (a host may gain a routed VM later); derived from the name
+        assert.deepEqual(Object.keys(p.dvrMacs), ["h1", "h2", "h3", "h4"]);
+        const noRouter = resolve(parseTopology({ ...routed(), routers: undefined }));
+        assert.deepEqual(noRouter.routers, []);
+    });
+
+    it("refuses a tunnel IP used twice (given, or the address of another host), a duplicate router id and a gateway MAC used twice", () => {
+        const t: any = routed();
+        t.hosts[1].tunnelIp = "10.0.0.1";
+        t.hosts[3] = { name: "h4", address: "h4.example", tunnelIp: "10.0.0.3" };
+        t.routers.push({ id: "r1", networks: ["n3", "n3"] });
+        t.networks[2].gatewayMac = "fa:16:3e:00:20:fe";
+        const msg = problems(t);
+        assert.match(msg, /dvrlab:topology\.hosts\[1\]\.tunnelIp: duplicate tunnel address 10\.0\.0\.1 \(also at index 0\)/);
+        assert.match(msg, /dvrlab:topology\.hosts\[3\]\.tunnelIp: duplicate tunnel address 10\.0\.0\.3 \(also at index 2\)/);
+        assert.match(msg, /dvrlab:topology\.routers\[1\]\.id: duplicate router id r1 \(also at index 0\)/);
+        assert.match(msg, /dvrlab:topology\.routers\[1\]\.networks\[1\]: n3 is already on router r1/);
+        assert.match(msg, /dvrlab:topology\.networks\[2\]\.gatewayMac: duplicate gateway MAC fa:16:3e:00:20:fe \(also at index 1\)/);
+        const ok: any = routed();
+        ok.hosts[3] = { name: "h4", address: "h4.example", tunnelIp: "10.0.0.4" };
+        assert.doesNotThrow(() => parseTopology(ok), "a host name with its own tunnel IP");
+        ok.hosts[3] = { name: "h4", address: "h4.example" };
+        assert.match(problems(ok), /hosts\[3\]\.tunnelIp: required when address is a host name/);
+    });
+
+    it("refuses duplicate host names, network names, VNIs, VLANs, VM ids and addresses, naming both indexes", () => {
+        const t: any = routed();
+        t.hosts[2].name = "h2";
+        t.networks[1].name = "n1";
+        t.networks[2].vni = 1;
+        t.networks[2].vlan = 1;
+        t.vms[1] = { id: "a", host: "h2", network: "n3", mac: "fa:16:3e:00:00:09", ip: "192.168.30.5" };
+        const msg = problems(t);
+        for (const line of [
+            "hosts[2].name: duplicate host name h2 (also at index 1)",
+            "networks[1].name: duplicate network name n1 (also at index 0)",
+            "networks[2].vni: duplicate VNI 1 (also at index 0)",
+            "networks[2].vlan: duplicate local VLAN 1 (also at index 0)",
+            "vms[1].id: duplicate VM id a (also at index 0)",
+            "vms[2].ip: duplicate address n3/192.168.30.5 (also at index 1)",
+        ]) {
+            assert.ok(msg.includes(`dvrlab:topology.${line}`), `missing ${line} in:\n${msg}`);
+        }
+    });
+
+    it("refuses addresses outside their subnet, small subnets, VLAN 0/4095, long routed names; each message literal", () => {
+        const t: any = routed();
+        t.networks[0] = { name: "n1", cidr: "192.168.10.0/30", vni: 1, vlan: 0, dhcpAddress: "192.168.11.2", gateway: "192.168.10.0" };
+        t.networks[1].cidr = "192.168.20.1/24";
+        t.networks[1].vlan = 4095;
+        t.networks.push({ name: "abcdefghijklm", cidr: "192.168.40.0/29", vni: 4, vlan: 4 });
+        t.routers = [{ id: "r1", networks: ["n2", "abcdefghijklm", "n4"] }];
+        t.vms[0].ip = "192.168.11.5";
+        t.vms[2].ip = "192.168.30.1";
+        t.vms.push({ id: "d", host: "h9", network: "n9", mac: "fa:16:3e:00:00:04", ip: "10.0.0.5", securityGroup: "web" });
+        const msg = problems(t);
+        for (const line of [
+            "networks[0].vlan: a VLAN id 1–4094",
+            "networks[1].vlan: a VLAN id 1–4094",
+            "networks[0].cidr: the subnet must be /29 or larger",
+            "networks[1].cidr: not a network address: did you mean 192.168.20.0/24?",
+            "networks[0].dhcpAddress: 192.168.11.2 is not a host address of 192.168.10.0/30",
+            "networks[0].gateway: 192.168.10.0 is not a host address of 192.168.10.0/30",
+            "networks[3].name: a routed network's name is at most 12 characters (its router port is qr-<name>)",
+            "routers[0].networks[2]: unknown network n4",
+            "vms[0].ip: 192.168.11.5 is not a host address of 192.168.10.0/30",
+            "vms[2].ip: 192.168.30.1 is the network's gateway address",
+            "vms[3].host: unknown host h9",
+            "vms[3].network: unknown network n9",
+            "vms[3].securityGroup: unknown security group web",
+        ]) {
+            assert.ok(msg.includes(`  dvrlab:topology.${line}\n`) || msg.endsWith(`  dvrlab:topology.${line}`), `missing ${line} in:\n${msg}`);
+        }
+        assert.ok(msg.startsWith("invalid configuration:\n  dvrlab:topology."), msg);
+        assert.equal(msg.includes("vms[1]"), false, msg);
+        // the edges that pass: /29, VLAN 1 and 4094, a 12-character routed name, the last host address
+        const ok: any = routed();
+        ok.networks[0] = { name: "abcdefghijkl", cidr: "192.168.10.0/29", vni: 1, vlan: 4094 };
+        ok.routers = [{ id: "r1", networks: ["abcdefghijkl", "n2"] }];
+        ok.vms[0] = { ...ok.vms[0], network: "abcdefghijkl", ip: "192.168.10.6" };
+        ok.vms[1] = { ...ok.vms[1], ofport: 100 };
+        ok.domainPrefix = "lab2-";
+        ok.hosts[1] = { ...ok.hosts[1], port: 2222, user: "admin" };
+        const p = resolve(parseTopology(ok));
+        assert.deepEqual(p.vms.map((v) => [v.domain, v.ofport]), [["lab2-a", 42320], ["lab2-b", 100], ["lab2-c", 57558]]);
+        assert.deepEqual(p.hosts[1], { name: "h2", role: "compute", connection: { host: "10.0.0.2", port: 2222, user: "admin" }, tunnelIp: "10.0.0.2" });
+        assert.equal(p.dhcpHost, "h1");
+        const second: any = routed();
+        second.hosts = [second.hosts[1], second.hosts[0], second.hosts[2], second.hosts[3]];
+        assert.equal(resolve(parseTopology(second)).dhcpHost, "h1", "the network host, wherever it is listed");
+        // two host names deriving one DVR MAC under a base that fixes four octets: refused at dvrBaseMac
+        const clash: any = routed();
+        clash.dvrBaseMac = "fa:16:3f:07:00:00";
+        clash.hosts[2].name = "h648";
+        clash.hosts[3].name = "h654";
+        clash.vms = [];
+        assert.match(problems(clash), /dvrlab:topology\.dvrBaseMac: dvrMacs: hosts h648 and h654 both derive fa:16:3f:07:96:43; use host indexes or another base/);
+        assert.throws(() => parseTopology({ ...routed(), vms: [{ ...routed().vms[0], mac: "fb:16:3e:00:00:01" }] }, "my:topo"), /^Error: invalid configuration:\n {2}my:topo\.vms\[0\]\.mac: a multicast MAC \(odd first octet\) cannot be a NIC's address$/);
     });
 });

@@ -55,4 +55,38 @@ describe("StaticNeighbors planner", () => {
         const st = parseNeighbors("@@ns\nyes\n@@dev\nno\n");
         assert.deepEqual([st.namespace, st.device], [true, false]);
     });
+
+    it("reads only permanent entries with a MAC among the wanted addresses, numerically sorted; names foreign permanent entries", () => {
+        const st = parseNeighbors(
+            shown([
+                perm("192.168.10.100", "FA:16:3E:00:01:00"),
+                perm("192.168.10.12", "fa:16:3e:00:00:12"),
+                { dst: "192.168.10.9", lladdr: "fa:16:3e:00:00:09", state: ["REACHABLE"] },
+                { dst: "192.168.10.20", state: ["PERMANENT"] },
+                { dst: "192.168.10.21", lladdr: "fa:16:3e:00:00:21" },
+            ]),
+        );
+        assert.deepEqual(st.neighbors, [
+            { ip: "192.168.10.100", mac: "fa:16:3e:00:01:00", permanent: true },
+            { ip: "192.168.10.12", mac: "fa:16:3e:00:00:12", permanent: true },
+            { ip: "192.168.10.9", mac: "fa:16:3e:00:00:09", permanent: false },
+            { ip: "192.168.10.20", mac: undefined, permanent: true },
+            { ip: "192.168.10.21", mac: "fa:16:3e:00:00:21", permanent: false },
+        ]);
+        assert.deepEqual(permanentAmong(st, ["192.168.10.100", "192.168.10.12", "192.168.10.9", "192.168.10.20", "192.168.10.21"]), [
+            { ip: "192.168.10.12", mac: "fa:16:3e:00:00:12" },
+            { ip: "192.168.10.100", mac: "fa:16:3e:00:01:00" },
+        ]);
+        assert.deepEqual(permanentAmong(st, ["192.168.10.12"]), [{ ip: "192.168.10.12", mac: "fa:16:3e:00:00:12" }]);
+        const wanted = [
+            { ip: "192.168.10.100", mac: "fa:16:3e:00:01:01" },
+            { ip: "192.168.10.12", mac: "fa:16:3e:00:00:12" },
+            { ip: "192.168.10.9", mac: "fa:16:3e:00:00:99" },
+        ];
+        assert.deepEqual(foreignConflicts(st, wanted, []), ["192.168.10.100 is permanent at fa:16:3e:00:01:00 (want fa:16:3e:00:01:01)"]);
+        assert.deepEqual(foreignConflicts(st, wanted, [{ ip: "192.168.10.100", mac: "fa:16:3e:00:01:00" }]), [], "ours: ours to change");
+        const none = parseNeighbors(["@@ns", "no", "@@dev", "no", "@@neigh", ""].join("\n"));
+        assert.deepEqual(none, { namespace: false, device: false, neighbors: [] });
+        assert.equal(planChange({ namespace: "qrouter-r1", device: "qr-a" }, st, [{ ip: "192.168.10.12", mac: "fa:16:3e:00:00:12" }], []), undefined, "nothing to change");
+    });
 });
