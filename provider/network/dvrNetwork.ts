@@ -4,7 +4,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { projectDir } from "../core/config";
 import { GuestManifest, readGuestManifest } from "../guest/manifest";
+import { HostPreflight } from "../hostPreflight/resource";
 import { NetnsGuest } from "../netnsGuest/resource";
+import { preflightArgs } from "./preflight";
 import { DhcpAgent } from "./dhcpAgent";
 import { DistributedRouter, dvrMacFlows } from "./distributedRouter";
 import { DvrHost } from "./dvrHost";
@@ -54,6 +56,8 @@ export class DvrNetwork extends pulumi.ComponentResource {
     /** The resolved plan (names, addresses, ports), for programs that add their own resources next to it. */
     readonly plan: Plan;
     readonly dvrHosts: Map<string, DvrHost>;
+    /** One per host, created before anything else: what the host was found to offer. */
+    readonly preflights: HostPreflight[];
     // What `npm run verify` reads (the dev stack exports them under these names); no secrets.
     readonly hosts: pulumi.Output<{ name: string; role: string; host: string; port: number; user: string; tunnelIp: string }[]>;
     readonly networks: pulumi.Output<Plan["networks"]>;
@@ -67,7 +71,15 @@ export class DvrNetwork extends pulumi.ComponentResource {
         super("dvrlab:index:DvrNetwork", name, {}, opts);
         const topology = parseTopology(args.topology, args.topologyKey);
         const plan = (this.plan = resolve(topology));
-        const child = { parent: this, ...(args.aliasFromStackRoot ? { aliases: [{ parent: pulumi.rootStackResource }] } : {}) };
+        // Preflight first, on every host; everything else waits for all of them (a transformation
+        // every child inherits), so a host that cannot carry the network fails `up` before any host changes.
+        this.preflights = plan.hosts.map((h) => new HostPreflight(`${h.name}-preflight`, preflightArgs(plan, h), { parent: this }));
+        const afterPreflights: pulumi.ResourceTransformation = (r) => ({ props: r.props, opts: pulumi.mergeOptions(r.opts, { dependsOn: this.preflights }) });
+        const child = {
+            parent: this,
+            transformations: [afterPreflights],
+            ...(args.aliasFromStackRoot ? { aliases: [{ parent: pulumi.rootStackResource }] } : {}),
+        };
 
         const dvrHosts = (this.dvrHosts = new Map(plan.hosts.map((h) => [h.name, new DvrHost(h.name, { host: h, networks: plan.networks }, child)])));
         const mesh = new TunnelMesh("mesh", { plan, dvrHosts }, child);

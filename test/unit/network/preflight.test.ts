@@ -1,0 +1,64 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+
+// DvrNetwork's preflight under pulumi's mocks: one HostPreflight per host, checking what the plan
+// puts there, and every other resource of the network waiting for all of them.
+describe("DvrNetwork preflight (mocked engine)", function () {
+    this.timeout(30_000);
+    const created: { type: string; name: string; inputs: any }[] = [];
+    const deps = new Map<string, string[]>();
+
+    before(async () => {
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    created.push({ type: args.type, name: args.name, inputs: args.inputs });
+                    return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type.endsWith("dvrlab:OvsPort") ? { ofport: 7 } : {}) } };
+                },
+                call: () => ({}),
+            },
+            "user",
+            "unit",
+        );
+        // The component's own transformation runs after its children's (theirs first, then their
+        // parents'): it sees each resource's options as DvrNetwork made them.
+        const capture: pulumi.ResourceTransformation = (r) => {
+            const on = ([] as any[]).concat(r.opts.dependsOn ?? []);
+            deps.set(r.name, on.map((d: any) => d.__name ?? "?"));
+            return undefined;
+        };
+        const { DvrNetwork } = await import("../../../provider");
+        const net = new DvrNetwork("n", {
+            topology: {
+                hosts: [
+                    { name: "host-a", address: "10.9.1.1", role: "network" },
+                    { name: "host-b", address: "10.9.1.2", tunnelIp: "10.9.2.2" },
+                    { name: "host-c", address: "10.9.1.3" },
+                ],
+                networks: [{ name: "blue", cidr: "192.168.110.0/24", vni: 0x1b1, vlan: 11 }],
+                vms: [{ id: "ga", kind: "netns", host: "host-b", network: "blue", mac: "fa:16:3e:11:00:0a", ip: "192.168.110.10" }],
+            },
+        }, { transformations: [capture] });
+        await new Promise((r) => net.machines.apply(r));
+    });
+
+    it("checks on each host what the plan puts there: OVS everywhere, DHCP on the network host, firewall where VM ports are", () => {
+        const pre = created.filter((c) => c.type.endsWith("dvrlab:HostPreflight")).map((c) => ({ name: c.name, ...c.inputs }));
+        assert.deepEqual(
+            pre.map(({ name, needs, tunnelIp, mtu, connection }) => ({ name, needs, tunnelIp, mtu, host: connection.host })),
+            [
+                { name: "host-a-preflight", needs: { ovs: true, iptables: false, dnsmasq: true, libvirt: false }, tunnelIp: "10.9.1.1", mtu: 1450, host: "10.9.1.1" },
+                { name: "host-b-preflight", needs: { ovs: true, iptables: true, dnsmasq: false, libvirt: false }, tunnelIp: "10.9.2.2", mtu: 1450, host: "10.9.1.2" },
+                { name: "host-c-preflight", needs: { ovs: true, iptables: false, dnsmasq: false, libvirt: false }, tunnelIp: "10.9.1.3", mtu: 1450, host: "10.9.1.3" },
+            ],
+        );
+    });
+
+    it("every other resource waits for every host's preflight; the preflights wait for nothing", () => {
+        const all = ["host-a-preflight", "host-b-preflight", "host-c-preflight"];
+        const others = created.filter((c) => !c.type.endsWith("dvrlab:HostPreflight") && c.type !== "dvrlab:index:DvrNetwork");
+        assert.ok(others.length > 30, `the network's resources (${others.length})`);
+        for (const c of others) for (const p of all) assert.ok(deps.get(c.name)?.includes(p), `${c.name} waits for ${p}`);
+        for (const p of all) assert.deepEqual(deps.get(p), []);
+    });
+});
