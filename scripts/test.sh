@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: type check, then every mocha test (unit, integration against a real sshd, lab,
-# end to end with the real pulumi CLI). Brings the lab up for the tests that need it and takes it
+# `npm test`: type check and lint (eslint, prettier, shellcheck), then every mocha test (unit,
+# integration against a real sshd, lab, end to end with the real pulumi CLI). Brings the lab up for the tests that need it and takes it
 # down again at the end (even on failure) if it was not up before. Extra args go to mocha
 # (e.g. `npm test -- -g LinuxBridge`).
 set -uo pipefail
@@ -10,6 +10,8 @@ cd "$repo" || exit 1
 bash scripts/engine/build.sh >/dev/null || { echo "engine missing: run bash scripts/setup.sh"; exit 1; }
 echo "[test] type check"
 npx tsc --noEmit -p . || exit 1
+echo "[test] lint"
+bash scripts/lint.sh || exit 1
 
 lab_started=0
 if [ -f lab/lab.sh ] && [ "${DVRLAB_SKIP_LAB:-0}" != 1 ]; then
