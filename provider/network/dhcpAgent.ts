@@ -31,6 +31,7 @@ export class DhcpAgent extends pulumi.ComponentResource {
                     bridge: args.dvrHost.brInt.name,
                     tag: n.vlan,
                     address: `${n.dhcpIp}/${n.prefix}`,
+                    mtu: n.mtu,
                     ...(args.routedNetworks?.includes(n.name) ? { router: n.gateway } : {}),
                 },
                 // after patch-tun: OVS would renumber a port holding the ofport patch-tun requests

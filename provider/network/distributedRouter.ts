@@ -41,7 +41,7 @@ export class DistributedRouter extends pulumi.ComponentResource {
                 // rewrite its frames for its VLAN: a qr- port (re)tagged before them leaks the gateway MAC into the tunnels.
                 const qr = new RouterPort(
                     `${h}-${router.id}-qr-${n.name}`,
-                    { connection, bridge: dvrHost.brInt.name, name: `qr-${n.name}`, namespace: ns.name, tag: n.vlan, mac: n.gatewayMac, address: `${n.gateway}/${n.prefix}` },
+                    { connection, bridge: dvrHost.brInt.name, name: `qr-${n.name}`, namespace: ns.name, tag: n.vlan, mac: n.gatewayMac, address: `${n.gateway}/${n.prefix}`, mtu: n.mtu },
                     { parent: this, dependsOn: [dvrHost.patchTun, ...dvrFlows] },
                 );
                 const entries = plan.vms.filter((v) => v.network === n.name).map((v) => ({ ip: v.ip, mac: v.mac }));

@@ -129,6 +129,7 @@ export class DvrNetwork extends pulumi.ComponentResource {
                         bridge: port.qbr.name,
                         mac: vm.mac,
                         address: `${vm.ip}/${n.prefix}`,
+                        mtu: vm.mtu,
                         ...(routedNetworks.includes(n.name) ? { gateway: n.gateway } : {}),
                     },
                     after,

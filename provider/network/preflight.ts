@@ -4,15 +4,13 @@
 import type { HostPreflightResourceArgs } from "../hostPreflight/resource";
 import type { Plan, ResolvedHost } from "./topology";
 
-/** The MTU every network uses today (Neutron's default for VXLAN on a 1500-byte underlay). */
-export const NETWORK_MTU = 1450;
-
 export function preflightArgs(plan: Plan, h: ResolvedHost): HostPreflightResourceArgs {
     const vms = plan.vms.filter((v) => v.host === h.name);
     return {
         connection: h.connection,
         needs: { ovs: true, iptables: vms.length > 0, dnsmasq: h.name === plan.dhcpHost, libvirt: vms.some((v) => v.kind === "libvirt") },
         tunnelIp: h.tunnelIp,
-        mtu: NETWORK_MTU,
+        // The largest network MTU: every network is provisioned on every host.
+        mtu: Math.max(...plan.networks.map((n) => n.mtu)),
     };
 }

@@ -65,6 +65,8 @@ export const topologySchema = z
                         gateway: ipv4.optional(),
                         /** The gateway's MAC, the same on every host (Neutron's router interface port); unset = derived from the name. */
                         gatewayMac: mac.optional(),
+                        /** The network's MTU: DHCP option 26, the DHCP and qr- ports, each VM's qbr/qvb/qvo (Neutron's 1450 for VXLAN on a 1500-byte underlay). */
+                        mtu: z.number().int().min(576).max(9000).default(1450),
                     })
                     .strict(),
             )
@@ -220,6 +222,7 @@ export interface ResolvedNetwork {
     dhcpIp: string;
     gateway: string;
     gatewayMac: string;
+    mtu: number;
 }
 
 export interface ResolvedVm {
@@ -232,6 +235,8 @@ export interface ResolvedVm {
     mac: string;
     ip: string;
     vlan: number;
+    /** Its network's MTU. */
+    mtu: number;
     /** qvo's OpenFlow port on br-int. */
     ofport: number;
     memoryMiB?: number;
@@ -283,6 +288,7 @@ function resolveNetwork(n: Topology["networks"][number]): ResolvedNetwork {
         prefix: s.prefix,
         vni: n.vni,
         vlan: n.vlan,
+        mtu: n.mtu,
         gateway: n.gateway ?? intToIp(base + 1),
         gatewayMac: n.gatewayMac ?? `fa:16:3e:${createHash("sha256").update(`gateway/${n.name}`).digest("hex").slice(0, 6).replace(/(..)(?=.)/g, "$1:")}`,
         dhcpIp: n.dhcpAddress ?? intToIp(base + 2),
@@ -312,6 +318,7 @@ export function resolve(t: Topology): Plan {
         mac: vm.mac,
         ip: vm.ip,
         vlan: nets.get(vm.network)!.vlan,
+        mtu: nets.get(vm.network)!.mtu,
         ofport: vm.ofport ?? vmOfport(vm.id),
         memoryMiB: vm.memoryMiB,
         qbr: `qbr-${vm.id}`,

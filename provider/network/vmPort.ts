@@ -30,8 +30,8 @@ export class VmPort extends pulumi.ComponentResource {
         const connection = args.host.connection;
         const parent = { parent: this };
         // nfCallIptables: bridged frames must pass iptables, or the security group sees nothing.
-        this.qbr = new LinuxBridge(`${vm.id}-qbr`, { connection, name: vm.qbr, stp: false, forwardDelay: 0, multicastSnooping: false, nfCallIptables: true }, parent);
-        const veth = new VethPair(`${vm.id}-qvb-qvo`, { connection, name: vm.qvb, peer: vm.qvo, nameEnd: { promisc: true, master: this.qbr.name } }, parent);
+        this.qbr = new LinuxBridge(`${vm.id}-qbr`, { connection, name: vm.qbr, stp: false, forwardDelay: 0, multicastSnooping: false, nfCallIptables: true, mtu: vm.mtu }, parent);
+        const veth = new VethPair(`${vm.id}-qvb-qvo`, { connection, name: vm.qvb, peer: vm.qvo, mtu: vm.mtu, nameEnd: { promisc: true, master: this.qbr.name } }, parent);
         this.qvo = new OvsPort(`${vm.id}-qvo`, { connection, bridge: args.dvrHost.brInt.name, name: veth.peer, tag: vm.vlan, ofportRequest: vm.ofport }, parent);
         this.ofport = this.qvo.ofport;
         this.securityGroup = new SecurityGroup(`${vm.id}-sg`, { connection, portId: vm.id, tap: vm.tap, ingress: vm.ingress }, parent);

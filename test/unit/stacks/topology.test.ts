@@ -33,7 +33,7 @@ describe("DVR topology", () => {
         const p = resolve(parseTopology(devTopology()));
         assert.equal(p.dhcpHost, "server-233");
         const { gatewayMac, ...net1 } = p.networks[0];
-        assert.deepEqual(net1, { name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, gateway: "192.168.10.1", dhcpIp: "192.168.10.2" });
+        assert.deepEqual(net1, { name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, gateway: "192.168.10.1", dhcpIp: "192.168.10.2", mtu: 1450 });
         assert.equal(gatewayMac, "fa:16:3e:54:88:14");
         assert.equal(p.networks[1].gatewayMac, "fa:16:3e:d7:eb:e3", "one gateway MAC per network");
         // the distributed router: on every host with a VM of its networks, one DVR MAC per host from Neutron's base
@@ -48,6 +48,20 @@ describe("DVR topology", () => {
         const t = p.tunnels.find((x) => x.host === "server-64" && x.remote === "server-233")!;
         assert.deepEqual(t, { host: "server-64", remote: "server-233", port: "vxlan-ac1e7ce9", remoteIp: "172.30.124.233", localIp: "172.30.124.64" });
         for (const v of p.vms) for (const n of [v.qbr, v.qvb, v.qvo, v.tap]) assert.ok(n.length <= 15, n);
+    });
+
+    it("a network's MTU (default 1450) reaches its VMs; 576–9000", () => {
+        const t: any = small();
+        t.networks[0].mtu = 9000;
+        const p = resolve(parseTopology(t));
+        assert.equal(p.networks[0].mtu, 9000);
+        assert.deepEqual(p.vms.map((v) => v.mtu), p.vms.map(() => 9000));
+        assert.equal(resolve(parseTopology(small())).networks[0].mtu, 1450);
+        for (const bad of [575, 9001, 1450.5, "1450"]) {
+            const b: any = small();
+            b.networks[0].mtu = bad;
+            assert.match(problems(b), /dvrlab:topology\.networks\[0\]\.mtu: /);
+        }
     });
 
     it("takes VNIs as numbers or the seed's hex", () => {
