@@ -2,7 +2,7 @@ import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { runPlan } from "../core/hostops";
 import { check } from "../ssh/executor";
 import { securityGroupSchema, SecurityGroupSpec, securityGroupOutputs } from "./schema";
-import { chains, parseRules, parseState, planApply, planDelete, restoreScript, showAll } from "./planner";
+import { parseState, planApply, planDelete, readBack, restoreScript, showAll } from "./planner";
 
 async function state(ctx: OpContext, s: Pick<SecurityGroupSpec, "portId" | "tap">) {
     return parseState(await check(ctx.ex, ctx.conn, showAll()), s);
@@ -27,15 +27,19 @@ export const securityGroupKind: KindSpec<typeof securityGroupSchema, Outputs<typ
         return {};
     },
 
+    // Real host state: a rule deleted by hand is a rule fewer (drift that diff shows), a fixed rule
+    // missing or edited is "broken: …"; either way `up` rewrites the chains.
     async read(ctx, _id, olds) {
         const st = await state(ctx, olds);
-        if (!st.ingress && !st.egress && !st.jumps.some(Boolean)) return undefined;
-        const ingress = st.ingress ? parseRules(chains(olds.portId).ingress, st.ingress) : undefined;
-        const problems: string[] = [];
-        if (!st.jumps.every(Boolean)) problems.push("FORWARD jump missing");
-        if (!st.egress) problems.push("egress chain missing");
-        if (!ingress) problems.push("ingress chain missing or edited by hand");
-        return { ...olds, ingress: ingress ?? [], enforcement: problems.length ? (`broken: ${problems.join(", ")}` as any) : "enforced" };
+        if (!st.ingress && !st.egress && !st.source && !st.jumps.some(Boolean)) return undefined;
+        const r = readBack(st, olds);
+        return {
+            ...olds,
+            ...(r.pair ?? {}),
+            ingress: r.ingress ?? [],
+            egress: r.egress ?? [],
+            enforcement: r.problems.length ? (`broken: ${r.problems.join(", ")}` as any) : "enforced",
+        };
     },
 
     async update(ctx, _id, _olds, s) {

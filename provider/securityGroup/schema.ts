@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr4, connection, ifName, owner } from "../core/schema";
+import { cidr4, connection, ifName, ipv4, mac, owner } from "../core/schema";
 
 /** A CIDR's network address with its prefix: what iptables stores for `-s`. */
 export function networkOf(cidr: string): string {
@@ -11,7 +11,7 @@ export function networkOf(cidr: string): string {
     return `${[24, 16, 8, 0].map((sh) => (net >>> sh) & 255).join(".")}/${bits}`;
 }
 
-/** One ingress allow rule, as in a Neutron security group (egress is allowed, as Neutron's default group). */
+/** One allow rule, as in a Neutron security group: remoteCidr is the source of ingress traffic, the destination of egress. */
 export const ruleSchema = z
     .object({
         protocol: z.enum(["icmp", "tcp", "udp", "any"]),
@@ -42,11 +42,20 @@ export const ruleSchema = z
 export const securityGroupSchema = z.object({
     connection,
     owner,
-    /** The VM's id: names the chains (dvrl-i-<id>, dvrl-o-<id>). */
+    /** The VM's id: names the chains (dvrl-i-<id>, dvrl-o-<id>, dvrl-s-<id>). */
     portId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,19}$/, "lower-case letters, digits, '-', at most 20"),
     /** The VM's tap device: Neutron's hybrid firewall matches it with physdev on the qbr bridge. */
     tap: ifName,
+    /** The VM's address and MAC: the only source pair its port may send from (Neutron's port security). */
+    ip: ipv4,
+    mac,
+    /** Allowed traffic to the VM (after established/related and DHCP replies); the rest is dropped. */
     ingress: z.array(ruleSchema).default([]),
+    /**
+     * Allowed traffic from the VM (after the source check, DHCP client traffic and established/related).
+     * Unset = all, as Neutron gives every new group; [] = none but DHCP and replies.
+     */
+    egress: z.array(ruleSchema).default(() => [{ protocol: "any" as const, remoteCidr: "0.0.0.0/0" }]),
     /** Not for users to set: refresh reports "broken: …" when the host's chains are incomplete, so up rewrites them. */
     enforcement: z.literal("enforced").default("enforced"),
 });
