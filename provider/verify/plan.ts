@@ -116,6 +116,18 @@ export function packetsOf(dump: string, parts: string[]): number | undefined {
     return undefined;
 }
 
+/**
+ * The packet counter of one iptables rule in `iptables -v -S <chain>` output, found by its spec as
+ * `iptables -S` prints it (the ` -c <packets> <bytes>` that -v adds is left out of the comparison).
+ */
+export function ruleCounter(vS: string, spec: string): number | undefined {
+    for (const line of vS.split("\n")) {
+        const m = line.match(/ -c (\d+) \d+/);
+        if (m && line.replace(m[0], "").trim() === spec) return Number(m[1]);
+    }
+    return undefined;
+}
+
 /** The rows of `ovs-appctl fdb/show` (port, VLAN, MAC) whose MAC is one of `macs`. */
 export function fdbRowsFor(fdbShow: string, macs: string[]): { port: string; vlan: number; mac: string }[] {
     const want = new Set(macs.map((m) => m.toLowerCase()));

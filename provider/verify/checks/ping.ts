@@ -1,5 +1,5 @@
 // L2 and routed pings between VMs, and a VM whose security group lacks ICMP getting none.
-import { allowsIcmpFrom, Machine, pingTrace, routedTrace, StackOutputs } from "../plan";
+import { allowsIcmpFrom, Machine, pingTrace, routedTrace, ruleCounter, StackOutputs } from "../plan";
 import { defineCheck, PHASE, VerifyContext } from "./check";
 
 export type PingScope = "same host" | "across the tunnel" | "routed, same host" | "routed, across the tunnel";
@@ -41,11 +41,11 @@ export function planPings(o: StackOutputs): PingCheck[] {
 /** The routed pings that get a reply (the L3 checks pick their pair from these). */
 export const routedPings = (o: StackOutputs) => planPings(o).filter((c) => c.expect === "reply" && c.scope.startsWith("routed"));
 
-/** The DROP counter of the VM's ingress chain (packets the security group refused). */
+/** The counter of the VM's ingress chain's final DROP (packets no rule of its group allowed). */
 async function sgDrops(ctx: VerifyContext, vm: Machine): Promise<number | undefined> {
-    const r = await ctx.host(vm.host, ["iptables", "-w", "-L", `dvrl-i-${vm.id}`, "-v", "-x", "-n"]);
-    const line = r.stdout.split("\n").find((l) => /\sDROP\s/.test(l));
-    return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+    const chain = `dvrl-i-${vm.id}`;
+    const r = await ctx.host(vm.host, ["iptables", "-w", "-v", "-S", chain]);
+    return ruleCounter(r.stdout, `-A ${chain} -j DROP`);
 }
 
 export const ping = defineCheck<PingCheck>({

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { allowsIcmpFrom, arpTrace, dhcpTrace, fdbRowsFor, packetsOf, pingTrace, routedTrace, spoofAddress, StackOutputs } from "../../../provider/verify/plan";
+import { allowsIcmpFrom, arpTrace, dhcpTrace, fdbRowsFor, packetsOf, pingTrace, routedTrace, ruleCounter, spoofAddress, StackOutputs } from "../../../provider/verify/plan";
 import { planChecks } from "../../../provider/verify/checks";
 
 const vm = (id: string, host: string, ip: string, icmp: boolean, ofport = 2) => ({
@@ -213,5 +213,17 @@ describe("verify plan", () => {
         // no router: the trace falls back to the destination gateway MAC as source
         const noRouter = { ...o, router: undefined };
         assert.match(routedTrace(noRouter, x, w)[2].flow, /dl_src=fa:16:3e:d7:eb:e3,/);
+    });
+
+    it("reads one iptables rule's packet counter by its spec (iptables-nft and -legacy put -c in different places)", () => {
+        const nft = [
+            "-N dvrl-i-web -c 0 0",
+            "-A dvrl-i-web -m state --state INVALID -c 4 240 -j DROP",
+            "-A dvrl-i-web -c 17 1428 -j DROP",
+        ].join("\n");
+        assert.equal(ruleCounter(nft, "-A dvrl-i-web -j DROP"), 17);
+        assert.equal(ruleCounter(nft, "-A dvrl-i-web -m state --state INVALID -j DROP"), 4);
+        assert.equal(ruleCounter("-A dvrl-s-web -s 10.0.0.5/32 -m mac --mac-source FA:16:3E:00:00:01 -j RETURN -c 3 180", "-A dvrl-s-web -s 10.0.0.5/32 -m mac --mac-source FA:16:3E:00:00:01 -j RETURN"), 3);
+        assert.equal(ruleCounter(nft, "-A dvrl-i-web -p icmp -j ACCEPT"), undefined);
     });
 });
