@@ -11,33 +11,66 @@ export function networkOf(cidr: string): string {
     return `${[24, 16, 8, 0].map((sh) => (net >>> sh) & 255).join(".")}/${bits}`;
 }
 
+/** tcp/udp destination port or range "from:to". */
+const port = z
+    .union([
+        z.number().int().min(1).max(65535),
+        z
+            .string()
+            .regex(/^\d{1,5}:\d{1,5}$/, "a port range like 8000:8080")
+            .refine((r) => {
+                const [a, b] = r.split(":").map(Number);
+                return !/^\d{1,5}:\d{1,5}$/.test(r) || (a >= 1 && b <= 65535 && a <= b);
+            }, "a port range from:to with 1 ≤ from ≤ to ≤ 65535")
+            // as iptables prints it back: "22:22" is port 22, "0080:0090" is 80:90
+            .transform((r): number | string => {
+                const [a, b] = r.split(":").map(Number);
+                return a === b ? a : `${a}:${b}`;
+            }),
+    ])
+    .optional();
+
+const protocol = z.enum(["icmp", "tcp", "udp", "any"]);
+const portNeedsTcpUdp = (r: { port?: unknown; protocol: string }) => r.port === undefined || r.protocol === "tcp" || r.protocol === "udp";
+
 /** One allow rule, as in a Neutron security group: remoteCidr is the source of ingress traffic, the destination of egress. */
 export const ruleSchema = z
     .object({
-        protocol: z.enum(["icmp", "tcp", "udp", "any"]),
-        /** tcp/udp destination port or range "from:to". */
-        port: z
-            .union([
-                z.number().int().min(1).max(65535),
-                z
-                    .string()
-                    .regex(/^\d{1,5}:\d{1,5}$/, "a port range like 8000:8080")
-                    .refine((r) => {
-                        const [a, b] = r.split(":").map(Number);
-                        return !/^\d{1,5}:\d{1,5}$/.test(r) || (a >= 1 && b <= 65535 && a <= b);
-                    }, "a port range from:to with 1 ≤ from ≤ to ≤ 65535")
-                    // as iptables prints it back: "22:22" is port 22, "0080:0090" is 80:90
-                    .transform((r): number | string => {
-                        const [a, b] = r.split(":").map(Number);
-                        return a === b ? a : `${a}:${b}`;
-                    }),
-            ])
-            .optional(),
+        protocol,
+        port,
         /** Host bits are cleared, as iptables does ("10.0.0.1/24" is 10.0.0.0/24). */
         remoteCidr: cidr4.default("0.0.0.0/0").transform(networkOf),
     })
     .strict()
-    .refine((r) => r.port === undefined || r.protocol === "tcp" || r.protocol === "udp", { message: "port applies to tcp/udp only", path: ["port"] });
+    .refine(portNeedsTcpUdp, { message: "port applies to tcp/udp only", path: ["port"] });
+
+/** A group name (`securityGroups.<name>`, a VM's `securityGroup`, a rule's `remoteGroup`). */
+export const groupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '_', '.', '-'");
+
+/**
+ * A rule as a topology writes it: the remote end is a CIDR (default anywhere) or `remoteGroup`, the
+ * addresses of that group's member VMs (Neutron's remote_group_id), resolved by resolveGroups.
+ */
+export const groupRuleSchema = z
+    .object({
+        protocol,
+        port,
+        remoteCidr: cidr4.transform(networkOf).optional(),
+        remoteGroup: groupName.optional(),
+    })
+    .strict()
+    .refine(portNeedsTcpUdp, { message: "port applies to tcp/udp only", path: ["port"] })
+    .refine((r) => r.remoteCidr === undefined || r.remoteGroup === undefined, { message: "remoteCidr or remoteGroup, not both", path: ["remoteGroup"] });
+
+/** A security group in a topology. */
+export const groupSchema = z
+    .object({
+        /** Allowed traffic to the group's VMs. */
+        ingress: z.array(groupRuleSchema).default([]),
+        /** Allowed traffic from them; unset = all (as Neutron gives every new group), [] = none. */
+        egress: z.array(groupRuleSchema).optional(),
+    })
+    .strict();
 
 export const securityGroupSchema = z.object({
     connection,
@@ -65,3 +98,5 @@ export type SecurityGroupSpec = z.output<typeof securityGroupSchema>;
 export type Rule = z.output<typeof ruleSchema>;
 
 export const securityGroupOutputs = z.object({});
+export type GroupRule = z.output<typeof groupRuleSchema>;
+export type Group = z.output<typeof groupSchema>;
