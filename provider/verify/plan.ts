@@ -44,15 +44,18 @@ export function inCidr(ip: string, cidr: string): boolean {
     return inSubnet(ip, subnetOf(cidr));
 }
 
-/** An unused address of the VM's subnet to spoof: the highest host address no VM, gateway or DHCP server holds. */
-export function spoofAddress(o: StackOutputs, vm: Machine): string {
+/**
+ * An unused address of the VM's subnet to spoof: the highest host address no VM, gateway or DHCP
+ * server holds; `skip` free ones first (checks that may run side by side use different addresses).
+ */
+export function spoofAddress(o: StackOutputs, vm: Machine, skip = 0): string {
     const n = o.networks.find((x) => x.name === vm.network)!;
     const size = 2 ** (32 - n.prefix);
     const base = ipToInt(n.cidr.split("/")[0]);
     const used = new Set([n.gateway, n.dhcpIp, ...o.machines.map((m) => m.ip)]);
     for (let i = size - 2; i > 0; i--) {
         const ip = intToIp(base + i);
-        if (!used.has(ip)) return ip;
+        if (!used.has(ip) && skip-- === 0) return ip;
     }
     throw new Error(`no free address in ${n.cidr} to spoof`);
 }

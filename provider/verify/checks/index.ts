@@ -6,12 +6,13 @@ import type { CheckKind, Planned } from "./check";
 import { arpSpoof } from "./arpSpoof";
 import { dhcp } from "./dhcp";
 import { gatewayMacLocal } from "./gatewayMacLocal";
+import { ipSpoof } from "./ipSpoof";
 import { noGatewayArp } from "./noGatewayArp";
 import { ping } from "./ping";
 import { routedOnSource } from "./routedOnSource";
 import { sameHostLocal } from "./sameHostLocal";
 
-export const CHECKS = [dhcp, ping, routedOnSource, noGatewayArp, sameHostLocal, gatewayMacLocal, arpSpoof] as const;
+export const CHECKS = [dhcp, ping, routedOnSource, noGatewayArp, sameHostLocal, gatewayMacLocal, arpSpoof, ipSpoof] as const;
 
 /** Any planned check of a registered kind. */
 export type Check = ReturnType<(typeof CHECKS)[number]["plan"]>[number];

@@ -106,7 +106,15 @@ describe("SecurityGroup port security with traffic, host FORWARD policy DROP", f
     const made: any[] = [];
     let policy = "";
 
-    const sgInputs = (g: Guest, rules: { ingress: any[]; egress?: any[] }) => ({ connection: { host: HOST }, owner: OWNER, portId: `dvrlt-sg${g.key}${tag}`, tap: g.tap, ip: g.ip, mac: g.mac, ...rules });
+    const sgInputs = (g: Guest, rules: { ingress: any[]; egress?: any[] }) => ({
+        connection: { host: HOST },
+        owner: OWNER,
+        portId: `dvrlt-sg${g.key}${tag}`,
+        tap: g.tap,
+        ip: g.ip,
+        mac: g.mac,
+        ...rules,
+    });
     async function createSg(g: Guest, rules: { ingress: any[]; egress?: any[] }) {
         const c = await p().check({}, sgInputs(g, rules));
         assert.equal(c.failures, undefined, JSON.stringify(c.failures));
@@ -151,7 +159,10 @@ describe("SecurityGroup port security with traffic, host FORWARD policy DROP", f
     after(async () => {
         if (!labIsUp) return;
         if (policy) hostSh(HOST, 'iptables -w -P FORWARD "$1"', policy);
-        for (const outs of made.reverse()) await p().delete("x", outs).catch((e: Error) => console.error(e.message));
+        for (const outs of made.reverse())
+            await p()
+                .delete("x", outs)
+                .catch((e: Error) => console.error(e.message));
         hostSh(HOST, 'for f in "$1".*.pid; do [ -e "$f" ] && kill "$(cat "$f")"; done; rm -f "$1".*', FILES);
         for (const g of [...GUESTS, { ns: DHCP.ns, tap: "", qbr: "", qvb: "" }]) {
             hostSh(HOST, 'ip netns del "$1"; for d in "$2" "$3" "$4"; do [ -n "$d" ] && ip link del dev "$d"; done; true', g.ns, g.tap, g.qbr, g.qvb);
@@ -196,8 +207,22 @@ describe("SecurityGroup port security with traffic, host FORWARD policy DROP", f
     });
 
     it("a guest running a DHCP server cannot answer a peer's DISCOVER: its OFFERs are counted by the egress DROP", async () => {
-        const conf = [`start 10.77.0.200`, `end 10.77.0.210`, `interface eth0`, `lease_file ${FILES}.udhcpd.leases`, `pidfile ${FILES}.udhcpd.pid`, `opt subnet 255.255.255.0`, `opt lease 600`].join("\n");
-        hostCheck(HOST, 'printf "%s\\n" "$2" >"$3.udhcpd.conf" && touch "$3.udhcpd.leases" && ip netns exec "$1" busybox udhcpd -a 100 "$3.udhcpd.conf"', R.ns, conf, FILES);
+        const conf = [
+            `start 10.77.0.200`,
+            `end 10.77.0.210`,
+            `interface eth0`,
+            `lease_file ${FILES}.udhcpd.leases`,
+            `pidfile ${FILES}.udhcpd.pid`,
+            `opt subnet 255.255.255.0`,
+            `opt lease 600`,
+        ].join("\n");
+        hostCheck(
+            HOST,
+            'printf "%s\\n" "$2" >"$3.udhcpd.conf" && touch "$3.udhcpd.leases" && ip netns exec "$1" busybox udhcpd -a 100 "$3.udhcpd.conf"',
+            R.ns,
+            conf,
+            FILES,
+        );
         const chain = `dvrl-o-dvrlt-sgr${tag}`;
         const spec = `-A ${chain} -p udp -m udp --sport 67 --dport 68 -j DROP`;
         const before = counter(chain, spec);

@@ -25,8 +25,20 @@ describe("SecurityGroup topology groups", () => {
 
     it("remoteGroup expands to that group's members; egress rules by destination; repeats are dropped", () => {
         const g = groups({
-            default: { ingress: [{ protocol: "icmp", remoteGroup: "ssh" }, { protocol: "icmp", remoteCidr: "192.168.10.12/32" }], egress: [] },
-            ssh: { ingress: [{ protocol: "tcp", port: "22:22", remoteGroup: "default" }], egress: [{ protocol: "udp", port: 53, remoteCidr: "10.1.2.3/8" }, { protocol: "icmp", remoteGroup: "ssh" }] },
+            default: {
+                ingress: [
+                    { protocol: "icmp", remoteGroup: "ssh" },
+                    { protocol: "icmp", remoteCidr: "192.168.10.12/32" },
+                ],
+                egress: [],
+            },
+            ssh: {
+                ingress: [{ protocol: "tcp", port: "22:22", remoteGroup: "default" }],
+                egress: [
+                    { protocol: "udp", port: 53, remoteCidr: "10.1.2.3/8" },
+                    { protocol: "icmp", remoteGroup: "ssh" },
+                ],
+            },
         });
         const r = resolveGroups(g, members);
         assert.deepEqual(r.get("web"), { ingress: [{ protocol: "icmp", remoteCidr: "192.168.10.12/32" }], egress: [] });
@@ -49,11 +61,19 @@ describe("SecurityGroup topology groups", () => {
     });
 
     it("check: remoteCidr and remoteGroup together, a port on icmp, an unknown remoteGroup are named by field", () => {
-        const bad = z.record(z.string(), groupSchema).safeParse({ a: { ingress: [{ protocol: "tcp", remoteCidr: "10.0.0.0/8", remoteGroup: "b" }, { protocol: "icmp", port: 1 }] } });
+        const bad = z.record(z.string(), groupSchema).safeParse({
+            a: {
+                ingress: [
+                    { protocol: "tcp", remoteCidr: "10.0.0.0/8", remoteGroup: "b" },
+                    { protocol: "icmp", port: 1 },
+                ],
+            },
+        });
         assert.ok(!bad.success);
         assert.deepEqual(bad.error.issues.map((i) => i.path.join(".")).sort(), ["a.ingress.0.remoteGroup", "a.ingress.1.port"]);
-        assert.deepEqual(unknownRemoteGroups(groups({ a: { ingress: [{ protocol: "any", remoteGroup: "default" }], egress: [{ protocol: "any", remoteGroup: "b" }] } })), [
-            { path: ["a", "egress", 0, "remoteGroup"], group: "b" },
-        ]);
+        assert.deepEqual(
+            unknownRemoteGroups(groups({ a: { ingress: [{ protocol: "any", remoteGroup: "default" }], egress: [{ protocol: "any", remoteGroup: "b" }] } })),
+            [{ path: ["a", "egress", 0, "remoteGroup"], group: "b" }],
+        );
     });
 });

@@ -39,6 +39,11 @@ const DEV_CHECKS_IN_RUN_ORDER = [
     "arp-spoof  vm233: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
     "arp-spoof  locked: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
     "arp-spoof  web: ARP reply claiming 192.168.20.254 dropped at br-int table 24, its real one passes",
+    "ip-spoof  cirros: echoes from 192.168.10.253 dropped by dvrl-s-cirros, its own pass",
+    "ip-spoof  peer: echoes from 192.168.10.253 dropped by dvrl-s-peer, its own pass",
+    "ip-spoof  vm233: echoes from 192.168.10.253 dropped by dvrl-s-vm233, its own pass",
+    "ip-spoof  locked: echoes from 192.168.10.253 dropped by dvrl-s-locked, its own pass",
+    "ip-spoof  web: echoes from 192.168.20.253 dropped by dvrl-s-web, its own pass",
     "routed-on-source  web → cirros is routed on web's host: on the underlay it carries cirros's network VNI and web's host DVR MAC",
     "no-gateway-arp  web's ARP for its gateway is answered on its host and never crosses a tunnel",
     "same-host-local  locked → web (two subnets, one host) never touches the underlay",
@@ -46,10 +51,10 @@ const DEV_CHECKS_IN_RUN_ORDER = [
 const line = (c: { kind: string; name: string }) => `${c.kind}  ${c.name}`;
 
 describe("verify check registry", () => {
-    it("registers the seed's seven kinds, each with a title, its needs and a lane", () => {
+    it("registers the seed's seven kinds and port security's ip-spoof, each with a title, its needs and a lane", () => {
         assert.deepEqual(
             CHECKS.map((k) => k.kind),
-            ["dhcp", "ping", "routed-on-source", "no-gateway-arp", "same-host-local", "gateway-mac-local", "arp-spoof"],
+            ["dhcp", "ping", "routed-on-source", "no-gateway-arp", "same-host-local", "gateway-mac-local", "arp-spoof", "ip-spoof"],
         );
         for (const k of CHECKS) {
             assert.ok(k.title.length > 20, `${k.kind} says what it shows`);
@@ -58,9 +63,9 @@ describe("verify check registry", () => {
         assert.throws(() => checkKind("nope"), /unknown check kind nope/);
     });
 
-    it("plans today's 33 checks on the dev stack, gateway MACs first and underlay captures last", () => {
+    it("plans today's 38 checks on the dev stack, gateway MACs first and underlay captures last", () => {
         const checks = planChecks(dev);
-        assert.equal(checks.length, 33);
+        assert.equal(checks.length, 38);
         assert.deepEqual(inRunOrder(checks).map(line), DEV_CHECKS_IN_RUN_ORDER);
     });
 
@@ -69,7 +74,7 @@ describe("verify check registry", () => {
         const kinds = new Map<string, number>();
         for (const c of planChecks(noRouter)) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
         // net2's web has no same-network peer: only net1's 4 VMs ping each other
-        assert.deepEqual(Object.fromEntries(kinds), { dhcp: 5, ping: 10, "arp-spoof": 5 });
+        assert.deepEqual(Object.fromEntries(kinds), { dhcp: 5, ping: 10, "arp-spoof": 5, "ip-spoof": 5 });
     });
 
     it("lanes: leases all at once, pings one at a time per source, counters and captures one at a time", () => {
@@ -77,6 +82,7 @@ describe("verify check registry", () => {
         assert.equal(lanes("dhcp").size, 5);
         assert.deepEqual([...lanes("ping")].sort(), ["cirros", "locked", "peer", "vm233", "web"]);
         assert.deepEqual([...lanes("arp-spoof")], ["table 24"]);
+        assert.deepEqual([...lanes("ip-spoof")].sort(), ["cirros", "locked", "peer", "vm233", "web"]);
         assert.deepEqual([...new Set([...lanes("routed-on-source"), ...lanes("no-gateway-arp"), ...lanes("same-host-local")])], ["underlay"]);
     });
 
@@ -94,22 +100,22 @@ describe("verify check registry", () => {
             "same-host-local  locked → web (two subnets, one host) never touches the underlay",
         ]);
         assert.equal(selectChecks(dev, ["no such check"]).length, 0);
-        assert.equal(selectChecks(dev, []).length, 33);
+        assert.equal(selectChecks(dev, []).length, 38);
         assert.throws(() => onlyMatcher(["ping ("]), /--only "ping \(" is not a regular expression/);
     });
 
     it("--list names every kind, then this stack's checks in run order (with --only, the selected ones)", () => {
         const all = listText(dev).split("\n");
         assert.deepEqual(all.slice(0, 3), [
-            "7 check kinds:",
+            "8 check kinds:",
             "  dhcp               every VM holds its DHCP address (eth0 inside the guest, and its lease file)",
             "                     needs: machines, networks",
         ]);
         assert.ok(all.includes("  gateway-mac-local  no router host's br-int has learnt a gateway MAC on patch-tun (checked first, as `up` left it)"));
-        const at = all.indexOf("33 checks on this stack, in run order:");
+        const at = all.indexOf("38 checks on this stack, in run order:");
         assert.ok(at > 0);
         assert.equal(all[at + 1], "  gateway-mac-local  server-233: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)");
-        assert.equal(all[at + 33], "  same-host-local    locked → web (two subnets, one host) never touches the underlay");
+        assert.equal(all[at + 38], "  same-host-local    locked → web (two subnets, one host) never touches the underlay");
 
         const some = listText(dev, ["arp-spoof"]).split("\n");
         const s = some.indexOf('5 checks on this stack matching "arp-spoof", in run order:');
@@ -117,7 +123,7 @@ describe("verify check registry", () => {
         assert.equal(some[s + 1], "  arp-spoof          cirros: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes");
 
         const noStack = listText(undefined, ["ping|spoof"]);
-        assert.match(noStack, /^kinds matching "ping\|spoof": ping, arp-spoof$/m);
+        assert.match(noStack, /^kinds matching "ping\|spoof": ping, arp-spoof, ip-spoof$/m);
         assert.doesNotMatch(noStack, /checks on this stack/);
     });
 });
