@@ -4,7 +4,8 @@ import { createHash } from "crypto";
 import { z } from "zod";
 import { dvrMacs } from "../flows/dvrMac";
 import { cidr4, hostName, ipv4, mac, vlan, vni } from "../core/schema";
-import { ruleSchema } from "../securityGroup/schema";
+import { resolveGroups, unknownRemoteGroups } from "../securityGroup/groups";
+import { groupSchema, ruleSchema } from "../securityGroup/schema";
 import { intToIp, ipToInt, isHostAddress, subnetOf } from "../net/ipv4";
 
 const shortId = z
@@ -84,8 +85,11 @@ export const topologySchema = z
             .default([]),
         /** Neutron's dvr_base_mac: each host's DVR MAC keeps its first three octets (the rest derived from the host name). */
         dvrBaseMac: mac.default("fa:16:3f:00:00:00"),
-        /** Security groups by name: ingress allow rules (Neutron's default group allows none). */
-        securityGroups: z.record(name, z.object({ ingress: z.array(ruleSchema).default([]) }).strict()).default({}),
+        /**
+         * Security groups by name: ingress and egress allow rules, the remote end a CIDR or `remoteGroup`
+         * (its member VMs). Undeclared, `default` is Neutron's: ingress from its own members, egress all.
+         */
+        securityGroups: z.record(name, groupSchema).default({}),
         vms: z
             .array(
                 z
@@ -131,6 +135,7 @@ export const topologySchema = z
         dup(t.vms, (v) => v.id, (i) => ["vms", i, "id"], "VM id");
         dup(t.vms, (v) => v.mac, (i) => ["vms", i, "mac"], "MAC");
         dup(t.vms, (v) => `${v.network}/${v.ip}`, (i) => ["vms", i, "ip"], "address");
+        for (const u of unknownRemoteGroups(t.securityGroups)) ctx.addIssue({ code: "custom", path: ["securityGroups", ...u.path], message: `unknown security group ${u.group}` });
         t.hosts.forEach((h, i) => {
             if (!h.tunnelIp && !ipv4.safeParse(h.address).success) {
                 ctx.addIssue({ code: "custom", path: ["hosts", i, "tunnelIp"], message: "required when address is a host name (the VXLAN endpoint must be an IP)" });
@@ -246,7 +251,10 @@ export interface ResolvedVm {
     qvo: string;
     tap: string;
     securityGroup: string;
+    /** The group's rules for this port, remoteGroup resolved to member addresses. */
     ingress: z.output<typeof ruleSchema>[];
+    /** Unset: all (the SecurityGroup default). */
+    egress?: z.output<typeof ruleSchema>[];
 }
 
 export interface ResolvedTunnel {
@@ -309,6 +317,10 @@ export function resolve(t: Topology): Plan {
     }));
     const networks = t.networks.map(resolveNetwork);
     const nets = new Map(networks.map((n) => [n.name, n]));
+    const rules = resolveGroups(
+        t.securityGroups,
+        t.vms.map((vm) => ({ id: vm.id, group: vm.securityGroup, ip: vm.ip })),
+    );
     const vms: ResolvedVm[] = t.vms.map((vm) => ({
         id: vm.id,
         kind: vm.kind,
@@ -326,7 +338,7 @@ export function resolve(t: Topology): Plan {
         qvo: `qvo-${vm.id}`,
         tap: `tap-${vm.id}`,
         securityGroup: vm.securityGroup,
-        ingress: t.securityGroups[vm.securityGroup]?.ingress ?? [],
+        ...rules.get(vm.id)!,
     }));
     // A full mesh: every host has a VXLAN port to every other (Neutron without l2population).
     const tunnels: ResolvedTunnel[] = hosts.flatMap((h) =>

@@ -34,7 +34,7 @@ export class VmPort extends pulumi.ComponentResource {
         const veth = new VethPair(`${vm.id}-qvb-qvo`, { connection, name: vm.qvb, peer: vm.qvo, mtu: vm.mtu, nameEnd: { promisc: true, master: this.qbr.name } }, parent);
         this.qvo = new OvsPort(`${vm.id}-qvo`, { connection, bridge: args.dvrHost.brInt.name, name: veth.peer, tag: vm.vlan, ofportRequest: vm.ofport }, parent);
         this.ofport = this.qvo.ofport;
-        this.securityGroup = new SecurityGroup(`${vm.id}-sg`, { connection, portId: vm.id, tap: vm.tap, ip: vm.ip, mac: vm.mac, ingress: vm.ingress }, parent);
+        this.securityGroup = new SecurityGroup(`${vm.id}-sg`, { connection, portId: vm.id, tap: vm.tap, ip: vm.ip, mac: vm.mac, ingress: vm.ingress, egress: vm.egress }, parent);
         // The requested ofport is known now: these flows never wait for (or change with) the port's other updates.
         const bridge = args.dvrHost.brInt.name;
         const flow = (key: string, spec: FlowSpec) => new FlowEntry(`${vm.id}-${key}`, { connection, bridge, ...spec }, { parent: this, dependsOn: [this.qvo] });

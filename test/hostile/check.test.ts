@@ -202,7 +202,7 @@ const table: Record<string, { base: any; cases: Case[] }> = {
         ],
     },
     SecurityGroup: {
-        base: { connection, owner, portId: "vm1", tap: "tap-vm1", ingress: [{ protocol: "tcp", port: 22 }] },
+        base: { connection, owner, portId: "vm1", tap: "tap-vm1", ip: "192.168.10.5", mac: "fa:16:3e:00:00:05", ingress: [{ protocol: "tcp", port: 22 }], egress: [{ protocol: "udp", port: 53 }] },
         cases: [
             ...connectionCases(),
             ...ownerCases(),
@@ -215,6 +215,13 @@ const table: Record<string, { base: any; cases: Case[] }> = {
             ...bad(["ingress", 0, "port"], [0, 65536, "22;reboot", "1:2\n", "$(reboot):80", "99999:1", "1:99999", "0:80", "8080:80", "22", " 1:2"]),
             ...bad(["ingress", 0, "port"], [22], { ingress: [{ protocol: "icmp" }] }),
             ...bad(["ingress", 0], [{ protocol: "tcp", port: 22, extra: "-j ACCEPT" }]),
+            ...strings(["ip"], "192.168.10.5"),
+            ...bad(["ip"], [...BAD_IP, "192.168.10.5/32"]),
+            ...strings(["mac"], "fa:16:3e:00:00:05"),
+            ...bad(["mac"], BAD_MAC),
+            ...strings(["egress", 0, "remoteCidr"], "10.0.0.0/8"),
+            ...bad(["egress", 0, "port"], ["53;reboot", 0]),
+            ...bad(["egress", 0], [{ protocol: "udp", port: 53, remoteGroup: "default" }]),
             ...bad(["enforcement"], ["broken: $(reboot)"]),
         ],
     },

@@ -49,8 +49,8 @@ const HOSTILE: Hostile[] = [
     {
         kind: "SecurityGroup",
         name: "sg",
-        args: { portId: "vm;1", tap: 'tap"x', ingress: [{ protocol: "tcp", port: "1:99999", remoteCidr: "0.0.0.0/0 -j ACCEPT" }] },
-        bad: ["portId", "tap", "ingress.0.port", "ingress.0.remoteCidr"],
+        args: { portId: "vm;1", tap: 'tap"x', ip: "10.0.0.5 -j ACCEPT", mac: "fa:16:3e:00:00:05", ingress: [{ protocol: "tcp", port: "1:99999", remoteCidr: "0.0.0.0/0 -j ACCEPT" }] },
+        bad: ["portId", "tap", "ip", "ingress.0.port", "ingress.0.remoteCidr"],
     },
     {
         kind: "LibvirtDomain",

@@ -72,11 +72,13 @@ describe("DvrNetwork with namespace guests (mocked engine)", function () {
         );
         assert.deepEqual(
             of("dvrlab:SecurityGroup")
-                .map((s) => [s.inputs.tap, s.inputs.ingress.length])
+                .map((s) => [s.inputs.tap, s.inputs.ip, s.inputs.mac, s.inputs.ingress, s.inputs.egress])
                 .sort(),
             [
-                ["tap-ga", 1],
-                ["tap-gr", 0],
+                ["tap-ga", "192.168.110.10", "fa:16:3e:11:00:0a", [{ protocol: "icmp", remoteCidr: "0.0.0.0/0" }], undefined],
+                // gr has no group: Neutron's default, ingress from the default group's members (gr itself);
+                // egress unset in both: the SecurityGroup's default (all)
+                ["tap-gr", "192.168.130.20", "fa:16:3e:13:00:0b", [{ protocol: "any", remoteCidr: "192.168.130.20/32" }], undefined],
             ],
         );
         assert.equal(of("dvrlab:FlowEntry").filter((f) => /^g[ar]-(arp|mac)-spoof-allow$/.test(f.name)).length, 4);

@@ -149,38 +149,35 @@ describe("SecurityGroup planner", () => {
         assert.equal(networkOf("172.30.124.255/31"), "172.30.124.254/31");
     });
 
-    it("parseRules: only our exact header (conntrack, DHCP reply) and final DROP; a host address reads as /32, ranges stay text", () => {
+    it("parseRules: only our exact head and tail (INVALID, then DROP); a host address reads as /32, ranges stay text", () => {
         const C = "dvrl-i-x";
-        const head = [`-A ${C} -m state --state RELATED,ESTABLISHED -j RETURN`, `-A ${C} -p udp -m udp --sport 67 --dport 68 -j RETURN`];
-        const drop = `-A ${C} -j DROP`;
-        assert.deepEqual(parseRules(C, [...head, `-A ${C} -s 10.0.0.5 -p udp -m udp --dport 1000:2000 -j RETURN`, `-A ${C} -p tcp -m tcp --dport 22 -j RETURN`, `-A ${C} -j RETURN`, drop]), [
+        const head = [`-A ${C} -m state --state RELATED,ESTABLISHED -j ACCEPT`, `-A ${C} -p udp -m udp --sport 67 --dport 68 -j ACCEPT`];
+        const tail = [`-A ${C} -m state --state INVALID -j DROP`, `-A ${C} -j DROP`];
+        assert.deepEqual(parseRules(C, "ingress", head, [...head, `-A ${C} -s 10.0.0.5 -p udp -m udp --dport 1000:2000 -j ACCEPT`, `-A ${C} -p tcp -m tcp --dport 22 -j ACCEPT`, `-A ${C} -j ACCEPT`, ...tail]), [
             { protocol: "udp", remoteCidr: "10.0.0.5/32", port: "1000:2000" },
             { protocol: "tcp", remoteCidr: "0.0.0.0/0", port: 22 },
             { protocol: "any", remoteCidr: "0.0.0.0/0" },
         ]);
-        assert.deepEqual(parseRules(C, [...head, drop]), [], "no rules: default deny");
-        // any other header, footer or body line is drift we cannot express
-        assert.equal(parseRules(C, [head[1], head[0], drop]), undefined);
-        assert.equal(parseRules(C, [head[0], `-A ${C} -p udp -m udp --sport 67 -j RETURN`, drop]), undefined);
-        assert.equal(parseRules(C, [...head, `-A ${C} -j RETURN`]), undefined, "no final DROP");
-        assert.equal(parseRules(C, [...head, `-A ${C} -p tcp -m tcp --dport 22 -j ACCEPT`, drop]), undefined);
-        assert.equal(parseRules(C, [...head, `-A ${C} -p sctp -j RETURN`, drop]), undefined);
-        assert.equal(parseRules(C, [...head, `-A dvrl-i-y -j RETURN`, drop]), undefined, "another chain's line");
-        assert.equal(parseRules(C, [...head, `x-A ${C} -j RETURN`, drop]), undefined);
-        assert.equal(parseRules(C, [...head, `-A ${C} -j RETURN x`, drop]), undefined);
+        assert.deepEqual(parseRules(C, "ingress", head, [...head, ...tail]), [], "no rules: default deny");
+        assert.deepEqual(parseRules(C, "egress", [], [`-A ${C} -d 10.0.0.0/8 -p icmp -j ACCEPT`, ...tail]), [{ protocol: "icmp", remoteCidr: "10.0.0.0/8" }], "egress: the remote end is -d");
+        // any other head, tail or body line is drift we cannot express
+        assert.equal(parseRules(C, "egress", [], [`-A ${C} -s 10.0.0.0/8 -p icmp -j ACCEPT`, ...tail]), undefined, "egress by source");
+        assert.equal(parseRules(C, "ingress", head, [head[1], head[0], ...tail]), undefined);
+        assert.equal(parseRules(C, "ingress", head, [head[0], `-A ${C} -p udp -m udp --sport 67 -j ACCEPT`, ...tail]), undefined);
+        assert.equal(parseRules(C, "ingress", head, [...head, `-A ${C} -j ACCEPT`, tail[1]]), undefined, "no INVALID drop");
+        assert.equal(parseRules(C, "ingress", head, [...head, `-A ${C} -j ACCEPT`, tail[0]]), undefined, "no final DROP");
+        assert.equal(parseRules(C, "ingress", head, [...head, `-A ${C} -p tcp -m tcp --dport 22 -j RETURN`, ...tail]), undefined);
+        assert.equal(parseRules(C, "ingress", head, [...head, `-A ${C} -p sctp -j ACCEPT`, ...tail]), undefined);
+        assert.equal(parseRules(C, "ingress", head, [...head, `-A dvrl-i-y -j ACCEPT`, ...tail]), undefined, "another chain's line");
+        assert.equal(parseRules(C, "ingress", head, [...head, `x-A ${C} -j ACCEPT`, ...tail]), undefined);
+        assert.equal(parseRules(C, "ingress", head, [...head, `-A ${C} -j ACCEPT x`, ...tail]), undefined);
+        assert.equal(parseRules(C, "ingress", head, [head[0], tail[1]]), undefined, "shorter than head and tail");
     });
 
-    it("writes jumps only where they are missing, as inserts at the top of FORWARD; egress is open", () => {
-        const script = restoreScript(sg, [true, false]).split("\n");
-        assert.deepEqual(script.filter((l) => l.includes("FORWARD")), [
-            "-I FORWARD 1 -m physdev --physdev-in tap-cirros --physdev-is-bridged -m comment --comment dvrlab-sg-cirros -j dvrl-o-cirros",
-        ]);
-        assert.equal(restoreScript(sg, [true, true]).includes("FORWARD"), false);
-        assert.deepEqual(chainRules(sg).egress, ["-A dvrl-o-cirros -j RETURN"]);
-        const st = parseState(["-N dvrl-i-cirros", "-A dvrl-i-cirros -j DROP", "-A dvrl-i-cirrosX -j DROP"].join("\n"), sg);
-        assert.deepEqual(st, { jumps: [false, false], ingress: ["-A dvrl-i-cirros -j DROP"], egress: undefined });
-        const [, j2, chainsCmd] = planDelete(sg);
-        assert.deepEqual(j2, ["sh", "-c", 'while iptables -w -C "$@" 2>/dev/null; do iptables -w -D "$@" || exit 1; done', "sh", "FORWARD", "-m", "physdev", "--physdev-in", "tap-cirros", "--physdev-is-bridged", "-m", "comment", "--comment", "dvrlab-sg-cirros", "-j", "dvrl-o-cirros"]);
-        assert.deepEqual(chainsCmd, ["sh", "-c", 'for c in "$1" "$2"; do iptables -w -F "$c" 2>/dev/null; iptables -w -X "$c" 2>/dev/null; done; true', "sh", "dvrl-i-cirros", "dvrl-o-cirros"]);
+    it("parseState keeps only our chains' own lines; a chain without its -N line is absent", () => {
+        const st = parseState(["-N dvrl-i-cirros", "-A dvrl-i-cirros -j DROP", "-A dvrl-i-cirrosX -j DROP", "-A dvrl-s-cirros -j DROP"].join("\n"), sg);
+        assert.deepEqual(st, { jumps: [false, false], ingress: ["-A dvrl-i-cirros -j DROP"], egress: undefined, source: undefined });
+        assert.deepEqual(parsePair("dvrl-s-cirros", ["-A dvrl-s-cirros -s 10.0.0.5/24 -m mac --mac-source fa:16:3e:00:00:01 -j RETURN", "-A dvrl-s-cirros -j DROP"]), undefined, "not a /32");
+        assert.deepEqual(parsePair("dvrl-s-cirros", ["-A dvrl-s-cirros -s 10.0.0.5/32 -m mac --mac-source fa:16:3e:00:00:01 -j RETURN", "-A dvrl-s-cirros -j DROP", "-A dvrl-s-cirros -j ACCEPT"]), undefined, "a line more");
     });
 });

@@ -42,7 +42,10 @@ describe("DVR topology", () => {
         const cirros = p.vms.find((v) => v.id === "cirros")!;
         assert.deepEqual([cirros.host, cirros.qbr, cirros.qvb, cirros.qvo, cirros.tap, cirros.vlan, cirros.mac, cirros.ip], ["server-64", "qbr-cirros", "qvb-cirros", "qvo-cirros", "tap-cirros", 1, "fa:16:3e:ff:aa:66", "192.168.10.168"]);
         assert.deepEqual(cirros.ingress, [{ protocol: "icmp", remoteCidr: "0.0.0.0/0" }]);
-        assert.deepEqual(p.vms.find((v) => v.id === "locked")!.ingress, [], "default group: no rules");
+        // undeclared default group: Neutron's, ingress from its members (locked is its only one), egress unset (all)
+        assert.deepEqual(p.vms.find((v) => v.id === "locked")!.ingress, [{ protocol: "any", remoteCidr: "192.168.10.68/32" }]);
+        assert.equal(p.vms.find((v) => v.id === "locked")!.egress, undefined);
+        assert.equal(cirros.egress, undefined);
         // full mesh: 3 hosts → 6 directed ports, Neutron's names
         assert.equal(p.tunnels.length, 6);
         const t = p.tunnels.find((x) => x.host === "server-64" && x.remote === "server-233")!;
@@ -79,6 +82,7 @@ describe("DVR topology", () => {
 
     it("names the config key of every problem", () => {
         const bad = {
+            securityGroups: { ssh: { ingress: [{ protocol: "tcp", port: 22, remoteGroup: "admins" }], egress: [{ protocol: "any", remoteCidr: "10.0.0.0/8", remoteGroup: "ssh" }] } },
             hosts: [{ name: "h1", address: "10.0.0.1;reboot", role: "network" }],
             networks: [{ name: "n1", cidr: "192.168.10.1/24", vni: 1 << 24, vlan: 4095 }],
             vms: [
@@ -99,6 +103,8 @@ describe("DVR topology", () => {
             "dvrlab:topology.vms[1].network: unknown network n2",
             "dvrlab:topology.vms[1].securityGroup: unknown security group web",
             "dvrlab:topology.vms[2].mac: a multicast MAC",
+            "dvrlab:topology.securityGroups.ssh.ingress[0].remoteGroup: unknown security group admins",
+            "dvrlab:topology.securityGroups.ssh.egress[0].remoteGroup: remoteCidr or remoteGroup, not both",
         ]) {
             assert.ok(msg.includes(k), `missing ${k} in:\n${msg}`);
         }
