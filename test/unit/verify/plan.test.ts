@@ -152,6 +152,9 @@ describe("verify plan", () => {
             "x: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
             "y: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
             "z: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+            "x: echoes from 192.168.10.253 dropped by dvrl-s-x, its own pass",
+            "y: echoes from 192.168.10.253 dropped by dvrl-s-y, its own pass",
+            "z: echoes from 192.168.10.253 dropped by dvrl-s-z, its own pass",
         ]);
         // only same-host sources lack ICMP: the blocked check is same host
         const one = { ...outputs, machines: [outputs.machines[1], outputs.machines[2]] };
