@@ -4,7 +4,7 @@ import { hasKernelDatapath, runPlan } from "../core/hostops";
 import { describe } from "../ssh/executor";
 import { OWNER_KEY } from "../ovs/vsctl";
 import { ovsBridgeSchema, OvsBridgeSpec, ovsBridgeOutputs } from "./schema";
-import { conflicts, findBridge, parseBridge, planConverge, planCreate, planDelete, toInputs } from "./planner";
+import { ADOPTED_KEY, conflicts, findBridge, parseBridge, planAdopt, planConverge, planCreate, planDelete, planRelease, toInputs } from "./planner";
 
 async function current(ctx: OpContext, name: string) {
     return parseBridge(await check(ctx.ex, ctx.conn, findBridge(name)));
@@ -31,9 +31,17 @@ export const ovsBridgeKind: KindSpec<typeof ovsBridgeSchema, Outputs<typeof ovsB
         if (cur) {
             const own = cur.externalIds[OWNER_KEY];
             if (own && own !== b.owner) throw new Error(`${where}: exists and belongs to ${own}`);
-            const diff = conflicts(cur, b, dp);
-            if (!own && diff.length) throw new Error(`${where}: an unmanaged bridge of that name exists with different settings: ${diff.join(", ")}; remove it or import it`);
-            await runPlan(ctx.ex, ctx.conn, planConverge(cur, b, dp));
+            if (!own) {
+                // Not ours (a Neutron/OVN node's br-int): never stamped silently, or destroy would delete the host's bridge.
+                if (!b.adopt) {
+                    const diff = conflicts(cur, b, dp);
+                    throw new Error(
+                        `${where}: a bridge of that name exists that dvrlab did not create${diff.length ? ` (differing: ${diff.join(", ")})` : ""}; ` +
+                            "set adopt: true to use it (destroy then leaves it, removing only what dvrlab added) or remove it",
+                    );
+                }
+                await runPlan(ctx.ex, ctx.conn, planAdopt(cur, b, dp));
+            } else await runPlan(ctx.ex, ctx.conn, planConverge(cur, b, dp));
         } else {
             await runPlan(ctx.ex, ctx.conn, planCreate(b, dp));
         }
@@ -65,6 +73,8 @@ export const ovsBridgeKind: KindSpec<typeof ovsBridgeSchema, Outputs<typeof ovsB
         if (own !== olds.owner) {
             throw new Error(`OvsBridge ${olds.name} on ${describe(ctx.conn)}: not deleting, it is owned by ${own ?? "nobody (unmanaged)"}, not ${olds.owner}`);
         }
-        await runPlan(ctx.ex, ctx.conn, planDelete(olds.name));
+        // Adopted: the host's bridge stays with its ports and flows (ours are resources of their own).
+        if (cur.externalIds[ADOPTED_KEY] === "true") await runPlan(ctx.ex, ctx.conn, planRelease(olds.name));
+        else await runPlan(ctx.ex, ctx.conn, planDelete(olds.name));
     },
 };

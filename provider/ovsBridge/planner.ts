@@ -40,17 +40,31 @@ export function planCreate(b: OvsBridgeSpec, datapathType: string): Argv[] {
     return [vsctl("--", "add-br", b.name, "--", "set", "Bridge", b.name, ...settings(b, datapathType))];
 }
 
+/** On a bridge dvrlab adopted (not created): destroy then removes only dvrlab's marks. */
+export const ADOPTED_KEY = "dvrlab-adopted";
+
 export function planConverge(cur: BridgeRow, b: OvsBridgeSpec, datapathType: string): Argv[] {
-    const stale = Object.keys(cur.externalIds).filter((k) => k !== OWNER_KEY && !(k in b.externalIds));
+    const adopted = cur.externalIds[ADOPTED_KEY] === "true";
+    // An adopted bridge's own external_ids (Neutron's bridge-id, …) are the host's: never removed.
+    const stale = adopted ? [] : Object.keys(cur.externalIds).filter((k) => k !== OWNER_KEY && !(k in b.externalIds));
     const cmd = vsctl("--", "set", "Bridge", b.name, ...settings(b, datapathType));
+    if (adopted) cmd.push("--", "set", "Bridge", b.name, `external_ids:${ADOPTED_KEY}=true`);
     for (const k of stale) cmd.push("--", "remove", "Bridge", b.name, "external_ids", k);
     return [cmd];
 }
 
 export const planDelete = (name: string): Argv[] => [vsctl("--if-exists", "del-br", name)];
 
+/** Adopts an unmanaged bridge: converged and marked ours and adopted, its own external_ids kept. */
+export function planAdopt(cur: BridgeRow, b: OvsBridgeSpec, datapathType: string): Argv[] {
+    return planConverge({ ...cur, externalIds: { ...cur.externalIds, [ADOPTED_KEY]: "true" } }, b, datapathType);
+}
+
+/** What destroy does to an adopted bridge: only dvrlab's marks go; the bridge, its ports and flows stay. */
+export const planRelease = (name: string): Argv[] => [vsctl("--if-exists", "remove", "Bridge", name, "external_ids", OWNER_KEY, "--", "--if-exists", "remove", "Bridge", name, "external_ids", ADOPTED_KEY)];
+
 export function toInputs(cur: BridgeRow, olds: OvsBridgeSpec): OvsBridgeSpec {
-    const { [OWNER_KEY]: own, ...ext } = cur.externalIds;
+    const { [OWNER_KEY]: own, [ADOPTED_KEY]: _adopted, ...ext } = cur.externalIds;
     return {
         ...olds,
         owner: own ?? "",

@@ -13,6 +13,12 @@ export const ovsBridgeSchema = z.object({
     /** OpenFlow 1.4 is in the default because FlowEntry writes with `add-flows --bundle` (bundles need 1.4). */
     protocols: z.array(z.enum(["OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", "OpenFlow15"])).default(["OpenFlow10", "OpenFlow13", "OpenFlow14"]),
     externalIds: externalIds.default({}),
+    /**
+     * Use a bridge of this name that dvrlab did not create (a Neutron or OVN node's br-int): it is
+     * converged to these settings and marked, its other external_ids are kept, and destroy removes
+     * only dvrlab's marks, never the bridge. Unset: such a bridge is refused.
+     */
+    adopt: z.boolean().optional(),
 });
 
 export type OvsBridgeArgs = z.input<typeof ovsBridgeSchema>;

@@ -126,6 +126,7 @@ const table: Record<string, { base: any; cases: Case[] }> = {
             ...strings(["datapathType"], "netdev"),
             ...strings(["failMode"], "secure"),
             ...strings(["protocols", 0], "OpenFlow13"),
+            ...bad(["adopt"], ["yes", 1, "true;reboot"]),
             // external_ids travel inside one `external_ids:k="v"` argv element: a leading '-' is no
             // option there and an empty value is legal; everything else is refused.
             ...hostileOf("k")
