@@ -61,7 +61,13 @@ describe("HostPreflight probe script, run against stub tools", () => {
     });
 
     it("turns that host's probes into findings with versions and fixes", () => {
-        const spec = hostPreflightSchema.parse({ connection: { host: "198.51.100.7" }, needs: { dnsmasq: true, libvirt: true }, tunnelIp: "198.51.100.7", mtu: 1500, vxlanPort: 4790 });
+        const spec = hostPreflightSchema.parse({
+            connection: { host: "198.51.100.7" },
+            needs: { dnsmasq: true, libvirt: true },
+            tunnelIp: "198.51.100.7",
+            mtu: 1500,
+            vxlanPort: 4790,
+        });
         const r = evaluate(parseProbes(runProbes(4790)), spec, "root");
         assert.deepEqual(r.versions, { iproute2: "5.10.0", openvswitch: "2.17.9", iptables: "1.8.7", iptablesBackend: "legacy", libvirt: "10.0.0" });
         assert.deepEqual(
@@ -108,7 +114,10 @@ const finding = (p: Record<string, { rc: number; out: string } | undefined>, che
 
 describe("HostPreflight parsing and evaluation, edge cases", () => {
     it("parseProbes: ignores lines before the first frame, keeps inner blank lines, drops trailing ones", () => {
-        assert.deepEqual(parseProbes("motd line\n@@dvrlab-probe ovs 0\na\n\nb\n\n\n@@dvrlab-probe udp 141\nx\n"), { ovs: { rc: 0, out: "a\n\nb" }, udp: { rc: 141, out: "x" } });
+        assert.deepEqual(parseProbes("motd line\n@@dvrlab-probe ovs 0\na\n\nb\n\n\n@@dvrlab-probe udp 141\nx\n"), {
+            ovs: { rc: 0, out: "a\n\nb" },
+            udp: { rc: 141, out: "x" },
+        });
         assert.deepEqual(parseProbes("@@dvrlab-probe ovs 0\n@@dvrlab-probe ovs x\n"), { ovs: { rc: 0, out: "@@dvrlab-probe ovs x" } });
     });
 
@@ -122,18 +131,36 @@ describe("HostPreflight parsing and evaluation, edge cases", () => {
     it("a missing, failing or unreadable tool", () => {
         const p = base();
         assert.equal(finding({ ...p, ip: undefined }, "iproute2"), "FAIL ip not found (exit none) | install iproute2");
-        assert.equal(finding({ ...p, ovs: { rc: 1, out: "bash: ovs-vsctl: command not found" } }, "openvswitch"), "FAIL ovs-vsctl not found (exit 1) | install openvswitch-switch");
-        assert.equal(finding({ ...p, ovs: { rc: 1, out: "ovs-vsctl: fatal\nsecond line" } }, "openvswitch"), "FAIL ovs --version failed (exit 1): ovs-vsctl: fatal | repair the openvswitch-switch installation");
-        assert.equal(finding({ ...p, ip: { rc: 0, out: "ip utility, unknown\nmore" } }, "iproute2"), "FAIL cannot read the version from: ip utility, unknown | install iproute2");
-        assert.equal(finding({ ...p, virsh: { rc: 0, out: "libvirt 9.0.0" } }, "libvirt"), "FAIL cannot read the version from: libvirt 9.0.0 | install libvirt-clients and libvirt-daemon-system");
-        assert.equal(finding({ ...p, dnsmasq: { rc: 0, out: "Dnsmasq version 2.69  Copyright" } }, "dnsmasq"), "FAIL version 2.69 < 2.70 | upgrade dnsmasq-base to 2.70 or later");
+        assert.equal(
+            finding({ ...p, ovs: { rc: 1, out: "bash: ovs-vsctl: command not found" } }, "openvswitch"),
+            "FAIL ovs-vsctl not found (exit 1) | install openvswitch-switch",
+        );
+        assert.equal(
+            finding({ ...p, ovs: { rc: 1, out: "ovs-vsctl: fatal\nsecond line" } }, "openvswitch"),
+            "FAIL ovs --version failed (exit 1): ovs-vsctl: fatal | repair the openvswitch-switch installation",
+        );
+        assert.equal(
+            finding({ ...p, ip: { rc: 0, out: "ip utility, unknown\nmore" } }, "iproute2"),
+            "FAIL cannot read the version from: ip utility, unknown | install iproute2",
+        );
+        assert.equal(
+            finding({ ...p, virsh: { rc: 0, out: "libvirt 9.0.0" } }, "libvirt"),
+            "FAIL cannot read the version from: libvirt 9.0.0 | install libvirt-clients and libvirt-daemon-system",
+        );
+        assert.equal(
+            finding({ ...p, dnsmasq: { rc: 0, out: "Dnsmasq version 2.69  Copyright" } }, "dnsmasq"),
+            "FAIL version 2.69 < 2.70 | upgrade dnsmasq-base to 2.70 or later",
+        );
     });
 
     it("reads the version formats of the distributions' tools", () => {
         const p = base();
         assert.equal(finding({ ...p, ip: { rc: 0, out: "ip utility, iproute2-ss200127" } }, "iproute2"), "ok 200127");
         assert.equal(finding({ ...p, ip: { rc: 0, out: "ip utility, iproute2-v5.9.0" } }, "iproute2"), "ok 5.9.0");
-        assert.equal(finding({ ...p, ip: { rc: 0, out: "ip utility, iproute2-4.9.0" } }, "iproute2"), "FAIL version 4.9.0 < 4.14 | upgrade iproute2 to 4.14 or later");
+        assert.equal(
+            finding({ ...p, ip: { rc: 0, out: "ip utility, iproute2-4.9.0" } }, "iproute2"),
+            "FAIL version 4.9.0 < 4.14 | upgrade iproute2 to 4.14 or later",
+        );
         assert.equal(finding({ ...p, virsh: { rc: 0, out: "8.10.0" } }, "libvirt"), "ok 8.10.0");
         assert.equal(finding({ ...p, dnsmasq: { rc: 0, out: "Dnsmasq version 2.80.1" } }, "dnsmasq"), "ok 2.80.1");
         assert.equal(finding({ ...p, iptables: { rc: 0, out: "iptables v1.8.10 (legacy)" } }, "iptables"), "ok 1.8.10 (legacy)");
@@ -144,8 +171,14 @@ describe("HostPreflight parsing and evaluation, edge cases", () => {
     it("privilege: uid 0 only from a successful id; unknown uid shown as ?", () => {
         const p = base();
         assert.equal(finding({ ...p, uid: { rc: 0, out: " 0 \n" } }, "privilege"), "ok root");
-        assert.equal(finding({ ...p, uid: { rc: 1, out: "0" } }, "privilege", spec, "ops"), "FAIL commands run as uid 0 (ops), not root | set become: sudo for this host (and give ops passwordless sudo), or log in as root");
-        assert.equal(finding({ ...p, uid: undefined }, "privilege", spec, "ops"), "FAIL commands run as uid ? (ops), not root | set become: sudo for this host (and give ops passwordless sudo), or log in as root");
+        assert.equal(
+            finding({ ...p, uid: { rc: 1, out: "0" } }, "privilege", spec, "ops"),
+            "FAIL commands run as uid 0 (ops), not root | set become: sudo for this host (and give ops passwordless sudo), or log in as root",
+        );
+        assert.equal(
+            finding({ ...p, uid: undefined }, "privilege", spec, "ops"),
+            "FAIL commands run as uid ? (ops), not root | set become: sudo for this host (and give ops passwordless sudo), or log in as root",
+        );
         assert.equal(finding({ ...p, uid: { rc: 0, out: "  " } }, "privilege", spec, "ops").startsWith("FAIL commands run as uid ? (ops)"), true);
     });
 
@@ -158,24 +191,58 @@ describe("HostPreflight parsing and evaluation, edge cases", () => {
         );
         assert.deepEqual(
             evaluate({ ...p, ovs: { rc: 127, out: "" } }, spec, "root").findings.map((f) => f.check),
-            ["privilege", "iproute2", "openvswitch", "iptables", "iptables physdev", "bridge netfilter", "dnsmasq", "libvirt", "libvirt domain types", "udp 4789"],
+            [
+                "privilege",
+                "iproute2",
+                "openvswitch",
+                "iptables",
+                "iptables physdev",
+                "bridge netfilter",
+                "dnsmasq",
+                "libvirt",
+                "libvirt domain types",
+                "udp 4789",
+            ],
         );
-        assert.equal(finding({ ...p, ovsdb: undefined }, "ovs datapaths"), "FAIL ovsdb not reachable:  | start Open vSwitch (systemctl start openvswitch-switch)");
-        assert.equal(finding({ ...p, ovsdb: { rc: 1, out: "ovs-vsctl: no db\nline 2" } }, "ovs datapaths"), "FAIL ovsdb not reachable: ovs-vsctl: no db | start Open vSwitch (systemctl start openvswitch-switch)");
-        assert.equal(finding({ ...p, ovsdb: { rc: 0, out: "[]" } }, "ovs datapaths"), "FAIL none usable (offered: none) | load the openvswitch kernel module (modprobe openvswitch)");
+        assert.equal(
+            finding({ ...p, ovsdb: undefined }, "ovs datapaths"),
+            "FAIL ovsdb not reachable:  | start Open vSwitch (systemctl start openvswitch-switch)",
+        );
+        assert.equal(
+            finding({ ...p, ovsdb: { rc: 1, out: "ovs-vsctl: no db\nline 2" } }, "ovs datapaths"),
+            "FAIL ovsdb not reachable: ovs-vsctl: no db | start Open vSwitch (systemctl start openvswitch-switch)",
+        );
+        assert.equal(
+            finding({ ...p, ovsdb: { rc: 0, out: "[]" } }, "ovs datapaths"),
+            "FAIL none usable (offered: none) | load the openvswitch kernel module (modprobe openvswitch)",
+        );
         assert.equal(finding({ ...p, ovsdb: { rc: 0, out: "[system]" } }, "ovs datapaths"), "ok system");
-        assert.equal(finding({ ...p, ovsdb: { rc: 0, out: "[dummy, system]" }, kmod: undefined }, "ovs datapaths"), "FAIL none usable (offered: dummy, system) | load the openvswitch kernel module (modprobe openvswitch)");
-        assert.equal(finding({ ...p, ovsdb: { rc: 0, out: "[ netdev ,\tsystem ]" }, kmod: undefined }, "ovs datapaths"), "ok netdev (no openvswitch kernel module: userspace datapath)");
+        assert.equal(
+            finding({ ...p, ovsdb: { rc: 0, out: "[dummy, system]" }, kmod: undefined }, "ovs datapaths"),
+            "FAIL none usable (offered: dummy, system) | load the openvswitch kernel module (modprobe openvswitch)",
+        );
+        assert.equal(
+            finding({ ...p, ovsdb: { rc: 0, out: "[ netdev ,\tsystem ]" }, kmod: undefined }, "ovs datapaths"),
+            "ok netdev (no openvswitch kernel module: userspace datapath)",
+        );
     });
 
     it("iptables: backend only on a readable version; physdev only when iptables exists; bridge netfilter value", () => {
         const p = base();
-        assert.equal(finding({ ...p, iptables: { rc: 4, out: "iptables: lock\nx" } }, "iptables"), "FAIL iptables --version failed (exit 4): iptables: lock | repair the iptables installation");
+        assert.equal(
+            finding({ ...p, iptables: { rc: 4, out: "iptables: lock\nx" } }, "iptables"),
+            "FAIL iptables --version failed (exit 4): iptables: lock | repair the iptables installation",
+        );
         assert.deepEqual(
-            evaluate({ ...p, iptables: { rc: 127, out: "" } }, spec, "root").findings.filter((f) => !f.ok).map((f) => f.check),
+            evaluate({ ...p, iptables: { rc: 127, out: "" } }, spec, "root")
+                .findings.filter((f) => !f.ok)
+                .map((f) => f.check),
             ["iptables"],
         );
-        assert.equal(finding({ ...p, physdev: { rc: 0, out: "iptables v1.8.9: unknown option" } }, "iptables physdev"), "FAIL the physdev match is not available | modprobe xt_physdev (kernel module) or install the iptables extensions");
+        assert.equal(
+            finding({ ...p, physdev: { rc: 0, out: "iptables v1.8.9: unknown option" } }, "iptables physdev"),
+            "FAIL the physdev match is not available | modprobe xt_physdev (kernel module) or install the iptables extensions",
+        );
         assert.equal(finding({ ...p, physdev: undefined }, "iptables physdev").startsWith("FAIL"), true);
         assert.equal(finding({ ...p, brnf: { rc: 0, out: "0\n" } }, "bridge netfilter"), "ok bridge-nf-call-iptables=0");
         assert.equal(finding({ ...p, brnf: undefined }, "bridge netfilter").startsWith("FAIL /proc/sys/net/bridge is missing"), true);
@@ -192,9 +259,18 @@ describe("HostPreflight parsing and evaluation, edge cases", () => {
         assert.equal(finding({ ...p, domcaps: { rc: 0, out: caps } }, "libvirt domain types"), "ok qemu, kvm, xen");
         assert.equal(finding({ ...p, domcaps: { rc: 0, out: "<domain type='xen'/><domain type='kvm'/>" } }, "libvirt domain types"), "ok xen, kvm");
         assert.equal(finding({ ...p, domcaps: { rc: 0, out: "<domain type='kvm'/>" } }, "libvirt domain types"), "ok kvm");
-        assert.equal(finding({ ...p, domcaps: { rc: 0, out: "<domain type='xen'/>" } }, "libvirt domain types"), "FAIL no qemu or kvm domain type | start libvirtd and install qemu-system-x86");
-        assert.equal(finding({ ...p, domcaps: { rc: 1, out: "<domain type='kvm'/>" } }, "libvirt domain types"), "FAIL libvirtd not reachable: <domain type='kvm'/> | start libvirtd and install qemu-system-x86");
-        assert.equal(finding({ ...p, domcaps: undefined }, "libvirt domain types"), "FAIL libvirtd not reachable:  | start libvirtd and install qemu-system-x86");
+        assert.equal(
+            finding({ ...p, domcaps: { rc: 0, out: "<domain type='xen'/>" } }, "libvirt domain types"),
+            "FAIL no qemu or kvm domain type | start libvirtd and install qemu-system-x86",
+        );
+        assert.equal(
+            finding({ ...p, domcaps: { rc: 1, out: "<domain type='kvm'/>" } }, "libvirt domain types"),
+            "FAIL libvirtd not reachable: <domain type='kvm'/> | start libvirtd and install qemu-system-x86",
+        );
+        assert.equal(
+            finding({ ...p, domcaps: undefined }, "libvirt domain types"),
+            "FAIL libvirtd not reachable:  | start libvirtd and install qemu-system-x86",
+        );
         assert.equal(finding({ ...p, virsh: { rc: 1, out: "virsh: broken" } }, "libvirt domain types"), "");
     });
 
@@ -202,8 +278,14 @@ describe("HostPreflight parsing and evaluation, edge cases", () => {
         const p = base();
         assert.equal(finding(p, "tunnel address"), "");
         const withTunnel = hostPreflightSchema.parse({ ...spec, tunnelIp: "192.0.2.10" });
-        assert.equal(finding(p, "tunnel address", withTunnel), "FAIL 192.0.2.10 is not an address of this host | set the host's tunnelIp (or address) to one of its own IPv4 addresses");
-        const addrs = JSON.stringify([{ ifname: "lo", mtu: 65536 }, { ifname: "eth1", mtu: "9000", addr_info: [{ family: "inet", local: "192.0.2.10" }] }]);
+        assert.equal(
+            finding(p, "tunnel address", withTunnel),
+            "FAIL 192.0.2.10 is not an address of this host | set the host's tunnelIp (or address) to one of its own IPv4 addresses",
+        );
+        const addrs = JSON.stringify([
+            { ifname: "lo", mtu: 65536 },
+            { ifname: "eth1", mtu: "9000", addr_info: [{ family: "inet", local: "192.0.2.10" }] },
+        ]);
         assert.equal(finding({ ...p, addrs: { rc: 0, out: addrs } }, "underlay MTU", withTunnel), "ok eth1 mtu 9000 ≥ 1450 + 50 (VXLAN)");
     });
 
@@ -225,10 +307,19 @@ describe("HostPreflight parsing and evaluation, edge cases", () => {
             "FAIL in use by socat | free UDP 4789 (another VXLAN user) or give the topology another vxlanPort",
         );
         assert.equal(finding({ ...p, udp: { rc: 0, out: kernel }, vxlandev: undefined }, "udp 4789").startsWith("FAIL in use by a kernel vxlan device"), true);
-        assert.equal(finding({ ...p, udp: { rc: 0, out: kernel }, vxlandev: { rc: 0, out: '[{"ifname":"vxlan_sys_4790"}]' } }, "udp 4789").startsWith("FAIL"), true);
+        assert.equal(
+            finding({ ...p, udp: { rc: 0, out: kernel }, vxlandev: { rc: 0, out: '[{"ifname":"vxlan_sys_4790"}]' } }, "udp 4789").startsWith("FAIL"),
+            true,
+        );
     });
 
     it("failureMessage: a finding without a fix has no fix part", () => {
-        assert.equal(failureMessage("h", [{ check: "a", ok: false, detail: "b" }, { check: "c", ok: true, detail: "d" }]), "preflight failed on h, nothing was changed:\n  - a: b");
+        assert.equal(
+            failureMessage("h", [
+                { check: "a", ok: false, detail: "b" },
+                { check: "c", ok: true, detail: "d" },
+            ]),
+            "preflight failed on h, nothing was changed:\n  - a: b",
+        );
     });
 });
