@@ -212,7 +212,8 @@ export function kvmUsable(out: string): boolean {
 /** kvm when the host's libvirt offers it for hvm guests of the host's architecture (`virsh capabilities`). */
 export function kvmOffered(capabilitiesXml: string): boolean {
     const caps = parser.parse(capabilitiesXml).capabilities;
-    const hostArch = text(caps?.host?.cpu?.arch);
+    // `arch` is parsed as an array (isArray above, for guest/arch): the host CPU's is its first element.
+    const hostArch = text(arr(caps?.host?.cpu?.arch)[0]);
     for (const g of arr(caps?.guest)) {
         if (text(g.os_type) !== "hvm") continue;
         for (const a of arr(g.arch)) {

@@ -29,6 +29,8 @@ describe("FlowEntry batcher (fake OVS)", () => {
     });
 
     it("a write replaces the cached dump by what the write read back (a dump never outlives a write)", async () => {
+        // a TTL no loaded machine reaches: with 50 ms the read-back expired before the next read under Stryker
+        b = new BridgeFlows(ovs, conn, "br-tun", { dumpTtlMs: 60_000 });
         await b.dump();
         ovs.bridges.get("br-tun")!.push({ cookie: "0x77", table: 22, priority: 1, idle: 0, hard: 0, match: "dl_vlan=1", actions: "drop" });
         await b.submit({ type: "ensure", spec: spec(1) }); // same table, priority and match: replaces 0x77
