@@ -113,8 +113,14 @@ export async function guestOnHost(ip: string): Promise<HostGuest> {
         const tmp = `${dir}.tmp${process.pid}`;
         hostCheck(ip, 'rm -rf "$1" && mkdir -p "$1"', tmp);
         await Promise.all(Object.values(files).map((f) => upload(ip, f, `${tmp}/${path.basename(f)}`)));
-        // another test may have finished the same upload meanwhile: keep whichever came first
-        hostCheck(ip, 'chmod 0444 "$1"/*; touch "$1/complete"; if [ -e "$2" ]; then rm -rf "$1"; else mv "$1" "$2"; fi', tmp, dir);
+        // another test may have finished the same upload meanwhile: keep whichever came first; an
+        // empty directory (a destroyed stack's HostFiles leave theirs) is no upload: replace it
+        hostCheck(
+            ip,
+            'chmod 0444 "$1"/*; touch "$1/complete"; if [ -d "$2" ] && [ -z "$(ls -A "$2")" ]; then rmdir "$2"; fi; if [ -e "$2" ]; then rm -rf "$1"; else mv "$1" "$2"; fi',
+            tmp,
+            dir,
+        );
     }
     return { manifest, ...remote, cmdline: manifest.cmdline, memoryMiB: manifest.minMemoryMiB };
 }
