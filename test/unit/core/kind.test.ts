@@ -155,7 +155,7 @@ describe("generic provider: a host's stable name is its identity (connection.nam
     it("update with only the connection changed runs nothing on the host and keeps the outputs", async () => {
         const olds = { ...(await stored(port, { connection: conn, owner, bridge: "br-int", name: "qvo-1" }, { ofport: 3 })), dvrlabVersion: 1 };
         const moved = { host: "10.1.0.68", name: "server-1", bastion: { host: "192.0.2.2", user: "jump" }, agent: true };
-        const r = await port.update("10.0.0.1/br-int/qvo-1", olds, { connection: moved, owner, bridge: "br-int", name: "qvo-1" });
+        const r: any = await port.update("10.0.0.1/br-int/qvo-1", olds, { connection: moved, owner, bridge: "br-int", name: "qvo-1" });
         assert.equal(r.outs.ofport, 3);
         assert.deepEqual(r.outs.connection, {
             host: "10.1.0.68",
