@@ -8,7 +8,7 @@ import { connection } from "../core/schema";
 
 export const outputsSchema = z.object({
     /** Each host's connection as its resources have it (user, key name, agent, become, bastion; no secrets), name, role, tunnel IP. */
-    hosts: z.array(connection.extend({ name: z.string(), tunnelIp: z.string(), role: z.string() })),
+    hosts: z.array(connection.partial({ keyRef: true }).extend({ name: z.string(), tunnelIp: z.string(), role: z.string() })),
     networks: z.array(z.object({ name: z.string(), cidr: z.string(), prefix: z.number(), vni: z.number(), vlan: z.number(), dhcpIp: z.string(), gateway: z.string(), gatewayMac: z.string().optional() })),
     machines: z.array(
         z.object({
