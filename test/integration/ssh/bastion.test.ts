@@ -113,6 +113,27 @@ describe("SshPool through a bastion, keys only in an ssh-agent (private lab with
         }
     });
 
+    it("a unix socket on a host through the bastion (the way verify reaches a guest's channel): OVSDB answers list_dbs", async function () {
+        setConfigSource({ get: (k) => ({ "dvrlab:knownHostsFile": lab.knownHosts })[k] });
+        const pool = poolWith({ SSH_AUTH_SOCK: sock });
+        // server-64 takes root logins; through the bastion, with the agent's key
+        const s = await pool.openUnixSocket({ host: lab.ip("server-64"), port: 22, user: "root", agent: true, bastion: { host: bastionIp, port: 22, user: "jump" } }, "/run/openvswitch/db.sock");
+        try {
+            const reply = await new Promise<string>((resolve, reject) => {
+                let buf = "";
+                const t = setTimeout(() => reject(new Error(`no answer: ${buf}`)), 10_000);
+                s.on("data", (d) => {
+                    buf += d.toString();
+                    if (buf.includes("}")) (clearTimeout(t), resolve(buf));
+                });
+                s.write(JSON.stringify({ method: "list_dbs", params: [], id: 1 }));
+            });
+            assert.deepEqual(JSON.parse(reply).result, ["Open_vSwitch"]);
+        } finally {
+            s.destroy();
+        }
+    });
+
     it("a LinuxBridge made directly keeps its identity when its host moves behind the bastion (no replace, no host change)", async function () {
         // server-64 is not behind the bastion: it takes both ways in, so the switch can be made on a live object.
         setConfigSource({ get: (k) => ({ "dvrlab:knownHostsFile": lab.knownHosts, "dvrlab:sshPrivateKeyFile": lab.key })[k] });
