@@ -65,7 +65,10 @@ export function credentialsFor(c: Connection, env: NodeJS.ProcessEnv = process.e
     if (!privateKey) {
         const file = get(`${ref}File`);
         if (file) privateKey = readFile(file, `dvrlab:${ref}File`);
-        else if (!agent) throw new Error(`no SSH private key for ${who}: set config dvrlab:${ref} (secret) or dvrlab:${ref}File, or use an ssh-agent (agent: true and SSH_AUTH_SOCK)`);
+        else if (!agent)
+            throw new Error(
+                `no SSH private key for ${who}: set config dvrlab:${ref} (secret) or dvrlab:${ref}File, or use an ssh-agent (agent: true and SSH_AUTH_SOCK)`,
+            );
     }
     let knownHosts = get("knownHosts");
     if (!knownHosts) {

@@ -89,7 +89,10 @@ class ForwardError extends Error {}
 /** A TCP channel from the bastion to the host (what `ssh -J` does), bounded: a host that drops SYNs would hold it for minutes. */
 function forwardOut(via: NodeSSH, c: Connection): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ForwardError(`the bastion could not reach ${c.host}:${c.port} within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
+        const timer = setTimeout(
+            () => reject(new ForwardError(`the bastion could not reach ${c.host}:${c.port} within ${OPEN_TIMEOUT_MS} ms`)),
+            OPEN_TIMEOUT_MS,
+        );
         try {
             via.connection!.forwardOut("127.0.0.1", 0, c.host, c.port, (err: Error | undefined, stream: any) => {
                 clearTimeout(timer);
@@ -195,7 +198,11 @@ export class SshPool implements Executor {
         if (!jump) return this.dialOne(c, (reason) => new ConnectError(c, reason));
         const via = await this.dialOne(jump, (reason) => new ConnectError(c, `bastion ${describe(jump)}: ${reason}`));
         try {
-            const ssh = await this.dialOne(c, (reason) => new ConnectError(c, reason), () => forwardOut(via, c));
+            const ssh = await this.dialOne(
+                c,
+                (reason) => new ConnectError(c, reason),
+                () => forwardOut(via, c),
+            );
             ssh.connection?.on("close", () => via.dispose());
             return ssh;
         } catch (e) {

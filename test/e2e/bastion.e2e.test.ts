@@ -25,7 +25,11 @@ describe("SSH through a bastion with an ssh-agent, end to end with the pulumi CL
     const exists = (host: string, dev: string) => lab.sh(host, 'test -e "/sys/class/net/$1" && echo yes || echo no', dev).trim() === "yes";
     const bridges = (via64: boolean) => [
         { name: "qbr68", bridge: BR68, connection: { host: lab.ip("server-68"), name: "server-68", user: "debian", become: "sudo", agent: true, bastion } },
-        { name: "qbr64", bridge: BR64, connection: { host: lab.ip("server-64"), name: "server-64", agent: true, ...(via64 ? { bastion: { ...bastion, keyRef: "jumpKey" } } : {}) } },
+        {
+            name: "qbr64",
+            bridge: BR64,
+            connection: { host: lab.ip("server-64"), name: "server-64", agent: true, ...(via64 ? { bastion: { ...bastion, keyRef: "jumpKey" } } : {}) },
+        },
     ];
 
     before(async function () {

@@ -41,7 +41,15 @@ describe("SshPool through a bastion, keys only in an ssh-agent (private lab with
         for (let i = 0; i < 50 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
         assert.ok(fs.existsSync(sock), "ssh-agent did not make its socket");
         execFileSync("ssh-add", ["-q", lab.key, path.join(lab.dir, "ssh", "bastion_ed25519")], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: "pipe" });
-        behind = { host: lab.ip("server-68"), port: 22, user: "debian", become: "sudo", agent: true, name: "server-68", bastion: { host: bastionIp, port: 22, user: "jump" } };
+        behind = {
+            host: lab.ip("server-68"),
+            port: 22,
+            user: "debian",
+            become: "sudo",
+            agent: true,
+            name: "server-68",
+            bastion: { host: bastionIp, port: 22, user: "jump" },
+        };
     });
 
     after(function () {
@@ -80,7 +88,9 @@ describe("SshPool through a bastion, keys only in an ssh-agent (private lab with
     });
 
     it("an unknown bastion host key is refused, naming its fingerprint; nothing runs", async function () {
-        const fp = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", path.join(lab.dir, "hosts", "bastion", "keys", "ssh_host_ed25519_key.pub")], { encoding: "utf8" }).split(/\s+/)[1];
+        const fp = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", path.join(lab.dir, "hosts", "bastion", "keys", "ssh_host_ed25519_key.pub")], {
+            encoding: "utf8",
+        }).split(/\s+/)[1];
         assert.match(fp, /^SHA256:[A-Za-z0-9+/]{43}$/);
         const withoutBastion = fs
             .readFileSync(lab.knownHosts, "utf8")
@@ -105,7 +115,12 @@ describe("SshPool through a bastion, keys only in an ssh-agent (private lab with
             execFileSync("ssh-add", ["-q", path.join(lab.dir, "ssh", "bastion_ed25519")], { env: { ...process.env, SSH_AUTH_SOCK: only }, stdio: "pipe" });
             const pool = poolWith({ SSH_AUTH_SOCK: only });
             await assert.rejects(pool.run(behind, ["true"]), (e: Error) => {
-                assert.match(e.message, new RegExp(`^cannot connect to debian@\\S+ via jump@\\S+: All configured authentication methods failed \\(tried the keys of the ssh-agent at SSH_AUTH_SOCK=${only.replace(/[.]/g, "\\.")}\\)$`));
+                assert.match(
+                    e.message,
+                    new RegExp(
+                        `^cannot connect to debian@\\S+ via jump@\\S+: All configured authentication methods failed \\(tried the keys of the ssh-agent at SSH_AUTH_SOCK=${only.replace(/[.]/g, "\\.")}\\)$`,
+                    ),
+                );
                 return true;
             });
         } finally {
@@ -117,7 +132,10 @@ describe("SshPool through a bastion, keys only in an ssh-agent (private lab with
         setConfigSource({ get: (k) => ({ "dvrlab:knownHostsFile": lab.knownHosts })[k] });
         const pool = poolWith({ SSH_AUTH_SOCK: sock });
         // server-64 takes root logins; through the bastion, with the agent's key
-        const s = await pool.openUnixSocket({ host: lab.ip("server-64"), port: 22, user: "root", agent: true, bastion: { host: bastionIp, port: 22, user: "jump" } }, "/run/openvswitch/db.sock");
+        const s = await pool.openUnixSocket(
+            { host: lab.ip("server-64"), port: 22, user: "root", agent: true, bastion: { host: bastionIp, port: 22, user: "jump" } },
+            "/run/openvswitch/db.sock",
+        );
         try {
             const reply = await new Promise<string>((resolve, reject) => {
                 let buf = "";
@@ -142,7 +160,12 @@ describe("SshPool through a bastion, keys only in an ssh-agent (private lab with
         const direct = { host: lab.ip("server-64"), name: "server-64" };
         const viaBastion = { ...direct, bastion: { host: bastionIp, user: "jump", keyRef: "jumpKey" } };
         setConfigSource({
-            get: (k) => ({ "dvrlab:knownHostsFile": lab.knownHosts, "dvrlab:sshPrivateKeyFile": lab.key, "dvrlab:jumpKeyFile": path.join(lab.dir, "ssh", "bastion_ed25519") })[k],
+            get: (k) =>
+                ({
+                    "dvrlab:knownHostsFile": lab.knownHosts,
+                    "dvrlab:sshPrivateKeyFile": lab.key,
+                    "dvrlab:jumpKeyFile": path.join(lab.dir, "ssh", "bastion_ed25519"),
+                })[k],
         });
         const inputs = async (connection: any) => (await lb.check({}, { connection, owner: "dvrlab:t/bastion", name: "dvrltqbr-b" })).inputs;
         const made: any = await lb.create(await inputs(direct));

@@ -42,7 +42,8 @@ describe("credentialsFor: key, ssh-agent, what to configure", () => {
         assert.throws(
             () => credentialsFor({ host: "10.0.0.1", port: 22, user: "root" }, { SSH_AUTH_SOCK: "/tmp/a" }),
             (e: Error) =>
-                e.message === "no SSH private key for root@10.0.0.1: set config dvrlab:sshPrivateKey (secret) or dvrlab:sshPrivateKeyFile, or use an ssh-agent (agent: true and SSH_AUTH_SOCK)",
+                e.message ===
+                "no SSH private key for root@10.0.0.1: set config dvrlab:sshPrivateKey (secret) or dvrlab:sshPrivateKeyFile, or use an ssh-agent (agent: true and SSH_AUTH_SOCK)",
         );
     });
 });
