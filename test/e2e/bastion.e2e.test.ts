@@ -75,7 +75,7 @@ describe("SSH through a bastion with an ssh-agent, end to end with the pulumi CL
         assert.match(pv.stdout, /~ +pulumi-nodejs:dynamic\/dvrlab:LinuxBridge +qbr64 +update +\[diff: ~connection\]/);
         assert.doesNotMatch(pv.stdout, /replace/);
         assert.match(pv.stdout, /~ 1 to update\n +2 unchanged/);
-        assert.match(stack.run(["preview", "--diff"]).stdout, /~ connection +: \{\n(.*\n)*? +\+ bastion: \{\n +\+ host  : "172\.30\.\d+\.2"/);
+        assert.match(stack.run(["preview", "--diff"]).stdout, /~ connection +: \{\n(.*\n)*? +\+ bastion: \{\n +\+ host {2}: "172\.30\.\d+\.2"/);
         stack.run(["up", "--yes", "--skip-preview"], { timeoutMs: 180_000 });
         assert.equal(lab.sh("server-64", 'cat "/sys/class/net/$1/ifindex"', BR64), ifindex);
         stack.run(["preview", "--expect-no-changes"]);

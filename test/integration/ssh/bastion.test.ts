@@ -142,7 +142,10 @@ describe("SshPool through a bastion, keys only in an ssh-agent (private lab with
                 const t = setTimeout(() => reject(new Error(`no answer: ${buf}`)), 10_000);
                 s.on("data", (d) => {
                     buf += d.toString();
-                    if (buf.includes("}")) (clearTimeout(t), resolve(buf));
+                    if (buf.includes("}")) {
+                        clearTimeout(t);
+                        resolve(buf);
+                    }
                 });
                 s.write(JSON.stringify({ method: "list_dbs", params: [], id: 1 }));
             });
