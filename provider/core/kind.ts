@@ -27,6 +27,11 @@ export interface KindSpec<S extends z.ZodObject<any>, O extends object = {}> {
     /** Objects keyed by name on the host cannot have old and new side by side. */
     deleteBeforeReplace: boolean;
     /** Optional inputs the host decides when left unset (e.g. datapath type by detection): not a change then. */
+    /**
+     * Run `update` when only the connection changed (the kind's outputs depend on how the host is
+     * reached, e.g. preflight's privilege); by default that update is a no-op: same object, new way in.
+     */
+    updateOnConnectionChange?: boolean;
     hostDefaults?: readonly (keyof z.output<S> & keyof O & string)[];
     id(i: z.output<S>): string;
     create(ctx: OpContext, i: z.output<S>): Promise<O>;
@@ -135,6 +140,29 @@ export function parseInputs<S extends z.ZodObject<any>>(spec: KindSpec<S, any>, 
     return r.data;
 }
 
+/**
+ * Whether a connection change means another host: with a name on both sides, only a new name does
+ * (an address, port, user, key or bastion change reaches the same host another way); otherwise the
+ * address is the identity, so naming a host in an existing state replaces nothing.
+ */
+export function identityChanged(olds: { host?: string; name?: string } | undefined, news: { host?: string; name?: string } | undefined): boolean {
+    if (olds?.name !== undefined && news?.name !== undefined) return olds.name !== news.name;
+    return olds?.host !== news?.host;
+}
+
+/** The parsed input fields that differ; `unknown` ones (preview) count as changed. */
+function changedKeys(spec: KindSpec<any, any>, oldIn: any, n: any, resolved: Record<string, unknown>, unknown: readonly string[] = []): string[] {
+    // A host-defaulted input left unset is compared with what the host resolved it to at
+    // create/update time, so drift there (e.g. checksum offload turned back on) is repaired.
+    return Object.keys(spec.schema.shape).filter((k) =>
+        unknown.includes(k)
+            ? true
+            : n[k] === undefined && (spec.hostDefaults as readonly string[] | undefined)?.includes(k)
+              ? k in resolved && !isDeepStrictEqual(oldIn[k], resolved[k])
+              : !isDeepStrictEqual(oldIn[k], n[k]),
+    );
+}
+
 /** The generic provider for one kind, given how to get an executor. */
 export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: KindSpec<S, O>, executor: () => Executor) {
     // every command of the operation goes to pulumi's debug log, named by kind, id and operation
@@ -199,21 +227,14 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
             // `o` went through the schema on create; re-parse so defaults added later compare equal.
             const op = spec.schema.safeParse(o);
             const oldIn: any = op.success ? op.data : o;
-            // A host-defaulted input left unset is compared with what the host resolved it to at
-            // create/update time, so drift there (e.g. checksum offload turned back on) is repaired.
-            const resolved = o.hostResolved ?? {};
-            const changed = inputKeys.filter((k) =>
-                unknown.includes(k)
-                    ? true
-                    : n[k] === undefined && (spec.hostDefaults as readonly string[] | undefined)?.includes(k)
-                      ? k in resolved && !isDeepStrictEqual(oldIn[k], resolved[k])
-                      : !isDeepStrictEqual(oldIn[k], n[k]),
-            );
+            const changed = changedKeys(spec, oldIn, n, o.hostResolved ?? {}, unknown);
             const hostChanged = (k: string) => {
                 if (k !== "connection") return false;
-                if (!unknown.includes(k)) return oldIn.connection?.host !== n.connection?.host;
-                const host = input.connection === UNKNOWN ? UNKNOWN : input.connection?.host;
-                return host === UNKNOWN || host !== oldIn.connection?.host;
+                if (!unknown.includes(k)) return identityChanged(oldIn.connection, n.connection);
+                if (input.connection === UNKNOWN) return true;
+                const known = { name: input.connection?.name, host: input.connection?.host };
+                if (oldIn.connection?.name !== undefined && known.name !== undefined) return known.name === UNKNOWN || known.name !== oldIn.connection.name;
+                return known.host === UNKNOWN || known.host !== oldIn.connection?.host;
             };
             const replaces = changed.filter((k) => (spec.replaceOn as readonly string[]).includes(k) || hostChanged(k));
             return {
@@ -241,6 +262,13 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
         async update(id: string, olds: any, news: any) {
             const o = lift(olds);
             const n = parseInputs(spec, news);
+            // Only the way to the host changed (a new address, bastion or name added): the object
+            // on the host is the same, nothing to do there; the state takes the new connection.
+            const op = spec.schema.safeParse(o);
+            if (!spec.updateOnConnectionChange && op.success && changedKeys(spec, op.data, n, o.hostResolved ?? {}).every((k) => k === "connection")) {
+                const outs = Object.fromEntries(Object.entries(o).filter(([k]) => !(k in shape) && k !== "hostResolved"));
+                return { outs: stamp({ ...n, ...outs, hostResolved: o.hostResolved ?? {} }) };
+            }
             const outs = await spec.update(ctxFor(n, "update", id), id, o, n);
             return { outs: stamp({ ...n, ...outs, hostResolved: resolvedOf(outs) }) };
         },

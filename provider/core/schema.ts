@@ -31,15 +31,42 @@ export const vni = z.number().int().min(0).max(2 ** 24 - 1);
 
 export const configKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "a config key name");
 
-/** How a resource reaches its host. The key is a reference to provider config, never a value. */
+const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name");
+
+/** A host's stable name: its identity in the state, whatever address it is reached at. */
+export const stableHostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '_', '.', '-', at most 63, starting with a letter or digit");
+
+/** A jump host (OpenSSH's ProxyJump): dialled first, the host is reached through it. Its host key is pinned like the hosts'. */
+export const bastion = z
+    .object({
+        host: hostName,
+        port: z.number().int().min(1).max(65535).default(22),
+        user: unixUser.default("root"),
+        /** Config key of the bastion's private key; unset: the host's keyRef. */
+        keyRef: configKey.optional(),
+    })
+    .strict();
+export type BastionSpec = z.output<typeof bastion>;
+
+/**
+ * How a resource reaches its host. The key is a reference to provider config, never a value.
+ * Only `name` is the host's identity: with a name, a new address, port, user, key or bastion is
+ * the same host reached another way (an in-place update), a new name is another host (replace).
+ */
 export const connection = z.object({
     host: hostName,
     port: z.number().int().min(1).max(65535).default(22),
-    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name").default("root"),
+    user: unixUser.default("root"),
     /** Config key (namespace dvrlab) holding the private key; `<keyRef>File` may hold a path instead. */
     keyRef: configKey.default("sshPrivateKey"),
     /** "sudo": `user` is not root and runs every command through passwordless `sudo -n`; unset: root. */
     become: z.enum(["sudo"]).optional(),
+    /** The host's stable name (e.g. the topology's host name); unset: the address is the identity. */
+    name: stableHostName.optional(),
+    /** Reached through this jump host. */
+    bastion: bastion.optional(),
+    /** true: authenticate with the ssh-agent at SSH_AUTH_SOCK of the pulumi process (and the key too, when one is configured). */
+    agent: z.boolean().optional(),
 });
 export type ConnectionArgs = z.input<typeof connection>;
 export type ConnectionSpec = z.output<typeof connection>;

@@ -22,11 +22,11 @@ export function stackConfigSchema(topology: z.ZodType): Record<string, unknown> 
                 type: "object",
                 properties: {
                     "dvrlab:topology": { ...topo, description: "The network: hosts, networks, routers, security groups, VMs (see the README's config reference)." },
-                    "dvrlab:sshPrivateKey": { ...secretOrText, description: "The SSH private key (store it with --secret)." },
+                    "dvrlab:sshPrivateKey": { ...secretOrText, description: "The SSH private key of every host without a keyRef (store it with --secret); not needed for hosts with agent: true (SSH_AUTH_SOCK)." },
                     "dvrlab:sshPrivateKeyFile": text("Path of the SSH private key file, relative to the project."),
                     "dvrlab:sshPassphrase": { ...secretOrText, description: "The key's passphrase (store it with --secret)." },
-                    "dvrlab:knownHosts": text("Pinned host keys, in known_hosts format."),
-                    "dvrlab:knownHostsFile": text("Path of a known_hosts file pinning every host's key, relative to the project."),
+                    "dvrlab:knownHosts": text("Pinned host keys, in known_hosts format (the hosts' and their bastions')."),
+                    "dvrlab:knownHostsFile": text("Path of a known_hosts file pinning every host's and bastion's key, relative to the project."),
                 },
                 // Other namespaces (pulumi:, aws:…) and a connection's own keyRef keys (dvrlab:<ref>, dvrlab:<ref>File).
                 additionalProperties: true,

@@ -44,6 +44,8 @@ export const hostPreflightKind: KindSpec<typeof hostPreflightSchema, Out> = {
     schema: hostPreflightSchema,
     replaceOn: [],
     deleteBeforeReplace: false,
+    // a new user or become changes what privilege finds
+    updateOnConnectionChange: true,
     id: (p) => `${p.connection.host}/preflight`,
     create: (ctx, p) => checked(ctx, p),
     // Refresh shows today's findings (a host that lost a binary shows up in the diff of outputs).

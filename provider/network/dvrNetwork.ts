@@ -11,7 +11,7 @@ import { DhcpAgent } from "./dhcpAgent";
 import { DistributedRouter, dvrMacFlows } from "./distributedRouter";
 import { DvrHost } from "./dvrHost";
 import { GuestImage } from "./guestImage";
-import { parseTopology, Plan, resolve, Topology, TopologyInput } from "./topology";
+import { Conn, parseTopology, Plan, resolve, Topology, TopologyInput } from "./topology";
 import { TunnelMesh } from "./tunnelMesh";
 import { vmDomain } from "./vmDomain";
 import { VmPort } from "./vmPort";
@@ -59,7 +59,8 @@ export class DvrNetwork extends pulumi.ComponentResource {
     /** One per host, created before anything else: what the host was found to offer. */
     readonly preflights: HostPreflight[];
     // What `npm run verify` reads (the dev stack exports them under these names); no secrets.
-    readonly hosts: pulumi.Output<{ name: string; role: string; host: string; port: number; user: string; tunnelIp: string }[]>;
+    /** Each host's connection (its name, user, key name, agent, become, bastion: no secrets), role and tunnel IP. */
+    readonly hosts: pulumi.Output<(Conn & { role: string; tunnelIp: string })[]>;
     readonly networks: pulumi.Output<Plan["networks"]>;
     readonly router: pulumi.Output<
         { networks: string[]; dvrMacs: Record<string, string>; routers: { id: string; namespace: string; hosts: string[]; networks: string[] }[] } | undefined
@@ -140,7 +141,7 @@ export class DvrNetwork extends pulumi.ComponentResource {
             return pulumi.output({ ...common, channelSocket: domain.channelSocketPath });
         });
 
-        this.hosts = pulumi.output(plan.hosts.map((h) => ({ name: h.name, role: h.role, ...h.connection, tunnelIp: h.tunnelIp })));
+        this.hosts = pulumi.output(plan.hosts.map((h) => ({ ...h.connection, name: h.name, role: h.role, tunnelIp: h.tunnelIp })));
         this.networks = pulumi.output(plan.networks);
         this.router = pulumi.output(
             plan.routers.length

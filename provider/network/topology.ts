@@ -3,7 +3,7 @@
 import { createHash } from "crypto";
 import { z } from "zod";
 import { dvrMacs } from "../flows/dvrMac";
-import { cidr4, hostName, ipv4, mac, vlan, vni } from "../core/schema";
+import { bastion, cidr4, configKey, hostName, ipv4, mac, vlan, vni } from "../core/schema";
 import { resolveGroups, unknownRemoteGroups } from "../securityGroup/groups";
 import { groupSchema, ruleSchema } from "../securityGroup/schema";
 import { intToIp, ipToInt, isHostAddress, subnetOf } from "../net/ipv4";
@@ -43,6 +43,14 @@ export const topologySchema = z
                         address: hostName,
                         port: z.number().int().min(1).max(65535).default(22),
                         user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name").default("root"),
+                        /** Config key of this host's private key (dvrlab:<keyRef> or dvrlab:<keyRef>File); unset: dvrlab:sshPrivateKey, one for all. */
+                        keyRef: configKey.optional(),
+                        /** true: authenticate with the ssh-agent at SSH_AUTH_SOCK of the pulumi process (the key too, when configured). */
+                        agent: z.boolean().optional(),
+                        /** "sudo": user is not root and runs every command through passwordless `sudo -n`. */
+                        become: z.enum(["sudo"]).optional(),
+                        /** A jump host (ssh -J) the host is reached through; its host key pinned in the same known hosts. */
+                        bastion: bastion.optional(),
                         /** network: runs the DHCP agent (the seed's server-233, all-in-one); compute: VMs only. */
                         role: z.enum(["network", "compute"]).default("compute"),
                         /** The VXLAN endpoint address (Neutron's local_ip); unset = address (an IP). */
@@ -205,10 +213,31 @@ export function parseTopology(raw: unknown, key = "dvrlab:topology"): Topology {
     return r.data;
 }
 
+/** A host's connection: `name` is its identity, so a new address or a bastion updates its resources in place. */
 export interface Conn {
     host: string;
     port: number;
     user: string;
+    name: string;
+    keyRef?: string;
+    agent?: boolean;
+    become?: "sudo";
+    bastion?: { host: string; port: number; user: string; keyRef?: string };
+}
+
+/** A host's connection, without unset members (Pulumi's Struct cannot carry undefined). */
+function connectionOf(h: Topology["hosts"][number]): Conn {
+    const { keyRef, agent, become, bastion } = h;
+    return {
+        host: h.address,
+        port: h.port,
+        user: h.user,
+        name: h.name,
+        ...(keyRef !== undefined ? { keyRef } : {}),
+        ...(agent !== undefined ? { agent } : {}),
+        ...(become !== undefined ? { become } : {}),
+        ...(bastion !== undefined ? { bastion: Object.fromEntries(Object.entries(bastion).filter(([, v]) => v !== undefined)) as Conn["bastion"] } : {}),
+    };
 }
 
 export interface ResolvedHost {
@@ -312,7 +341,7 @@ export function resolve(t: Topology): Plan {
     const hosts: ResolvedHost[] = t.hosts.map((h) => ({
         name: h.name,
         role: h.role,
-        connection: { host: h.address, port: h.port, user: h.user },
+        connection: connectionOf(h),
         tunnelIp: h.tunnelIp ?? h.address,
     }));
     const networks = t.networks.map(resolveNetwork);

@@ -9,11 +9,30 @@ export interface Connection {
     user: string;
     /** "sudo": a non-root login whose commands run through passwordless `sudo -n`. */
     become?: "sudo";
+    /** Config key of the private key (credentials' business; the pool only passes it on). */
+    keyRef?: string;
+    /** Authenticate with the ssh-agent of this process (SSH_AUTH_SOCK). */
+    agent?: boolean;
+    /** The host's stable name (identity in the state; not used to connect). */
+    name?: string;
+    /** A jump host dialled first; the host is reached over a channel of that connection. */
+    bastion?: Bastion;
+}
+
+export interface Bastion {
+    host: string;
+    port: number;
+    user: string;
+    /** unset: the host's keyRef */
+    keyRef?: string;
 }
 
 export interface Credentials {
-    privateKey: string;
+    /** At least one of privateKey and agent. */
+    privateKey?: string;
     passphrase?: string;
+    /** An ssh-agent's socket path (SSH_AUTH_SOCK). */
+    agent?: string;
     knownHosts: string; // OpenSSH known_hosts text
 }
 
@@ -55,7 +74,36 @@ const MAX_CHANNELS = 8;
 const OPEN_TIMEOUT_MS = 10_000;
 
 export function describe(c: Connection): string {
-    return `${c.user}@${c.host}:${c.port}`;
+    const b = c.bastion;
+    return `${c.user}@${c.host}:${c.port}` + (b ? ` via ${b.user}@${b.host}:${b.port}` : "");
+}
+
+/** The bastion as a connection of its own: its user, key (else the host's) and the host's agent setting. */
+export function bastionConnection(c: Connection): Connection | undefined {
+    const b = c.bastion;
+    return b && { host: b.host, port: b.port, user: b.user, keyRef: b.keyRef ?? c.keyRef, agent: c.agent };
+}
+
+class ForwardError extends Error {}
+
+/** A TCP channel from the bastion to the host (what `ssh -J` does), bounded: a host that drops SYNs would hold it for minutes. */
+function forwardOut(via: NodeSSH, c: Connection): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+            () => reject(new ForwardError(`the bastion could not reach ${c.host}:${c.port} within ${OPEN_TIMEOUT_MS} ms`)),
+            OPEN_TIMEOUT_MS,
+        );
+        try {
+            via.connection!.forwardOut("127.0.0.1", 0, c.host, c.port, (err: Error | undefined, stream: any) => {
+                clearTimeout(timer);
+                if (err) reject(new ForwardError(`the bastion could not open a channel to ${c.host}:${c.port}: ${err.message}`));
+                else resolve(stream);
+            });
+        } catch (e: any) {
+            clearTimeout(timer);
+            reject(new ForwardError(`the bastion connection is gone: ${e?.message ?? e}`));
+        }
+    });
 }
 
 export class CommandError extends Error {
@@ -134,7 +182,8 @@ export class SshPool implements Executor {
     }
 
     private slot(c: Connection): Pooled {
-        const key = `${c.user}@${c.host}:${c.port}`;
+        // pooled per (target, bastion): the same host through another jump host is another connection
+        const key = describe(c);
         let p = this.pool.get(key);
         if (!p) {
             p = { sem: new Semaphore(MAX_CHANNELS) };
@@ -143,7 +192,27 @@ export class SshPool implements Executor {
         return p;
     }
 
+    /** The host directly, or through its bastion: the bastion's connection lives as long as the host's. */
     private async dial(c: Connection): Promise<NodeSSH> {
+        const jump = bastionConnection(c);
+        if (!jump) return this.dialOne(c, (reason) => new ConnectError(c, reason));
+        const via = await this.dialOne(jump, (reason) => new ConnectError(c, `bastion ${describe(jump)}: ${reason}`));
+        try {
+            const ssh = await this.dialOne(
+                c,
+                (reason) => new ConnectError(c, reason),
+                () => forwardOut(via, c),
+            );
+            ssh.connection?.on("close", () => via.dispose());
+            return ssh;
+        } catch (e) {
+            via.dispose();
+            throw e;
+        }
+    }
+
+    /** One SSH connection, its host key pinned; over `sock` (a channel of a bastion) when given. */
+    private async dialOne(c: Connection, fail: (reason: string) => Error, sock?: () => Promise<Duplex>): Promise<NodeSSH> {
         const creds = this.credentials(c);
         const entries = this.entries(creds.knownHosts);
         let lastErr = "";
@@ -154,9 +223,11 @@ export class SshPool implements Executor {
                 await ssh.connect({
                     host: c.host,
                     port: c.port,
+                    ...(sock ? { sock: await sock() } : {}),
                     username: c.user,
                     privateKey: creds.privateKey,
                     passphrase: creds.passphrase,
+                    agent: creds.agent,
                     readyTimeout: 10_000,
                     keepaliveInterval: 5_000,
                     keepaliveCountMax: 3,
@@ -166,18 +237,25 @@ export class SshPool implements Executor {
                     },
                 } as any);
                 // Each exec is a few small packets each way; with Nagle on, the second waits for the
-                // far end's delayed ACK: 48 ms per command instead of 5 ms on the lab.
-                ssh.connection?.setNoDelay(true);
+                // far end's delayed ACK: 48 ms per command instead of 5 ms on the lab. (Through a
+                // bastion the socket is a channel: the bastion's own socket has it set.)
+                (ssh.connection as any)?.setNoDelay?.(true);
                 return ssh;
             } catch (e: any) {
                 ssh.dispose();
-                if (refusal) throw new ConnectError(c, refusal); // never retry a key mismatch
+                if (refusal) throw fail(refusal); // never retry a key mismatch
                 lastErr = e?.message ?? String(e);
-                if (/authentication/i.test(lastErr)) break;
+                if (/authentication/i.test(lastErr)) {
+                    lastErr += creds.agent
+                        ? ` (tried ${creds.privateKey ? "the configured key and " : ""}the keys of the ssh-agent at SSH_AUTH_SOCK=${creds.agent})`
+                        : " (tried the configured key)";
+                    break;
+                }
+                if (e instanceof ForwardError) break; // the bastion answered: retrying will not change it
                 await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
             }
         }
-        throw new ConnectError(c, lastErr);
+        throw fail(lastErr);
     }
 
     private async connection(c: Connection, p: Pooled): Promise<NodeSSH> {

@@ -19,7 +19,8 @@ export class StackContext implements VerifyContext {
     private conn(name: string): Connection {
         const h = this.o.hosts.find((x) => x.name === name);
         if (!h) throw new Error(`unknown host ${name}`);
-        return { host: h.host, port: h.port, user: h.user };
+        const { role: _r, tunnelIp: _t, ...c } = h; // the way in as the stack's resources use it: user, key, agent, become, bastion
+        return c;
     }
 
     machine(id: string): Machine {

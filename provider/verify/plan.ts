@@ -4,9 +4,11 @@
 import { z } from "zod";
 import { intToIp, inSubnet, ipToInt, subnetOf } from "../net/ipv4";
 import { tunnelPortName } from "../network/topology";
+import { connection } from "../core/schema";
 
 export const outputsSchema = z.object({
-    hosts: z.array(z.object({ name: z.string(), host: z.string(), port: z.number(), user: z.string(), tunnelIp: z.string(), role: z.string() })),
+    /** Each host's connection as its resources have it (user, key name, agent, become, bastion; no secrets), name, role, tunnel IP. */
+    hosts: z.array(connection.partial({ keyRef: true }).extend({ name: z.string(), tunnelIp: z.string(), role: z.string() })),
     networks: z.array(z.object({ name: z.string(), cidr: z.string(), prefix: z.number(), vni: z.number(), vlan: z.number(), dhcpIp: z.string(), gateway: z.string(), gatewayMac: z.string().optional() })),
     machines: z.array(
         z.object({

@@ -52,7 +52,7 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
     async function verifyAll(what: string): Promise<void> {
         const outputs: StackOutputs = outputsSchema.parse(JSON.parse(stack.run(["stack", "output", "--json"]).stdout));
         const t0 = Date.now();
-        const results: CheckResult[] = await verify(outputs, (h) => credentialsFor({ host: h.host, port: h.port, user: h.user }));
+        const results: CheckResult[] = await verify(outputs, (c) => credentialsFor(c));
         numbers[what] = `${results.length} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
         const failed = results.filter((r) => !r.pass);
         assert.equal(failed.length, 0, `verify failed:\n${failed.map((f) => [f.name, ...f.evidence, ...(f.trace ?? [])].join("\n  ")).join("\n")}`);

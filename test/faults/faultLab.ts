@@ -318,7 +318,7 @@ export class DvrStack {
     async verifyAll(what: string): Promise<CheckResult[]> {
         const outputs: StackOutputs = outputsSchema.parse(JSON.parse(this.stack.run(["stack", "output", "--json"]).stdout));
         const t0 = Date.now();
-        const results = await verify(outputs, (h) => credentialsFor({ host: h.host, port: h.port, user: h.user }));
+        const results = await verify(outputs, (c) => credentialsFor(c));
         this.numbers[what] = `${results.length} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
         const failed = results.filter((r) => !r.pass);
         assert.equal(failed.length, 0, `verify failed:\n${failed.map((f) => [f.name, ...f.evidence, ...(f.trace ?? [])].join("\n  ")).join("\n")}`);

@@ -108,3 +108,77 @@ describe("generic provider: check returns inputs with defaults", () => {
         assert.deepEqual(await br.diff("x", olds, inputs), { changes: false, replaces: [], deleteBeforeReplace: false });
     });
 });
+
+describe("generic provider: a host's stable name is its identity (connection.name)", () => {
+    const named = { host: "10.0.0.1", name: "server-1" };
+    const lbIn = (connection: any) => ({ connection, owner, name: "qbr-1" });
+    const noChange = { changes: false, replaces: [], deleteBeforeReplace: false };
+    const inPlace = { changes: true, replaces: [], deleteBeforeReplace: false };
+    const replace = { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
+
+    it("a state written without name, then the same host with its name: an in-place update, no replace", async () => {
+        const olds = await stored(lb, lbIn(conn));
+        assert.deepEqual(await lb.diff("x", olds, lbIn(named)), inPlace);
+    });
+
+    it("with a name on both sides: a new address, port, user, key, become, agent or bastion is in place", async () => {
+        const olds = await stored(lb, lbIn(named));
+        assert.deepEqual(await lb.diff("x", olds, lbIn(named)), noChange);
+        for (const c of [
+            { ...named, host: "192.0.2.7" },
+            { ...named, port: 2222 },
+            { ...named, user: "debian", become: "sudo" },
+            { ...named, keyRef: "otherKey" },
+            { ...named, agent: true },
+            { ...named, host: "10.1.0.68", bastion: { host: "192.0.2.2", user: "jump" } },
+        ]) {
+            assert.deepEqual(await lb.diff("x", olds, lbIn(c)), inPlace, JSON.stringify(c));
+        }
+    });
+
+    it("a new name is another host: replace; without names a new address replaces (as before)", async () => {
+        assert.deepEqual(await lb.diff("x", await stored(lb, lbIn(named)), lbIn({ ...named, name: "server-2" })), replace);
+        assert.deepEqual(await lb.diff("x", await stored(lb, lbIn(conn)), lbIn({ host: "10.0.0.2" })), replace);
+        // naming a host while moving it: the old identity was the address, so that is a replace
+        assert.deepEqual(await lb.diff("x", await stored(lb, lbIn(conn)), lbIn({ host: "10.0.0.2", name: "server-1" })), replace);
+        // dropping the name keeps the host if the address stays
+        assert.deepEqual(await lb.diff("x", await stored(lb, lbIn(named)), lbIn(conn)), inPlace);
+    });
+
+    it("preview: an unknown address of a named host is not a replace; an unknown name is", async () => {
+        const olds = await stored(lb, lbIn(named));
+        assert.deepEqual(await lb.diff("x", olds, lbIn({ host: UNKNOWN, name: "server-1" })), inPlace);
+        assert.deepEqual(await lb.diff("x", olds, lbIn({ host: "10.0.0.1", name: UNKNOWN })), replace);
+        assert.deepEqual(await lb.diff("x", olds, lbIn(UNKNOWN)), replace);
+    });
+
+    it("update with only the connection changed runs nothing on the host and keeps the outputs", async () => {
+        const olds = { ...(await stored(port, { connection: conn, owner, bridge: "br-int", name: "qvo-1" }, { ofport: 3 })), dvrlabVersion: 1 };
+        const moved = { host: "10.1.0.68", name: "server-1", bastion: { host: "192.0.2.2", user: "jump" }, agent: true };
+        const r: any = await port.update("10.0.0.1/br-int/qvo-1", olds, { connection: moved, owner, bridge: "br-int", name: "qvo-1" });
+        assert.equal(r.outs.ofport, 3);
+        assert.deepEqual(r.outs.connection, {
+            host: "10.1.0.68",
+            port: 22,
+            user: "root",
+            keyRef: "sshPrivateKey",
+            name: "server-1",
+            bastion: { host: "192.0.2.2", port: 22, user: "jump" },
+            agent: true,
+        });
+        // anything else changed too: the kind's update runs (and here reaches for the host)
+        await assert.rejects(port.update("x", olds, { connection: moved, owner, bridge: "br-int", name: "qvo-1", tag: 7 }), /must not reach a host/);
+    });
+
+    it("check names the bad connection field", async () => {
+        const r = await lb.check({}, lbIn({ host: "10.0.0.1", name: "bad name", agent: "yes", bastion: { host: "no host!", port: 0, user: "Jump", extra: 1 } }));
+        assert.deepEqual(r.failures!.map((f: any) => f.property).sort(), [
+            "connection.agent",
+            "connection.bastion",
+            "connection.bastion.host",
+            "connection.bastion.port",
+            "connection.bastion.user",
+            "connection.name",
+        ]);
+    });
+});

@@ -70,7 +70,7 @@ describe("DVR stack program (mocked engine)", function () {
     it("wires the seed's VM chain on its host, owned by this stack, with its security group and spoof flows", () => {
         const qbr = of("dvrlab:LinuxBridge")[0];
         assert.equal(qbr.inputs.name, "qbr-cirros");
-        assert.deepEqual(qbr.inputs.connection, { host: "10.9.0.64", port: 22, user: "root" });
+        assert.deepEqual(qbr.inputs.connection, { host: "10.9.0.64", port: 22, user: "root", name: "server-64" });
         assert.equal(qbr.inputs.owner, "dvrlab:dvrlab/unit");
         assert.equal(qbr.inputs.nfCallIptables, true);
         const qvo = of("dvrlab:OvsPort").find((p) => p.inputs.name === "qvo-cirros")!;

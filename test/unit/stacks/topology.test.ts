@@ -265,7 +265,7 @@ describe("DVR topology: routers and duplicates", () => {
         ok.hosts[1] = { ...ok.hosts[1], port: 2222, user: "admin" };
         const p = resolve(parseTopology(ok));
         assert.deepEqual(p.vms.map((v) => [v.domain, v.ofport]), [["lab2-a", 42320], ["lab2-b", 100], ["lab2-c", 57558]]);
-        assert.deepEqual(p.hosts[1], { name: "h2", role: "compute", connection: { host: "10.0.0.2", port: 2222, user: "admin" }, tunnelIp: "10.0.0.2" });
+        assert.deepEqual(p.hosts[1], { name: "h2", role: "compute", connection: { host: "10.0.0.2", port: 2222, user: "admin", name: "h2" }, tunnelIp: "10.0.0.2" });
         assert.equal(p.dhcpHost, "h1");
         const second: any = routed();
         second.hosts = [second.hosts[1], second.hosts[0], second.hosts[2], second.hosts[3]];
@@ -278,5 +278,49 @@ describe("DVR topology: routers and duplicates", () => {
         clash.vms = [];
         assert.match(problems(clash), /dvrlab:topology\.dvrBaseMac: dvrMacs: hosts h648 and h654 both derive fa:16:3f:07:96:43; use host indexes or another base/);
         assert.throws(() => parseTopology({ ...routed(), vms: [{ ...routed().vms[0], mac: "fb:16:3e:00:00:01" }] }, "my:topo"), /^Error: invalid configuration:\n {2}my:topo\.vms\[0\]\.mac: a multicast MAC \(odd first octet\) cannot be a NIC's address$/);
+    });
+});
+
+describe("topology: how each host is reached (SSH settings per host)", () => {
+    it("passes user, port, keyRef, agent, become and bastion into every resource's connection, with the host's name as its identity", () => {
+        const t = small();
+        (t.hosts[1] as any) = {
+            name: "h2",
+            address: "10.1.0.2",
+            port: 2222,
+            user: "debian",
+            keyRef: "h2Key",
+            agent: true,
+            become: "sudo",
+            bastion: { host: "192.0.2.2", user: "jump", keyRef: "jumpKey" },
+        };
+        const p = resolve(parseTopology(t));
+        assert.deepEqual(p.hosts[0].connection, { host: "10.0.0.1", port: 22, user: "root", name: "h1" });
+        assert.deepEqual(p.hosts[1].connection, {
+            host: "10.1.0.2",
+            port: 2222,
+            user: "debian",
+            name: "h2",
+            keyRef: "h2Key",
+            agent: true,
+            become: "sudo",
+            bastion: { host: "192.0.2.2", port: 22, user: "jump", keyRef: "jumpKey" },
+        });
+    });
+
+    it("names the config key of a bad SSH setting", () => {
+        const t: any = small();
+        t.hosts[1] = { ...t.hosts[1], keyRef: "my key", agent: "yes", become: "su", bastion: { host: "jump host", user: "Jump", port: 70000, via: "x" } };
+        assert.equal(
+            problems(t),
+            "invalid configuration:\n" +
+                "  dvrlab:topology.hosts[1].keyRef: a config key name\n" +
+                "  dvrlab:topology.hosts[1].agent: Invalid input: expected boolean, received string\n" +
+                '  dvrlab:topology.hosts[1].become: Invalid input: expected "sudo"\n' +
+                "  dvrlab:topology.hosts[1].bastion.host: a host name or IP address\n" +
+                "  dvrlab:topology.hosts[1].bastion.port: Too big: expected number to be <=65535\n" +
+                "  dvrlab:topology.hosts[1].bastion.user: a Unix user name\n" +
+                '  dvrlab:topology.hosts[1].bastion: Unrecognized key: "via"',
+        );
     });
 });

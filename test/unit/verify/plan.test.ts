@@ -19,8 +19,8 @@ const vm = (id: string, host: string, ip: string, icmp: boolean, ofport = 2) => 
 
 const outputs: StackOutputs = {
     hosts: [
-        { name: "a", host: "10.0.0.1", port: 22, user: "root", tunnelIp: "10.0.0.1", role: "network" },
-        { name: "b", host: "10.0.0.2", port: 22, user: "root", tunnelIp: "10.0.0.2", role: "compute" },
+        { name: "a", host: "10.0.0.1", port: 22, user: "root", keyRef: "sshPrivateKey", tunnelIp: "10.0.0.1", role: "network" },
+        { name: "b", host: "10.0.0.2", port: 22, user: "root", keyRef: "sshPrivateKey", tunnelIp: "10.0.0.2", role: "compute" },
     ],
     networks: [{ name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, dhcpIp: "192.168.10.2", gateway: "192.168.10.1" }],
     machines: [vm("x", "a", "192.168.10.11", true), vm("y", "b", "192.168.10.12", true), vm("z", "b", "192.168.10.13", false, 3)],
