@@ -31,8 +31,10 @@ export class DvrHost extends pulumi.ComponentResource {
         const connection = args.host.connection;
         const parent = { parent: this };
         // datapathType unset: the provider detects it (netdev where the kernel has no OVS module).
-        this.brInt = new OvsBridge(`${h}-br-int`, { connection, name: "br-int", failMode: "secure", protocols: PROTOCOLS }, parent);
-        this.brTun = new OvsBridge(`${h}-br-tun`, { connection, name: "br-tun", failMode: "secure", protocols: PROTOCOLS }, parent);
+        // `adopt` only when the topology asks: an unasked existing bridge is refused, never taken over.
+        const adopt = (b: "br-int" | "br-tun") => (args.host.adopt.includes(b) ? { adopt: true } : {});
+        this.brInt = new OvsBridge(`${h}-br-int`, { connection, name: "br-int", failMode: "secure", protocols: PROTOCOLS, ...adopt("br-int") }, parent);
+        this.brTun = new OvsBridge(`${h}-br-tun`, { connection, name: "br-tun", failMode: "secure", protocols: PROTOCOLS, ...adopt("br-tun") }, parent);
         this.patchTun = new OvsPort(`${h}-patch-tun`, { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", ofportRequest: PATCH_TUN_OFPORT, options: { peer: "patch-int" } }, parent);
         this.patchInt = new OvsPort(
             `${h}-patch-int`,

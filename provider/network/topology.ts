@@ -55,6 +55,11 @@ export const topologySchema = z
                         role: z.enum(["network", "compute"]).default("compute"),
                         /** The VXLAN endpoint address (Neutron's local_ip); unset = address (an IP). */
                         tunnelIp: ipv4.optional(),
+                        /**
+                         * Bridges of this name already on the host (a Neutron/OVN node's br-int) that dvrlab may
+                         * use: converged and marked, never deleted (destroy removes only what dvrlab added).
+                         */
+                        adopt: z.array(z.enum(["br-int", "br-tun"])).optional(),
                     })
                     .strict(),
             )
@@ -245,6 +250,8 @@ export interface ResolvedHost {
     role: "network" | "compute";
     connection: Conn;
     tunnelIp: string;
+    /** Existing bridges dvrlab may adopt on this host. */
+    adopt: ("br-int" | "br-tun")[];
 }
 
 export interface ResolvedNetwork {
@@ -343,6 +350,7 @@ export function resolve(t: Topology): Plan {
         role: h.role,
         connection: connectionOf(h),
         tunnelIp: h.tunnelIp ?? h.address,
+        adopt: h.adopt ?? [],
     }));
     const networks = t.networks.map(resolveNetwork);
     const nets = new Map(networks.map((n) => [n.name, n]));

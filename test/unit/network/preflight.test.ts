@@ -32,7 +32,7 @@ describe("DvrNetwork preflight (mocked engine)", function () {
             topology: {
                 hosts: [
                     { name: "host-a", address: "10.9.1.1", role: "network" },
-                    { name: "host-b", address: "10.9.1.2", tunnelIp: "10.9.2.2" },
+                    { name: "host-b", address: "10.9.1.2", tunnelIp: "10.9.2.2", adopt: ["br-int"] },
                     { name: "host-c", address: "10.9.1.3" },
                 ],
                 networks: [{ name: "blue", cidr: "192.168.110.0/24", vni: 0x1b1, vlan: 11 }],
@@ -52,6 +52,18 @@ describe("DvrNetwork preflight (mocked engine)", function () {
                 { name: "host-c-preflight", needs: { ovs: true, iptables: false, dnsmasq: false, libvirt: false }, tunnelIp: "10.9.1.3", mtu: 1450, host: "10.9.1.3" },
             ],
         );
+    });
+
+    it("adopts only the bridges a host lists (an unlisted existing bridge is refused on the host)", () => {
+        const bridges = created.filter((c) => c.type.endsWith("dvrlab:OvsBridge")).map((c) => [c.name, c.inputs.adopt]);
+        assert.deepEqual(bridges, [
+            ["host-a-br-int", undefined],
+            ["host-a-br-tun", undefined],
+            ["host-b-br-int", true],
+            ["host-b-br-tun", undefined],
+            ["host-c-br-int", undefined],
+            ["host-c-br-tun", undefined],
+        ]);
     });
 
     it("every other resource waits for every host's preflight; the preflights wait for nothing", () => {

@@ -265,7 +265,12 @@ describe("DVR topology: routers and duplicates", () => {
         ok.hosts[1] = { ...ok.hosts[1], port: 2222, user: "admin" };
         const p = resolve(parseTopology(ok));
         assert.deepEqual(p.vms.map((v) => [v.domain, v.ofport]), [["lab2-a", 42320], ["lab2-b", 100], ["lab2-c", 57558]]);
-        assert.deepEqual(p.hosts[1], { name: "h2", role: "compute", connection: { host: "10.0.0.2", port: 2222, user: "admin", name: "h2" }, tunnelIp: "10.0.0.2" });
+        assert.deepEqual(p.hosts[1], { name: "h2", role: "compute", connection: { host: "10.0.0.2", port: 2222, user: "admin", name: "h2" }, tunnelIp: "10.0.0.2", adopt: [] });
+        const adopting: any = routed();
+        adopting.hosts[1] = { ...adopting.hosts[1], adopt: ["br-int"] };
+        assert.deepEqual(resolve(parseTopology(adopting)).hosts[1].adopt, ["br-int"]);
+        adopting.hosts[1].adopt = ["br-ex"];
+        assert.match(problems(adopting), /dvrlab:topology\.hosts\[1\]\.adopt\[0\]: /);
         assert.equal(p.dhcpHost, "h1");
         const second: any = routed();
         second.hosts = [second.hosts[1], second.hosts[0], second.hosts[2], second.hosts[3]];
