@@ -55,7 +55,8 @@ describe("DvrNetwork preflight (mocked engine)", function () {
     });
 
     it("adopts only the bridges a host lists (an unlisted existing bridge is refused on the host)", () => {
-        const bridges = created.filter((c) => c.type.endsWith("dvrlab:OvsBridge")).map((c) => [c.name, c.inputs.adopt]);
+        const bridges = created.filter((c) => c.type.endsWith("dvrlab:OvsBridge")).map((c) => [c.name, c.inputs.adopt])
+            .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
         assert.deepEqual(bridges, [
             ["host-a-br-int", undefined],
             ["host-a-br-tun", undefined],
