@@ -23,6 +23,20 @@ export default tseslint.config(
     },
     {
         files: ["**/*.js", "**/*.cjs"],
-        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", exports: "writable", process: "readonly", __dirname: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", setTimeout: "readonly", setImmediate: "readonly" } },
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: {
+                require: "readonly",
+                module: "writable",
+                exports: "writable",
+                process: "readonly",
+                __dirname: "readonly",
+                console: "readonly",
+                Buffer: "readonly",
+                URL: "readonly",
+                setTimeout: "readonly",
+                setImmediate: "readonly",
+            },
+        },
     },
 );

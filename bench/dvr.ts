@@ -48,7 +48,19 @@ const ipOf = (h: string) => `${underlay}.${h.split("-")[1]}`;
 const STACK = `bench${process.pid % 100000}`;
 const projectDir = path.join(repoRoot, "bench/projects/dvr");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "dvrl-bench-dvr-"));
-const sshArgs = (h: string) => ["-F", "/dev/null", "-i", key, "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", `root@${ipOf(h)}`];
+const sshArgs = (h: string) => [
+    "-F",
+    "/dev/null",
+    "-i",
+    key,
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=5",
+    `root@${ipOf(h)}`,
+];
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
@@ -113,7 +125,9 @@ function compare(a: Map<string, string>, b: Map<string, string>): string {
 /** The guests talk: v2 (server-64) pings v1 (server-233, across VXLAN) and, with ≥5, v5 (same host). */
 function pings(n: number): string {
     const t = (from: string, ip: string) =>
-        spawnSync("ssh", [...sshArgs(from), `for i in 1 2 3; do ip netns exec vm-v2 ping -c 1 -W 2 ${ip} >/dev/null && exit 0; done; exit 1`]).status === 0 ? "ok" : "FAIL";
+        spawnSync("ssh", [...sshArgs(from), `for i in 1 2 3; do ip netns exec vm-v2 ping -c 1 -W 2 ${ip} >/dev/null && exit 0; done; exit 1`]).status === 0
+            ? "ok"
+            : "FAIL";
     const r = [`tunnel ${t("server-64", "192.168.10.10")}`];
     if (n >= 5) r.push(`same-host ${t("server-64", "192.168.10.14")}`);
     return r.join(", ");
@@ -230,7 +244,15 @@ async function benchN(n: number): Promise<void> {
     for (const mode of MODES) await pulumiRuns(n, mode, topology, plan, chains, hand, row);
 }
 
-async function pulumiRuns(n: number, mode: "cp" | "nocp", topology: unknown, plan: ReturnType<typeof handChains>["plan"], chains: Chain[], hand: Map<string, string>, row0: (what: string, s: number, extra?: Partial<Row>) => void): Promise<void> {
+async function pulumiRuns(
+    n: number,
+    mode: "cp" | "nocp",
+    topology: unknown,
+    plan: ReturnType<typeof handChains>["plan"],
+    chains: Chain[],
+    hand: Map<string, string>,
+    row0: (what: string, s: number, extra?: Partial<Row>) => void,
+): Promise<void> {
     const nocp = mode === "nocp";
     const row = (what: string, s: number, extra: Partial<Row> = {}) => row0(nocp ? `${what} ${NOCP_TAG}` : what, s, extra);
     // 1. dvrlab through the real CLI.
@@ -239,7 +261,11 @@ async function pulumiRuns(n: number, mode: "cp" | "nocp", topology: unknown, pla
         st.config({ "dvrlab:topology": topology, "bench:mode": "dvrlab" });
         const u = st.run(`up-${n}-${mode}`, ["up", "--yes", "--skip-preview"]);
         const diff = compare(hand, await readBack());
-        row("dvrlab: pulumi up (cold)", u.s, { ssh: u.ssh, resources: created(u.stdout), note: `${pings(n)}; end state ${diff ? "DIFFERS:\n" + diff : "= bash's"}` });
+        row("dvrlab: pulumi up (cold)", u.s, {
+            ssh: u.ssh,
+            resources: created(u.stdout),
+            note: `${pings(n)}; end state ${diff ? "DIFFERS:\n" + diff : "= bash's"}`,
+        });
         const p = st.run(`preview-${n}-${mode}`, ["preview", "--expect-no-changes"]);
         row("dvrlab: pulumi preview (no-op)", p.s, { ssh: p.ssh });
         const r = st.run(`refresh-${n}-${mode}`, ["refresh", "--yes", "--skip-preview", "--expect-no-changes"]);
@@ -262,7 +288,11 @@ async function pulumiRuns(n: number, mode: "cp" | "nocp", topology: unknown, pla
             ct.config({ "dvrlab:topology": topology, "bench:mode": "commands", "bench:steps": stepsFile, "bench:keyFile": key });
             const u = ct.run(`commands-up-${n}-${mode}`, ["up", "--yes", "--skip-preview"]);
             const diff = compare(hand, await readBack());
-            row("remote.Command emulation: pulumi up (cold)", u.s, { ssh: u.ssh, resources: created(u.stdout), note: `${pings(n)}; end state ${diff ? "DIFFERS:\n" + diff : "= bash's"}` });
+            row("remote.Command emulation: pulumi up (cold)", u.s, {
+                ssh: u.ssh,
+                resources: created(u.stdout),
+                note: `${pings(n)}; end state ${diff ? "DIFFERS:\n" + diff : "= bash's"}`,
+            });
         } finally {
             await onHosts(wipeScripts(plan));
             ct.remove();
@@ -275,19 +305,42 @@ async function pulumiRuns(n: number, mode: "cp" | "nocp", topology: unknown, pla
 function report(): void {
     // the row of a measurement in one mode: [no checkpoints] rows are the nocp mode's
     const get = (n: number, prefix: string, nocp = false) => rows.find((r) => r.n === n && r.what.startsWith(prefix) && r.what.endsWith(NOCP_TAG) === nocp)?.s;
-    console.log(`\nbench/dvr: the seed's L2 lab, N VM attachments (namespace guests), 3 hosts; ${os.cpus().length} cores shared with other work (load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}): ratios are within this one run`);
-    console.log(`pulumi: ${PARALLEL ? `--parallel ${PARALLEL}` : "default --parallel"}; ${NOCP_TAG} = PULUMI_SKIP_CHECKPOINTS=true, else pulumi's default (state saved after every step)\n`);
-    console.log(`${"N".padStart(3)}  ${"what".padEnd(70)}${"s".padStart(8)}${"÷bash".padStart(8)}${"÷up".padStart(7)}  resources  ssh: connects/commands (max concurrent per host)`);
+    console.log(
+        `\nbench/dvr: the seed's L2 lab, N VM attachments (namespace guests), 3 hosts; ${os.cpus().length} cores shared with other work (load ${os
+            .loadavg()
+            .map((l) => l.toFixed(1))
+            .join(" ")}): ratios are within this one run`,
+    );
+    console.log(
+        `pulumi: ${PARALLEL ? `--parallel ${PARALLEL}` : "default --parallel"}; ${NOCP_TAG} = PULUMI_SKIP_CHECKPOINTS=true, else pulumi's default (state saved after every step)\n`,
+    );
+    console.log(
+        `${"N".padStart(3)}  ${"what".padEnd(70)}${"s".padStart(8)}${"÷bash".padStart(8)}${"÷up".padStart(7)}  resources  ssh: connects/commands (max concurrent per host)`,
+    );
     for (const r of rows) {
         const nocp = r.what.endsWith(NOCP_TAG);
         const bash = get(r.n, "bash: build");
         const up = get(r.n, "dvrlab: pulumi up", nocp);
         const isBase = r.what.startsWith("bash: ") || r.what.startsWith("VMs: bash");
         const vmBash = get(r.n, "VMs: bash");
-        const ratioBash = r.what.startsWith("VMs") ? (vmBash ? (r.s / vmBash).toFixed(2) : "") : bash && !r.what.startsWith("bash: ") ? (r.s / bash).toFixed(2) : r.what.startsWith("bash: build") ? "1.00" : "";
+        const ratioBash = r.what.startsWith("VMs")
+            ? vmBash
+                ? (r.s / vmBash).toFixed(2)
+                : ""
+            : bash && !r.what.startsWith("bash: ")
+              ? (r.s / bash).toFixed(2)
+              : r.what.startsWith("bash: build")
+                ? "1.00"
+                : "";
         const ratioUp = up && !isBase && !r.what.startsWith("VMs") ? (r.s / up).toFixed(2) : "";
-        const ssh = r.ssh ? `${r.ssh.connects}/${r.ssh.commands} (${Object.values(r.ssh.perHost).map((p) => p.maxConcurrent).join(",")})` : "";
-        console.log(`${String(r.n).padStart(3)}  ${r.what.padEnd(70)}${r.s.toFixed(2).padStart(8)}${ratioBash.padStart(8)}${ratioUp.padStart(7)}  ${String(r.resources ?? "").padStart(9)}  ${ssh}`);
+        const ssh = r.ssh
+            ? `${r.ssh.connects}/${r.ssh.commands} (${Object.values(r.ssh.perHost)
+                  .map((p) => p.maxConcurrent)
+                  .join(",")})`
+            : "";
+        console.log(
+            `${String(r.n).padStart(3)}  ${r.what.padEnd(70)}${r.s.toFixed(2).padStart(8)}${ratioBash.padStart(8)}${ratioUp.padStart(7)}  ${String(r.resources ?? "").padStart(9)}  ${ssh}`,
+        );
     }
     console.log("\ntargets:");
     for (const nocp of [false, true]) {
@@ -298,24 +351,39 @@ function report(): void {
             const pv = get(n, "dvrlab: pulumi preview", nocp);
             if (!bash || !up || !pv) continue;
             const cmd = get(n, "remote.Command", nocp);
-            const parts = [`up ÷ bash ${(up / bash).toFixed(2)} (≤ 1.5: ${up / bash <= 1.5 ? "met" : "NOT met"})`, `preview ÷ up ${(pv / up).toFixed(2)} (≤ 0.3: ${pv / up <= 0.3 ? "met" : "NOT met"})`];
+            const parts = [
+                `up ÷ bash ${(up / bash).toFixed(2)} (≤ 1.5: ${up / bash <= 1.5 ? "met" : "NOT met"})`,
+                `preview ÷ up ${(pv / up).toFixed(2)} (≤ 0.3: ${pv / up <= 0.3 ? "met" : "NOT met"})`,
+            ];
             if (cmd) parts.push(`remote.Command ÷ up ${(cmd / up).toFixed(2)} (≥ 3: ${cmd / up >= 3 ? "met" : "NOT met"})`);
             console.log(`  N=${n}${tag}: ${parts.join("; ")}`);
         }
         if (NS.length > 1) {
             const lo = Math.min(...NS);
             const hi = Math.max(...NS);
-            for (const w of ["dvrlab: pulumi up", "dvrlab: pulumi preview", "dvrlab: pulumi refresh", "dvrlab: pulumi destroy", ...(nocp ? [] : ["bash: build"])]) {
+            for (const w of [
+                "dvrlab: pulumi up",
+                "dvrlab: pulumi preview",
+                "dvrlab: pulumi refresh",
+                "dvrlab: pulumi destroy",
+                ...(nocp ? [] : ["bash: build"]),
+            ]) {
                 const a = get(lo, w, w.startsWith("bash") ? false : nocp);
                 const b = get(hi, w, w.startsWith("bash") ? false : nocp);
-                if (a && b) console.log(`  growth ${w}${w.startsWith("bash") ? "" : tag} N=${lo}→${hi} (×${hi / lo}): ×${(b / a).toFixed(2)}${hi / lo === 10 ? ` (≤ 10: ${b / a <= 10 ? "met" : "NOT met"})` : ""}`);
+                if (a && b)
+                    console.log(
+                        `  growth ${w}${w.startsWith("bash") ? "" : tag} N=${lo}→${hi} (×${hi / lo}): ×${(b / a).toFixed(2)}${hi / lo === 10 ? ` (≤ 10: ${b / a <= 10 ? "met" : "NOT met"})` : ""}`,
+                    );
             }
         }
     }
     const outDir = path.join(repoRoot, ".cache/bench");
     fs.mkdirSync(outDir, { recursive: true });
     const file = path.join(outDir, `dvr-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    fs.writeFileSync(file, JSON.stringify({ ns: NS, parallel: PARALLEL ?? "default", modes: MODES, cores: os.cpus().length, load: os.loadavg(), rows }, null, 2));
+    fs.writeFileSync(
+        file,
+        JSON.stringify({ ns: NS, parallel: PARALLEL ?? "default", modes: MODES, cores: os.cpus().length, load: os.loadavg(), rows }, null, 2),
+    );
     console.log(`\n(${file})`);
 }
 
@@ -323,7 +391,21 @@ async function main() {
     lab("up");
     try {
         for (const n of NS) await benchN(n);
-        if (VMS > 0) await require("./dvr/vms").benchVms({ n: VMS, underlay, key, knownHosts, onHosts, readBack, isEmpty, work, stack: STACK, projectDir, rows, BenchStack });
+        if (VMS > 0)
+            await require("./dvr/vms").benchVms({
+                n: VMS,
+                underlay,
+                key,
+                knownHosts,
+                onHosts,
+                readBack,
+                isEmpty,
+                work,
+                stack: STACK,
+                projectDir,
+                rows,
+                BenchStack,
+            });
     } finally {
         report();
         if (!KEEP_LAB) {

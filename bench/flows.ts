@@ -20,7 +20,9 @@ import { LAB_HOSTS, labKey, labKnownHosts } from "../test/helpers/lab";
 import { repoRoot, TestStack } from "../test/helpers/pulumi";
 
 const N = Number(process.env.BENCH_FLOWS ?? 1000);
-const MODES = (process.env.BENCH_MODES ?? "8,8/nocp,64/nocp").split(",").map((m) => ({ parallel: Number(m.split("/")[0]), skipCheckpoints: m.endsWith("/nocp") }));
+const MODES = (process.env.BENCH_MODES ?? "8,8/nocp,64/nocp")
+    .split(",")
+    .map((m) => ({ parallel: Number(m.split("/")[0]), skipCheckpoints: m.endsWith("/nocp") }));
 const HOST = LAB_HOSTS["server-233"];
 const BR = "dvrlt-bench";
 const PROJECT = "dvrlab-bench-flows";
@@ -29,7 +31,22 @@ const O = OFCTL_PROTOCOLS;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "dvrl-bench-"));
 const ctl = path.join(work, "ssh.ctl");
-const sshBase = ["-F", "/dev/null", "-i", labKey, "-o", `UserKnownHostsFile=${labKnownHosts}`, "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5", "-S", ctl];
+const sshBase = [
+    "-F",
+    "/dev/null",
+    "-i",
+    labKey,
+    "-o",
+    `UserKnownHostsFile=${labKnownHosts}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=5",
+    "-o",
+    "ServerAliveInterval=5",
+    "-S",
+    ctl,
+];
 const ssh = (cmd: string, input?: string) => execFileSync("ssh", [...sshBase, `root@${HOST}`, cmd], { encoding: "utf8", input, maxBuffer: 256 << 20 });
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const time = (f: () => void) => {
@@ -81,7 +98,10 @@ function main() {
         rows.push({ what: "hand: del-flows (one call)", s: time(clear) });
 
         // 2. One batch.
-        rows.push({ what: "hand: one add-flows --bundle of N", s: time(() => ssh(`ovs-ofctl -O ${O} --bundle add-flows ${BR} -`, flowLines.join("\n") + "\n")) });
+        rows.push({
+            what: "hand: one add-flows --bundle of N",
+            s: time(() => ssh(`ovs-ofctl -O ${O} --bundle add-flows ${BR} -`, flowLines.join("\n") + "\n")),
+        });
         if (count() !== N) throw new Error("batch did not add N flows");
         clear();
 
@@ -127,12 +147,16 @@ function main() {
     const loop = rows[0].s;
     const batch = rows.find((r) => r.what.startsWith("hand: one add-flows"))!.s;
     console.log(`\nbench/flows: ${N} flows on one bridge of ${HOST} (${os.cpus().length} cores)\n`);
-    console.log(`${"".padEnd(64)}${"seconds".padStart(9)}${"ms/flow".padStart(9)}${"÷ loop".padStart(9)}${"÷ batch".padStart(10)}   provider: batches dumps writes, ssh ms (dump/write)`);
+    console.log(
+        `${"".padEnd(64)}${"seconds".padStart(9)}${"ms/flow".padStart(9)}${"÷ loop".padStart(9)}${"÷ batch".padStart(10)}   provider: batches dumps writes, ssh ms (dump/write)`,
+    );
     for (const r of rows) {
         const p = r.provider;
         console.log(
             `${r.what.padEnd(64)}${r.s.toFixed(2).padStart(9)}${((r.s * 1000) / N).toFixed(2).padStart(9)}${(r.s / loop).toFixed(2).padStart(9)}${(r.s / batch).toFixed(1).padStart(10)}` +
-                (p ? `   ${p.batches} ${p.dumps} ${p.writes}, ${p.dumpMs}/${p.writeMs}${p.canonicalisations ? `, ${p.canonicalisations} canonicalisations` : ""}` : ""),
+                (p
+                    ? `   ${p.batches} ${p.dumps} ${p.writes}, ${p.dumpMs}/${p.writeMs}${p.canonicalisations ? `, ${p.canonicalisations} canonicalisations` : ""}`
+                    : ""),
         );
     }
     const outDir = path.join(repoRoot, ".cache/bench");

@@ -18,7 +18,12 @@ const env = { ...process.env, ...(si >= 0 ? { DVRLAB_STACK: args[si + 1] } : {})
 
 async function main(): Promise<number> {
     const config: Record<string, { value?: string; objectValue?: unknown }> = JSON.parse(
-        execFileSync("bash", [path.join(repo, "scripts/pulumi.sh"), "config", "--json", "--show-secrets"], { cwd: repo, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+        execFileSync("bash", [path.join(repo, "scripts/pulumi.sh"), "config", "--json", "--show-secrets"], {
+            cwd: repo,
+            env,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        }),
     );
     const raw = config["dvrlab:topology"];
     if (!raw) throw new Error("the stack has no dvrlab:topology config");
@@ -33,7 +38,11 @@ async function main(): Promise<number> {
                 try {
                     return { host: h.name, ...(await runPreflight({ ex: pool, conn: spec.connection }, spec)) };
                 } catch (e: any) {
-                    return { host: h.name, findings: [{ check: "ssh", ok: false, detail: e.message, fix: `check ${describe(spec.connection)} and the SSH settings` }], versions: {} };
+                    return {
+                        host: h.name,
+                        findings: [{ check: "ssh", ok: false, detail: e.message, fix: `check ${describe(spec.connection)} and the SSH settings` }],
+                        versions: {},
+                    };
                 }
             }),
         );
@@ -42,7 +51,8 @@ async function main(): Promise<number> {
         else {
             for (const r of results) {
                 console.log(`${r.findings.every((f) => f.ok) ? "PASS" : "FAIL"}  ${r.host}`);
-                for (const f of r.findings) console.log(`      ${f.ok ? "ok  " : "FAIL"}  ${f.check}: ${f.detail}${f.fix ? `\n              fix: ${f.fix}` : ""}`);
+                for (const f of r.findings)
+                    console.log(`      ${f.ok ? "ok  " : "FAIL"}  ${f.check}: ${f.detail}${f.fix ? `\n              fix: ${f.fix}` : ""}`);
             }
             console.log(`\n${results.length - failed.length} of ${results.length} hosts ready`);
         }

@@ -42,7 +42,13 @@ async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
     const env = { ...process.env, ...(args.stack ? { DVRLAB_STACK: args.stack } : {}) };
     const pulumi = (...a: string[]): string =>
-        execFileSync("bash", [path.join(repo, "scripts/pulumi.sh"), ...a], { cwd: repo, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+        execFileSync("bash", [path.join(repo, "scripts/pulumi.sh"), ...a], {
+            cwd: repo,
+            env,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+            maxBuffer: 64 << 20,
+        });
     const readOutputs = (): StackOutputs => {
         const raw = JSON.parse(pulumi("stack", "output", "--json"));
         const r = outputsSchema.safeParse(raw);

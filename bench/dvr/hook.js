@@ -26,7 +26,10 @@ if (dir) {
         const write = () => {
             dirty = false;
             try {
-                fs.writeFileSync(path.join(dir, `ssh.${process.pid}.json`), JSON.stringify({ pid: process.pid, argv: process.argv.slice(1, 3), wallMs: Date.now() - t0, busyMs, hosts, progs }));
+                fs.writeFileSync(
+                    path.join(dir, `ssh.${process.pid}.json`),
+                    JSON.stringify({ pid: process.pid, argv: process.argv.slice(1, 3), wallMs: Date.now() - t0, busyMs, hosts, progs }),
+                );
             } catch (_e) {
                 /* best effort */
             }
@@ -52,8 +55,13 @@ if (dir) {
             x.concurrent++;
             x.maxConcurrent = Math.max(x.maxConcurrent, x.concurrent);
             // the program: after dvrlab's "env LC_ALL=C timeout -k 2 N" prefix; sh -c scripts by their first word
-            const words = String(cmd).replace(/^env LC_ALL\\?=C timeout -k 2 \d+ /, "").split(/\s+/);
-            let prog = words[0] === "sh" && words[1] === "-c" ? `sh -c ${(words[2] || "").replace(/^'/, "").slice(0, 24)}` : words.slice(0, words[0] === "ip" || words[0] === "ovs-vsctl" ? 3 : 2).join(" ");
+            const words = String(cmd)
+                .replace(/^env LC_ALL\\?=C timeout -k 2 \d+ /, "")
+                .split(/\s+/);
+            let prog =
+                words[0] === "sh" && words[1] === "-c"
+                    ? `sh -c ${(words[2] || "").replace(/^'/, "").slice(0, 24)}`
+                    : words.slice(0, words[0] === "ip" || words[0] === "ovs-vsctl" ? 3 : 2).join(" ");
             try {
                 return await origExec.apply(this, arguments);
             } finally {

@@ -75,15 +75,62 @@ export function handChains(topology: TopologyInput, stack: string): { plan: Plan
         const n = h.name;
         const steps: Step[] = [];
         for (const br of ["br-int", "br-tun"]) {
-            steps.push({ name: `add-br ${br}`, cmd: sh("ovs-vsctl", "add-br", br, "--", "set", "Bridge", br, "datapath_type=netdev", "fail_mode=secure", `protocols=${protocols}`) });
+            steps.push({
+                name: `add-br ${br}`,
+                cmd: sh("ovs-vsctl", "add-br", br, "--", "set", "Bridge", br, "datapath_type=netdev", "fail_mode=secure", `protocols=${protocols}`),
+            });
         }
-        steps.push({ name: "patch-tun", cmd: sh("ovs-vsctl", "add-port", "br-int", "patch-tun", "--", "set", "Interface", "patch-tun", "type=patch", "options:peer=patch-int", `ofport_request=${PATCH_TUN_OFPORT}`) });
-        steps.push({ name: "patch-int", cmd: sh("ovs-vsctl", "add-port", "br-tun", "patch-int", "--", "set", "Interface", "patch-int", "type=patch", "options:peer=patch-tun", `ofport_request=${PATCH_INT_OFPORT}`) });
+        steps.push({
+            name: "patch-tun",
+            cmd: sh(
+                "ovs-vsctl",
+                "add-port",
+                "br-int",
+                "patch-tun",
+                "--",
+                "set",
+                "Interface",
+                "patch-tun",
+                "type=patch",
+                "options:peer=patch-int",
+                `ofport_request=${PATCH_TUN_OFPORT}`,
+            ),
+        });
+        steps.push({
+            name: "patch-int",
+            cmd: sh(
+                "ovs-vsctl",
+                "add-port",
+                "br-tun",
+                "patch-int",
+                "--",
+                "set",
+                "Interface",
+                "patch-int",
+                "type=patch",
+                "options:peer=patch-tun",
+                `ofport_request=${PATCH_INT_OFPORT}`,
+            ),
+        });
         const tunnels = plan.tunnels.filter((t) => t.host === n);
         tunnels.forEach((t, i) => {
             steps.push({
                 name: `vxlan ${t.port}`,
-                cmd: sh("ovs-vsctl", "add-port", "br-tun", t.port, "--", "set", "Interface", t.port, "type=vxlan", `options:remote_ip=${t.remoteIp}`, `options:local_ip=${t.localIp}`, "options:key=flow", `ofport_request=${i + 2}`),
+                cmd: sh(
+                    "ovs-vsctl",
+                    "add-port",
+                    "br-tun",
+                    t.port,
+                    "--",
+                    "set",
+                    "Interface",
+                    t.port,
+                    "type=vxlan",
+                    `options:remote_ip=${t.remoteIp}`,
+                    `options:local_ip=${t.localIp}`,
+                    "options:key=flow",
+                    `ofport_request=${i + 2}`,
+                ),
             });
         });
         // DvrHost's flows, by the same resource names (so the same cookies)
@@ -94,7 +141,12 @@ export function handChains(topology: TopologyInput, stack: string): { plan: Plan
             ...plan.networks.map((x): [string, FlowSpec] => [`tun-to-lv-${x.name}`, brTun.tunToLv({ vni: x.vni, vlan: x.vlan })]),
             // TunnelMesh's
             ...tunnels.map((t, i): [string, FlowSpec] => [`tun-from-${t.remote}`, brTun.fromTun({ tunPort: i + 2 })]),
-            ...(tunnels.length ? plan.networks.map((x): [string, FlowSpec] => [`tun-flood-${x.name}`, brTun.floodToTun({ vlan: x.vlan, vni: x.vni, ports: tunnels.map((_, i) => i + 2) })]) : []),
+            ...(tunnels.length
+                ? plan.networks.map((x): [string, FlowSpec] => [
+                      `tun-flood-${x.name}`,
+                      brTun.floodToTun({ vlan: x.vlan, vni: x.vni, ports: tunnels.map((_, i) => i + 2) }),
+                  ])
+                : []),
         ];
         for (const [k, f] of intFlows) steps.push(addFlow("br-int", `${n}-${k}`, f));
         for (const [k, f] of tunFlows) steps.push(addFlow("br-tun", `${n}-${k}`, f));
@@ -105,7 +157,14 @@ export function handChains(topology: TopologyInput, stack: string): { plan: Plan
     const dhcpHost = plan.dhcpHost;
     const dhcpSteps: Step[] = [];
     for (const x of plan.networks) {
-        const d = dhcpServerSchema.parse({ connection: { host: "x" }, owner: `dvrlab:${PROJECT}/${stack}`, network: x.name, bridge: "br-int", tag: x.vlan, address: `${x.dhcpIp}/${x.prefix}` });
+        const d = dhcpServerSchema.parse({
+            connection: { host: "x" },
+            owner: `dvrlab:${PROJECT}/${stack}`,
+            network: x.name,
+            bridge: "br-int",
+            tag: x.vlan,
+            address: `${x.dhcpIp}/${x.prefix}`,
+        });
         const ns = namespaceOf(x.name);
         const port = portOf(d);
         const f = dhcpFiles(x.name);
@@ -146,7 +205,10 @@ export function handChains(topology: TopologyInput, stack: string): { plan: Plan
             { name: "addif qvb", cmd: sh("ip", "link", "set", "dev", qvb, "master", qbr) },
             { name: "qvb up", cmd: sh("ip", "link", "set", "dev", qvb, "up") },
             { name: "qvo up", cmd: sh("ip", "link", "set", "dev", qvo, "up") },
-            { name: "add-port qvo", cmd: sh("ovs-vsctl", "add-port", "br-int", qvo, `tag=${vm.vlan}`, "--", "set", "Interface", qvo, `ofport_request=${vm.ofport}`) },
+            {
+                name: "add-port qvo",
+                cmd: sh("ovs-vsctl", "add-port", "br-int", qvo, `tag=${vm.vlan}`, "--", "set", "Interface", qvo, `ofport_request=${vm.ofport}`),
+            },
             { name: "iptables -N in", cmd: sh("iptables", "-w", "-N", c.ingress) },
             { name: "iptables -N out", cmd: sh("iptables", "-w", "-N", c.egress) },
             ...[...rules.ingress, ...rules.egress].map((r, i) => ({ name: `iptables rule ${i}`, cmd: sh("iptables", "-w", ...r.split(" ")) })),
@@ -230,7 +292,16 @@ export function teardownScripts(plan: Plan): Map<string, string> {
 
 /** The teardown without stopping at errors (after a failed or partial build). */
 export function wipeScripts(plan: Plan): Map<string, string> {
-    return new Map([...teardownScripts(plan)].map(([h, s]) => [h, s.split("\n").filter((l) => l !== "set -e").map((l) => (l ? `${l} 2>/dev/null` : l)).join("\n") + "\ntrue\n"]));
+    return new Map(
+        [...teardownScripts(plan)].map(([h, s]) => [
+            h,
+            s
+                .split("\n")
+                .filter((l) => l !== "set -e")
+                .map((l) => (l ? `${l} 2>/dev/null` : l))
+                .join("\n") + "\ntrue\n",
+        ]),
+    );
 }
 
 /**
@@ -238,7 +309,7 @@ export function wipeScripts(plan: Plan): Map<string, string> {
  * preview/refresh), and prints it normalised so two builds' end states can be compared.
  */
 export const READ_BACK = [
-    "for br in br-int br-tun; do echo \"@@ports $br\"; ovs-vsctl list-ports $br 2>/dev/null | sort;",
+    'for br in br-int br-tun; do echo "@@ports $br"; ovs-vsctl list-ports $br 2>/dev/null | sort;',
     '  echo "@@flows $br"; ovs-ofctl -O OpenFlow13 --no-stats --names dump-flows $br 2>/dev/null | sed -E "s/(duration|n_packets|n_bytes|idle_age|hard_age)=[^,]*,? ?//g; s/^ +//" | grep -v "table=20, hard_timeout=" | sort; done',
     'echo "@@tags"; for p in $(ovs-vsctl list-ports br-int 2>/dev/null); do echo "$p $(ovs-vsctl get Port $p tag)"; done | sort',
     'echo "@@links"; for d in /sys/class/net/*; do n=${d##*/}; case $n in qbr-*|qvb-*|qvo-*|tap-*) echo "$n master=$(basename "$(readlink $d/master 2>/dev/null)" 2>/dev/null) up=$(cat $d/operstate)";; esac; done | sort',

@@ -25,7 +25,19 @@ export async function benchVms(ctx: any): Promise<void> {
         console.log(`  VMs=${n} ${what}: ${s.toFixed(2)} s${note ? ` (${note})` : ""}`);
     };
     const ctl = (h: string) => path.join(work, `vm-${h}.ctl`);
-    const ssh = (h: string) => ["-F", "/dev/null", "-i", key, "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "BatchMode=yes", "-S", ctl(h), `root@${underlay}.${h.split("-")[1]}`];
+    const ssh = (h: string) => [
+        "-F",
+        "/dev/null",
+        "-i",
+        key,
+        "-o",
+        `UserKnownHostsFile=${knownHosts}`,
+        "-o",
+        "BatchMode=yes",
+        "-S",
+        ctl(h),
+        `root@${underlay}.${h.split("-")[1]}`,
+    ];
     const domains = plan.vms.map((vm) =>
         libvirtDomainSchema.parse({
             connection: { host: "x" },
@@ -41,7 +53,19 @@ export async function benchVms(ctx: any): Promise<void> {
         const extra = new Map<string, string>();
         for (const h of HOSTS) {
             const mine = plan.vms.map((vm, i) => ({ vm, d: domains[i] })).filter((x) => x.vm.host === h);
-            extra.set(h, [...mine.flatMap(({ d }) => [quote(["virsh", "-q", "destroy", d.name]), quote(["virsh", "-q", "undefine", d.name]), quote(["rm", "-f", `/var/lib/libvirt/images/${d.name}.qcow2`])]), quote(["rm", "-rf", dir])].map((l) => `${l} >/dev/null 2>&1`).join("\n") + "\n");
+            extra.set(
+                h,
+                [
+                    ...mine.flatMap(({ d }) => [
+                        quote(["virsh", "-q", "destroy", d.name]),
+                        quote(["virsh", "-q", "undefine", d.name]),
+                        quote(["rm", "-f", `/var/lib/libvirt/images/${d.name}.qcow2`]),
+                    ]),
+                    quote(["rm", "-rf", dir]),
+                ]
+                    .map((l) => `${l} >/dev/null 2>&1`)
+                    .join("\n") + "\n",
+            );
         }
         return onHosts(new Map([...wipeScripts(plan)].map(([h, s]) => [h, extra.get(h)! + s])));
     };
@@ -54,7 +78,9 @@ export async function benchVms(ctx: any): Promise<void> {
             spawnSync("ssh", [...ssh(h), "-M", "-o", "ControlPersist=600", "-fN"], { stdio: "ignore" });
             for (const f of files) {
                 await new Promise<void>((res, rej) => {
-                    const p = spawn("ssh", [...ssh(h), quote(["sh", "-c", 'mkdir -p "${1%/*}" && cat > "$1" && chmod 0444 "$1"', "sh", remote(f)])], { stdio: ["pipe", "ignore", "inherit"] });
+                    const p = spawn("ssh", [...ssh(h), quote(["sh", "-c", 'mkdir -p "${1%/*}" && cat > "$1" && chmod 0444 "$1"', "sh", remote(f)])], {
+                        stdio: ["pipe", "ignore", "inherit"],
+                    });
                     require("fs").createReadStream(f).pipe(p.stdin);
                     p.on("close", (c) => (c === 0 ? res() : rej(new Error(`upload of ${f} to ${h} exited ${c}`))));
                 });
@@ -70,7 +96,10 @@ export async function benchVms(ctx: any): Promise<void> {
         if (i >= 0) {
             const d = domains[i];
             lines.push(...planDirs(d).map((a) => quote(a as string[])), ...planDisk(d).map((a) => quote(a as string[])));
-            lines.push(`virsh -q define /dev/stdin >/dev/null <<'DOMAIN_XML'\n${domainXml(d, { domainType: "qemu", diskCreated: true })}DOMAIN_XML`, quote(["virsh", "-q", "start", d.name]) + " >/dev/null");
+            lines.push(
+                `virsh -q define /dev/stdin >/dev/null <<'DOMAIN_XML'\n${domainXml(d, { domainType: "qemu", diskCreated: true })}DOMAIN_XML`,
+                quote(["virsh", "-q", "start", d.name]) + " >/dev/null",
+            );
         }
     }
     await onHosts(new Map([...scripts].map(([h, l]) => [h, l.join("\n") + "\n"])));

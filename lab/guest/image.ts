@@ -15,9 +15,7 @@ export type { GuestManifest };
  * first time, ~15 s), else returns the cached one (~30 ms). `cacheDir` defaults to build.sh's
  * ${DVRLAB_CACHE:-$HOME/.cache/dvrlab}.
  */
-export async function buildGuestImage(
-    opts: { cacheDir?: string; force?: boolean } = {},
-): Promise<{ manifestPath: string; manifest: GuestManifest }> {
+export async function buildGuestImage(opts: { cacheDir?: string; force?: boolean } = {}): Promise<{ manifestPath: string; manifest: GuestManifest }> {
     const env = { ...process.env, ...(opts.cacheDir ? { DVRLAB_CACHE: opts.cacheDir } : {}) };
     let stdout: string;
     try {

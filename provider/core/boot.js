@@ -34,7 +34,15 @@ function salt() {
     const registered = registeredTsNode();
     return crypto
         .createHash("sha256")
-        .update(JSON.stringify([version("typescript"), version("ts-node"), process.version.split(".")[0], fs.readFileSync(tsConfig, "utf8"), registered ? registered.config.options : "own"]))
+        .update(
+            JSON.stringify([
+                version("typescript"),
+                version("ts-node"),
+                process.version.split(".")[0],
+                fs.readFileSync(tsConfig, "utf8"),
+                registered ? registered.config.options : "own",
+            ]),
+        )
         .digest("hex");
 }
 

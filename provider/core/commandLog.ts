@@ -45,7 +45,12 @@ export function debugLog(message: string): void {
 }
 
 /** The log entry of one executor call: who, where, what, how it ended. */
-export function commandLine(label: string, c: Connection, cmds: readonly Argv[], outcome: { code?: number; error?: string; ms: number; stdinBytes?: number }): string {
+export function commandLine(
+    label: string,
+    c: Connection,
+    cmds: readonly Argv[],
+    outcome: { code?: number; error?: string; ms: number; stdinBytes?: number },
+): string {
     const end = outcome.error !== undefined ? `failed: ${outcome.error.split("\n")[0]}` : `exit ${outcome.code}`;
     const head = `dvrlab ${label}: ${describe(c)} ${end} in ${outcome.ms} ms${outcome.stdinBytes !== undefined ? ` (stdin ${outcome.stdinBytes} bytes)` : ""}`;
     return [head, ...cmds.map((a) => `  $ ${shellJoin(a)}`)].join("\n");

@@ -66,4 +66,3 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (v: T) => boole
         await new Promise((r) => setTimeout(r, everyMs));
     }
 }
-

@@ -130,7 +130,12 @@ const isPlain = (v: any) => v !== null && typeof v === "object" && !Array.isArra
 
 function defined(v: any): any {
     if (Array.isArray(v)) return v.map(defined);
-    if (isPlain(v)) return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, defined(x)]));
+    if (isPlain(v))
+        return Object.fromEntries(
+            Object.entries(v)
+                .filter(([, x]) => x !== undefined)
+                .map(([k, x]) => [k, defined(x)]),
+        );
     return v;
 }
 
@@ -166,7 +171,10 @@ function changedKeys(spec: KindSpec<any, any>, oldIn: any, n: any, resolved: Rec
 /** The generic provider for one kind, given how to get an executor. */
 export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: KindSpec<S, O>, executor: () => Executor) {
     // every command of the operation goes to pulumi's debug log, named by kind, id and operation
-    const ctxFor = (i: any, op: string, id: string): OpContext => ({ ex: logged(executor(), `${spec.kind} ${id} ${op}`), conn: connectionSchema.parse(i.connection) });
+    const ctxFor = (i: any, op: string, id: string): OpContext => ({
+        ex: logged(executor(), `${spec.kind} ${id} ${op}`),
+        conn: connectionSchema.parse(i.connection),
+    });
     const lift = (stored: any): any => {
         const s = strip(stored);
         return spec.migrate ? spec.migrate({ ...s, [VERSION_KEY]: stored?.[VERSION_KEY] ?? 0 }) : s;

@@ -13,7 +13,10 @@ export const hostName = z
     .string()
     .min(1)
     .max(253)
-    .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9a-fA-F:]+$/, "a host name or IP address");
+    .regex(
+        /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9a-fA-F:]+$/,
+        "a host name or IP address",
+    );
 
 export const ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, "an IPv4 address like 192.168.10.168");
 
@@ -27,14 +30,20 @@ export const mac = z
     .transform((s) => s.toLowerCase());
 
 export const vlan = z.number().int().min(0).max(4095);
-export const vni = z.number().int().min(0).max(2 ** 24 - 1);
+export const vni = z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 24 - 1);
 
 export const configKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "a config key name");
 
 const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name");
 
 /** A host's stable name: its identity in the state, whatever address it is reached at. */
-export const stableHostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '_', '.', '-', at most 63, starting with a letter or digit");
+export const stableHostName = z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '_', '.', '-', at most 63, starting with a letter or digit");
 
 /** A jump host (OpenSSH's ProxyJump): dialled first, the host is reached through it. Its host key is pinned like the hosts'. */
 export const bastion = z

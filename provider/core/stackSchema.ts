@@ -4,7 +4,9 @@
 import { z } from "zod";
 
 /** A config value Pulumi may store encrypted (`{secure: …}`) or as plain text. */
-const secretOrText = { anyOf: [{ type: "string" }, { type: "object", properties: { secure: { type: "string" } }, required: ["secure"], additionalProperties: false }] };
+const secretOrText = {
+    anyOf: [{ type: "string" }, { type: "object", properties: { secure: { type: "string" } }, required: ["secure"], additionalProperties: false }],
+};
 const text = (description: string) => ({ type: "string", description });
 
 export function stackConfigSchema(topology: z.ZodType): Record<string, unknown> {
@@ -21,8 +23,15 @@ export function stackConfigSchema(topology: z.ZodType): Record<string, unknown> 
             config: {
                 type: "object",
                 properties: {
-                    "dvrlab:topology": { ...topo, description: "The network: hosts, networks, routers, security groups, VMs (see the README's config reference)." },
-                    "dvrlab:sshPrivateKey": { ...secretOrText, description: "The SSH private key of every host without a keyRef (store it with --secret); not needed for hosts with agent: true (SSH_AUTH_SOCK)." },
+                    "dvrlab:topology": {
+                        ...topo,
+                        description: "The network: hosts, networks, routers, security groups, VMs (see the README's config reference).",
+                    },
+                    "dvrlab:sshPrivateKey": {
+                        ...secretOrText,
+                        description:
+                            "The SSH private key of every host without a keyRef (store it with --secret); not needed for hosts with agent: true (SSH_AUTH_SOCK).",
+                    },
                     "dvrlab:sshPrivateKeyFile": text("Path of the SSH private key file, relative to the project."),
                     "dvrlab:sshPassphrase": { ...secretOrText, description: "The key's passphrase (store it with --secret)." },
                     "dvrlab:knownHosts": text("Pinned host keys, in known_hosts format (the hosts' and their bastions')."),

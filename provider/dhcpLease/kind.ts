@@ -45,4 +45,3 @@ export const dhcpLeaseKind: KindSpec<typeof dhcpLeaseSchema, Outputs<typeof dhcp
         await edit(ctx, olds, planDelete(olds.network, olds));
     },
 };
-

@@ -23,7 +23,7 @@ export const NO_SERVER_EXIT = 3;
 const EDIT_SCRIPT = [
     "set -u",
     "op=$1; dir=$2; mac=$3; name=$4; ip=$5; omac=$6; oname=$7; oip=$8",
-    'h=$dir/host; a=$dir/addn_hosts; pidf=$dir/pid',
+    "h=$dir/host; a=$dir/addn_hosts; pidf=$dir/pid",
     'if [ ! -d "$dir" ]; then',
     `  if [ "$op" = delete ]; then exit 0; fi`,
     `  echo "no DHCP server files in $dir: create the DhcpServer for this network first" >&2; exit ${NO_SERVER_EXIT}`,
@@ -41,7 +41,8 @@ const EDIT_SCRIPT = [
     '  hl="$mac,$name,$ip"; al="$ip $name"',
     '  c=$(awk -F, -v m="$mac" -v n="$name" -v i="$ip" -v l="$hl" \'tolower($0) != l && (tolower($1) == m || $2 == n || $3 == i) { print FILENAME ": " $0 }\' "$h.tmp")',
     '  c2=$(awk -v n="$name" -v i="$ip" -v l="$al" \'$0 != l && $1 !~ /^#/ { hit = ($1 == i); for (k = 2; k <= NF; k++) if ($k == n) hit = 1; if (hit) print FILENAME ": " $0 }\' "$a.tmp")',
-    '  if [ -n "$c$c2" ]; then rm -f "$h.tmp" "$a.tmp"; printf "%s\\n%s\\n" "$c" "$c2" | sed -e "/^$/d" -e "s/\\.tmp: /: /" >&2; ' + `exit ${CONFLICT_EXIT}; fi`,
+    '  if [ -n "$c$c2" ]; then rm -f "$h.tmp" "$a.tmp"; printf "%s\\n%s\\n" "$c" "$c2" | sed -e "/^$/d" -e "s/\\.tmp: /: /" >&2; ' +
+        `exit ${CONFLICT_EXIT}; fi`,
     '  grep -qxF -e "$hl" "$h.tmp" || printf "%s\\n" "$hl" >>"$h.tmp" || exit 5',
     '  grep -qxF -e "$al" "$a.tmp" || printf "%s\\n" "$al" >>"$a.tmp" || exit 5',
     "fi",

@@ -8,7 +8,10 @@ export const hostname = z
     .string()
     .min(1)
     .max(253)
-    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, "an RFC 1123 host name (labels of letters, digits and '-', at most 63 each)")
+    .regex(
+        /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+        "an RFC 1123 host name (labels of letters, digits and '-', at most 63 each)",
+    )
     .refine((h) => !/^[0-9.]+$/.test(h), "a host name, not a number");
 
 export const dhcpLeaseSchema = z
@@ -24,9 +27,11 @@ export const dhcpLeaseSchema = z
     })
     .superRefine((l, ctx) => {
         const s = subnetOf(l.serverAddress);
-        if (!isHostAddress(l.ip, s)) ctx.addIssue({ code: "custom", path: ["ip"], message: `${l.ip} is not a host address of the server's subnet ${s.network}/${s.prefix}` });
+        if (!isHostAddress(l.ip, s))
+            ctx.addIssue({ code: "custom", path: ["ip"], message: `${l.ip} is not a host address of the server's subnet ${s.network}/${s.prefix}` });
         else if (l.ip === s.address) ctx.addIssue({ code: "custom", path: ["ip"], message: `${l.ip} is the DHCP server's own address` });
-        if (parseInt(l.mac.slice(0, 2), 16) & 1) ctx.addIssue({ code: "custom", path: ["mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
+        if (parseInt(l.mac.slice(0, 2), 16) & 1)
+            ctx.addIssue({ code: "custom", path: ["mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
     });
 
 export type DhcpLeaseArgs = z.input<typeof dhcpLeaseSchema>;

@@ -70,7 +70,13 @@ async function converge(ctx: OpContext, d: DhcpServerSpec, st: ServerState): Pro
     if (ours && (!d.running || !same || relinked)) await check(ctx.ex, ctx.conn, planStopDnsmasq(before.dnsmasq!.pid, dhcpFiles(d.network).pid));
     if (d.running && (!same || relinked)) {
         await check(ctx.ex, ctx.conn, planStartDnsmasq(d));
-        const now = await pollUntil(() => current(ctx, d), (s) => isServing(s, d), START_WAIT_MS, 100, () => `${where(ctx, d)}: dnsmasq did not come up within ${START_WAIT_MS} ms (see ${dhcpFiles(d.network).log})`);
+        const now = await pollUntil(
+            () => current(ctx, d),
+            (s) => isServing(s, d),
+            START_WAIT_MS,
+            100,
+            () => `${where(ctx, d)}: dnsmasq did not come up within ${START_WAIT_MS} ms (see ${dhcpFiles(d.network).log})`,
+        );
         return outputs(d, now, tx);
     }
     return outputs(d, await current(ctx, d), tx);

@@ -154,7 +154,14 @@ export function planFiles(d: DhcpServerSpec): Argv[] {
     const f = dhcpFiles(d.network);
     return [
         ["mkdir", "-p", "-m", "0755", f.dir],
-        ["sh", "-c", 'umask 022; printf "%s\\n" "$2" >"$1/owner.tmp" && mv -f "$1/owner.tmp" "$1/owner"; touch "$1/host" "$1/addn_hosts"', "sh", f.dir, d.owner],
+        [
+            "sh",
+            "-c",
+            'umask 022; printf "%s\\n" "$2" >"$1/owner.tmp" && mv -f "$1/owner.tmp" "$1/owner"; touch "$1/host" "$1/addn_hosts"',
+            "sh",
+            f.dir,
+            d.owner,
+        ],
     ];
 }
 
@@ -165,7 +172,12 @@ export function planPort(d: DhcpServerSpec, exists: boolean): Argv[] {
 }
 
 /** Moves the port into the namespace, then its MTU, address and state there; `rebind`: dnsmasq must restart. */
-export function planLink(d: DhcpServerSpec, st: { inHostNamespace: boolean; link?: ServerState["link"] }, txChecksum: boolean, txNow?: boolean): { cmds: Argv[]; rebind: boolean } {
+export function planLink(
+    d: DhcpServerSpec,
+    st: { inHostNamespace: boolean; link?: ServerState["link"] },
+    txChecksum: boolean,
+    txNow?: boolean,
+): { cmds: Argv[]; rebind: boolean } {
     const r = planNsLink(nsPortOf(d), st, txChecksum, txNow);
     return { cmds: r.cmds, rebind: r.moved || r.readdressed };
 }

@@ -16,7 +16,8 @@ export const networkId = z
 export const serverCidr = cidr4.superRefine((c, ctx) => {
     const s = subnetOf(c);
     if (s.prefix > 30) ctx.addIssue({ code: "custom", message: "the subnet must be /30 or larger" });
-    else if (!isHostAddress(s.address, s)) ctx.addIssue({ code: "custom", message: `${s.address} is the network or broadcast address of ${s.network}/${s.prefix}` });
+    else if (!isHostAddress(s.address, s))
+        ctx.addIssue({ code: "custom", message: `${s.address} is the network or broadcast address of ${s.network}/${s.prefix}` });
 });
 
 /** A DNS domain (RFC 1123 labels). */
@@ -40,7 +41,12 @@ export const dhcpServerSchema = z
         /** Network MTU, handed out as DHCP option 26 (1450 on VXLAN: without it TCP across the tunnel stalls). */
         mtu: z.number().int().min(576).max(9000).default(1450),
         /** Seconds. */
-        leaseTime: z.number().int().min(120).max(2 ** 31 - 1).default(86400),
+        leaseTime: z
+            .number()
+            .int()
+            .min(120)
+            .max(2 ** 31 - 1)
+            .default(86400),
         /** Option 3; unset = no router offered (dnsmasq would offer itself). */
         router: ipv4.optional(),
         /** Option 6; unset = the server itself (dnsmasq answers for the addn_hosts names). */
@@ -56,7 +62,8 @@ export const dhcpServerSchema = z
     })
     .superRefine((d, ctx) => {
         const s = subnetOf(d.address);
-        if (d.router && !isHostAddress(d.router, s)) ctx.addIssue({ code: "custom", path: ["router"], message: `${d.router} is not a host address of ${s.network}/${s.prefix}` });
+        if (d.router && !isHostAddress(d.router, s))
+            ctx.addIssue({ code: "custom", path: ["router"], message: `${d.router} is not a host address of ${s.network}/${s.prefix}` });
         if (d.router === s.address) ctx.addIssue({ code: "custom", path: ["router"], message: "the router cannot be the DHCP server's own address" });
     });
 

@@ -39,8 +39,7 @@ type FlowText = Pick<FlowEntrySpec, "cookie" | "table" | "priority" | "match" | 
 
 export type FlowOp =
     /** Make the bridge hold `spec` under its cookie; `storedMatch` (the canonical match of our last write) allows an in-place modify. */
-    | { type: "ensure"; spec: FlowText; storedMatch?: string }
-    | { type: "delete"; cookie: string };
+    { type: "ensure"; spec: FlowText; storedMatch?: string } | { type: "delete"; cookie: string };
 
 export interface BatcherOptions {
     /** How long the first write waits for others to join its batch. */
@@ -190,7 +189,8 @@ export class BridgeFlows {
         const pre = await this.dump();
         if (pre === undefined) {
             for (const it of items) {
-                if (it.op.type === "delete") it.resolve(undefined); // the bridge, and so the flow, is gone
+                if (it.op.type === "delete")
+                    it.resolve(undefined); // the bridge, and so the flow, is gone
                 else it.reject(new FlowError(`${this.where()} does not exist (create the bridge first)`));
             }
             return;
@@ -214,7 +214,10 @@ export class BridgeFlows {
             for (const it of needCanon) {
                 const spec = (it.op as { spec: FlowText }).spec;
                 const c = canon.get(spec.cookie);
-                decisions.set(it, c instanceof Error ? c : c ? decideEnsure(spec, pre, c, this.bridge) : new FlowError(`OVS did not keep the flow ${addLine(spec)}`));
+                decisions.set(
+                    it,
+                    c instanceof Error ? c : c ? decideEnsure(spec, pre, c, this.bridge) : new FlowError(`OVS did not keep the flow ${addLine(spec)}`),
+                );
             }
         }
 
@@ -258,7 +261,13 @@ export class BridgeFlows {
 
         // 3. An add written without a canonical check may have replaced a sibling's flow (same
         // identity, another resource of this stack): put it back and fail this resource.
-        const ensures = items.filter((it) => it.op.type === "ensure" && !(decisions.get(it) instanceof Error) && (decisions.get(it) as EnsureDecision).kind !== "conflict" && !errors.has(it));
+        const ensures = items.filter(
+            (it) =>
+                it.op.type === "ensure" &&
+                !(decisions.get(it) instanceof Error) &&
+                (decisions.get(it) as EnsureDecision).kind !== "conflict" &&
+                !errors.has(it),
+        );
         const deleted = new Set(items.flatMap((it) => (it.op.type === "delete" ? [it.op.cookie] : [])));
         const restores: { it: Pending; replaced: DumpedFlow; lines: string[] }[] = [];
         for (const it of ensures) {
@@ -272,10 +281,25 @@ export class BridgeFlows {
         if (restores.length) {
             this.gen++;
             try {
-                await this.write(restores.flatMap((r) => r.lines), []);
-                for (const r of restores) errors.set(r.it, new FlowError(`${conflictMessage(this.bridge, r.replaced, (r.it.op as { spec: FlowText }).spec.cookie)} (it was replaced for a moment and has been put back)`));
+                await this.write(
+                    restores.flatMap((r) => r.lines),
+                    [],
+                );
+                for (const r of restores)
+                    errors.set(
+                        r.it,
+                        new FlowError(
+                            `${conflictMessage(this.bridge, r.replaced, (r.it.op as { spec: FlowText }).spec.cookie)} (it was replaced for a moment and has been put back)`,
+                        ),
+                    );
             } catch (e) {
-                for (const r of restores) errors.set(r.it, new FlowError(`${conflictMessage(this.bridge, r.replaced, (r.it.op as { spec: FlowText }).spec.cookie)}; putting it back failed: ${(e as Error).message}`));
+                for (const r of restores)
+                    errors.set(
+                        r.it,
+                        new FlowError(
+                            `${conflictMessage(this.bridge, r.replaced, (r.it.op as { spec: FlowText }).spec.cookie)}; putting it back failed: ${(e as Error).message}`,
+                        ),
+                    );
             } finally {
                 this.gen++; // the next reader dumps afresh
             }
@@ -290,7 +314,12 @@ export class BridgeFlows {
             else {
                 const spec = it.op.spec;
                 const f = findOurs(post, spec.cookie, { table: spec.table, priority: spec.priority });
-                if (!f) it.reject(new FlowError(`${this.where()}: flow cookie=${spec.cookie} is missing right after it was written; did another flow with the same table, priority and match replace it?`));
+                if (!f)
+                    it.reject(
+                        new FlowError(
+                            `${this.where()}: flow cookie=${spec.cookie} is missing right after it was written; did another flow with the same table, priority and match replace it?`,
+                        ),
+                    );
                 else it.resolve(f);
             }
         }
@@ -315,7 +344,9 @@ export class BridgeFlows {
         }
         if (r.code !== 0) {
             const what = isMissingBridge(r.stderr) ? `${this.where()} does not exist` : `ovs-ofctl failed on ${describe(this.conn)} (exit ${r.code})`;
-            throw new FlowError(`${what}: ovs-ofctl${this.bundle ? " --bundle" : ""} add-flows ${this.bridge} - <<EOF\n${stdin}EOF\nstderr: ${r.stderr.trim()}`);
+            throw new FlowError(
+                `${what}: ovs-ofctl${this.bundle ? " --bundle" : ""} add-flows ${this.bridge} - <<EOF\n${stdin}EOF\nstderr: ${r.stderr.trim()}`,
+            );
         }
         return parseDumpFlows(r.stdout);
     }
@@ -330,8 +361,11 @@ export class BridgeFlows {
             const stdin = batch.map(addLine).join("\n") + "\n";
             const r = await this.run(argv, stdin, "canonicalMs");
             if (r.code !== 0) {
-                const what = isMissingBridge(r.stderr) || /no row .* in table Bridge/.test(r.stderr) ? `${this.where()} does not exist` : `OVS refused the flow`;
-                throw new FlowError(`${what} (checked on a scratch bridge, nothing was written to ${this.bridge}): ${stdin.trim()}\nstderr: ${r.stderr.trim()}`);
+                const what =
+                    isMissingBridge(r.stderr) || /no row .* in table Bridge/.test(r.stderr) ? `${this.where()} does not exist` : `OVS refused the flow`;
+                throw new FlowError(
+                    `${what} (checked on a scratch bridge, nothing was written to ${this.bridge}): ${stdin.trim()}\nstderr: ${r.stderr.trim()}`,
+                );
             }
             for (const f of parseDumpFlows(r.stdout)) out.set(f.cookie, f);
         };

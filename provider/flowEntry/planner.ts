@@ -73,7 +73,7 @@ export function readBackPerCookie(cookies: number, bridgeFlows: number): boolean
  */
 export const WRITE_SCRIPT = [
     "set -e",
-    'b=$1; bundle=$2; shift 2',
+    "b=$1; bundle=$2; shift 2",
     `ovs-ofctl -O ${OFCTL_PROTOCOLS} --no-names \${bundle:+--bundle} add-flows "$b" -`,
     'if [ "$1" = "--all" ]; then',
     `  ovs-ofctl -O ${OFCTL_PROTOCOLS} --no-names --no-stats dump-flows "$b"`,
@@ -163,7 +163,16 @@ export function parseFlowLine(line: string): DumpedFlow | undefined {
     if (at < 0 && !startsWithActions) return undefined; // "NXST_FLOW reply (xid=0x4):" etc.
     const head = startsWithActions ? "" : line.slice(0, at).trim();
     const actions = startsWithActions ? line.trimStart().slice("actions=".length) : line.slice(at + " actions=".length);
-    const f: DumpedFlow = { cookie: "0x0", table: 0, priority: OFP_DEFAULT_PRIORITY, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: actions.trim() };
+    const f: DumpedFlow = {
+        cookie: "0x0",
+        table: 0,
+        priority: OFP_DEFAULT_PRIORITY,
+        idleTimeout: 0,
+        hardTimeout: 0,
+        flags: [],
+        match: "",
+        actions: actions.trim(),
+    };
     // The header is "key=value, " pairs and "flag " words; the match (no spaces) comes last.
     let rest = head;
     for (;;) {
@@ -218,10 +227,10 @@ export function parseDumpFlows(out: string): DumpedFlow[] {
  */
 export const SCRATCH_SCRIPT = [
     "set -e",
-    't=$1; s=$2; shift 2',
+    "t=$1; s=$2; shift 2",
     'dp=$(ovs-vsctl --timeout=10 get Bridge "$t" datapath_type)',
     'pr=$(ovs-vsctl --timeout=10 get Bridge "$t" protocols)',
-    'trap \'ovs-vsctl --timeout=10 --if-exists del-br "$s"\' EXIT',
+    "trap 'ovs-vsctl --timeout=10 --if-exists del-br \"$s\"' EXIT",
     'ovs-vsctl --timeout=10 add-br "$s" -- set Bridge "$s" datapath_type="$dp" protocols="$pr" fail_mode=secure external_ids:dvrlab-scratch=canonical',
     '"$@" add-flows "$s" -',
     '"$@" --no-stats dump-flows "$s"',
@@ -232,10 +241,7 @@ export const canonicalise = (target: string, scratch: string): Argv => ["sh", "-
 // ---------------------------------------------------------------------------------------------
 // Decisions
 
-export type EnsureDecision =
-    | { kind: "write"; lines: string[]; note?: string }
-    | { kind: "noop" }
-    | { kind: "conflict"; message: string };
+export type EnsureDecision = { kind: "write"; lines: string[]; note?: string } | { kind: "noop" } | { kind: "conflict"; message: string };
 
 const describeFlow = (f: DumpedFlow) => `cookie=${f.cookie}, table=${f.table}, priority=${f.priority}${f.match ? `, ${f.match}` : ""} actions=${f.actions}`;
 
@@ -284,7 +290,11 @@ export function conflictMessage(bridge: string, other: DumpedFlow, cookie: strin
     if (sameStack(other.cookie, cookie)) {
         return `${head}; it belongs to another FlowEntry of this stack, and a flow can belong to one resource only (renamed it? give the new one \`aliases\` so Pulumi sees the same resource)`;
     }
-    return head + (other.cookie === "0x0" ? " (made by hand, with other actions or timeouts)" : "") + `; remove it, or give this FlowEntry its cookie (${other.cookie}) to take it over`;
+    return (
+        head +
+        (other.cookie === "0x0" ? " (made by hand, with other actions or timeouts)" : "") +
+        `; remove it, or give this FlowEntry its cookie (${other.cookie}) to take it over`
+    );
 }
 
 /**
@@ -292,11 +302,22 @@ export function conflictMessage(bridge: string, other: DumpedFlow, cookie: strin
  * the flow of another resource of this stack that our add replaced (OVS replaces a flow with the
  * same table, priority and match), if any. Flows deleted in the same batch do not count.
  */
-export function findReplaced(ours: DumpedFlow, pre: readonly DumpedFlow[], post: readonly DumpedFlow[], deletedCookies: ReadonlySet<string>): DumpedFlow | undefined {
+export function findReplaced(
+    ours: DumpedFlow,
+    pre: readonly DumpedFlow[],
+    post: readonly DumpedFlow[],
+    deletedCookies: ReadonlySet<string>,
+): DumpedFlow | undefined {
     const key = (f: DumpedFlow) => `${f.cookie} ${f.table} ${f.priority} ${f.match}`;
     const after = new Set(post.map(key));
     return pre.find(
-        (f) => f.cookie !== ours.cookie && !deletedCookies.has(f.cookie) && f.table === ours.table && f.priority === ours.priority && f.match === ours.match && !after.has(key(f)),
+        (f) =>
+            f.cookie !== ours.cookie &&
+            !deletedCookies.has(f.cookie) &&
+            f.table === ours.table &&
+            f.priority === ours.priority &&
+            f.match === ours.match &&
+            !after.has(key(f)),
     );
 }
 

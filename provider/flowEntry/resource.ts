@@ -30,7 +30,9 @@ export class FlowEntry extends resourceClass<typeof flowEntrySchema, typeof flow
 }) {}
 
 /** Spreads an intent that depends on outputs (e.g. an OvsPort's ofport) into FlowEntry arguments. */
-export function flowArgs(spec: pulumi.Input<FlowSpec>): Pick<FlowEntryResourceArgs, "table" | "priority" | "match" | "actions" | "idleTimeout" | "hardTimeout"> {
+export function flowArgs(
+    spec: pulumi.Input<FlowSpec>,
+): Pick<FlowEntryResourceArgs, "table" | "priority" | "match" | "actions" | "idleTimeout" | "hardTimeout"> {
     const s = pulumi.output(spec);
     return { table: s.table, priority: s.priority, match: s.match, actions: s.actions, idleTimeout: s.idleTimeout, hardTimeout: s.hardTimeout };
 }

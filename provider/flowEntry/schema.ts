@@ -53,7 +53,11 @@ export const flowMatch = z
             return;
         }
         const bad = matchKeys(m).filter((k) => RESERVED_IN_MATCH.includes(k));
-        if (bad.length) ctx.addIssue({ code: "custom", message: `${bad.join(", ")} cannot be set in a match: use the resource's own inputs (table, priority, idleTimeout, hardTimeout; the cookie is owned)` });
+        if (bad.length)
+            ctx.addIssue({
+                code: "custom",
+                message: `${bad.join(", ")} cannot be set in a match: use the resource's own inputs (table, priority, idleTimeout, hardTimeout; the cookie is owned)`,
+            });
         if (m.startsWith(",") || m.endsWith(",") || m.includes(",,")) ctx.addIssue({ code: "custom", message: "empty field in match (stray comma)" });
     });
 

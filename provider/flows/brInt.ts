@@ -74,7 +74,12 @@ export function dvrFromTun(a: { patchPort: number; dvrMac: string }): FlowSpec {
  */
 export function dvrToSrcMac(a: { vlan: number; dstMac: string; gatewayMac: string; ofport: number }): FlowSpec {
     const p = parseArgs("brInt.dvrToSrcMac", z.object({ vlan, dstMac: mac, gatewayMac: mac, ofport }), a);
-    return { table: T.DVR_TO_SRC_MAC, priority: 4, match: `dl_vlan=${p.vlan},dl_dst=${p.dstMac}`, actions: `strip_vlan,mod_dl_src:${p.gatewayMac},output:${p.ofport}` };
+    return {
+        table: T.DVR_TO_SRC_MAC,
+        priority: 4,
+        match: `dl_vlan=${p.vlan},dl_dst=${p.dstMac}`,
+        actions: `strip_vlan,mod_dl_src:${p.gatewayMac},output:${p.ofport}`,
+    };
 }
 
 /** Table 1, priority 1 (setup_dvr_flows_on_integ_br): a routed frame for no local VM is dropped. */

@@ -98,7 +98,10 @@ export function learnFromTun(a: { patchPort: number; hardTimeout?: number; learn
         z.object({
             patchPort: ofport,
             hardTimeout: z.number().int().min(1).max(65535).default(300),
-            learnedCookie: z.string().regex(/^0x[0-9a-f]{1,16}$/, "a cookie in lower-case hex").default(SEED_LEARN_COOKIE),
+            learnedCookie: z
+                .string()
+                .regex(/^0x[0-9a-f]{1,16}$/, "a cookie in lower-case hex")
+                .default(SEED_LEARN_COOKIE),
         }),
         a,
     );
@@ -165,7 +168,12 @@ export function dvrProcessGatewayMacDrop(a: { vlan: number; gatewayMac: string }
  */
 export function dvrProcessSrcRewrite(a: { vlan: number; gatewayMac: string; dvrMac: string }): FlowSpec {
     const p = parseArgs("brTun.dvrProcessSrcRewrite", z.object({ vlan, gatewayMac: mac, dvrMac: mac }), a);
-    return { table: T.DVR_PROCESS, priority: 1, match: `dl_vlan=${p.vlan},dl_src=${p.gatewayMac}`, actions: `mod_dl_src:${p.dvrMac},${resubmit(T.PATCH_LV_TO_TUN)}` };
+    return {
+        table: T.DVR_PROCESS,
+        priority: 1,
+        match: `dl_vlan=${p.vlan},dl_src=${p.gatewayMac}`,
+        actions: `mod_dl_src:${p.dvrMac},${resubmit(T.PATCH_LV_TO_TUN)}`,
+    };
 }
 
 /** The three DVR_PROCESS flows of one router interface (one subnet) on one host, by name. */

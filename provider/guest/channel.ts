@@ -109,10 +109,7 @@ export function localSocket(path: string): GuestSocket {
 
 /** The part of ssh2's `Client` this module uses (avoids a dependency on ssh2's types). */
 export interface StreamLocalForwarder {
-    openssh_forwardOutStreamLocal(
-        socketPath: string,
-        cb: (err: Error | undefined, stream: Duplex) => void,
-    ): unknown;
+    openssh_forwardOutStreamLocal(socketPath: string, cb: (err: Error | undefined, stream: Duplex) => void): unknown;
     setNoDelay?(noDelay: boolean): unknown;
 }
 
@@ -199,8 +196,7 @@ function encodeArgv(argv: readonly string[]): string {
     return Buffer.concat(parts).toString("base64");
 }
 
-const decode = (field: string | undefined) =>
-    field === undefined || field === "-" || field === "" ? "" : Buffer.from(field, "base64").toString("utf8");
+const decode = (field: string | undefined) => (field === undefined || field === "-" || field === "" ? "" : Buffer.from(field, "base64").toString("utf8"));
 
 /** One open stream to the agent, split into lines; waiters pick the line they are after. */
 class Connection {
@@ -337,10 +333,7 @@ export class GuestSession {
                     const id = newId();
                     ids.add(id);
                     conn.send(`${MAGIC} PING ${id}`);
-                    const pong = await conn.waitFor(
-                        (f) => f[1] === "PONG" && ids.has(f[2]),
-                        Math.min(PING_INTERVAL_MS, Math.max(1, deadline - Date.now())),
-                    );
+                    const pong = await conn.waitFor((f) => f[1] === "PONG" && ids.has(f[2]), Math.min(PING_INTERVAL_MS, Math.max(1, deadline - Date.now())));
                     if (pong) return new GuestSession(conn, socket.key, Number(pong[3]));
                 }
             } catch (e) {
@@ -349,11 +342,7 @@ export class GuestSession {
             }
             conn.close();
         }
-        throw new GuestChannelError(
-            "not-ready",
-            `guest agent at ${socket.key} did not answer within ${readyTimeoutMs} ms (${lastError})`,
-            socket.key,
-        );
+        throw new GuestChannelError("not-ready", `guest agent at ${socket.key} did not answer within ${readyTimeoutMs} ms (${lastError})`, socket.key);
     }
 
     async exec(argv: readonly string[], opts: GuestExecOptions = {}): Promise<GuestExecResult> {
@@ -361,17 +350,13 @@ export class GuestSession {
         if (!(timeoutMs > 0)) throw new TypeError(`timeoutMs must be positive, got ${timeoutMs}`);
         const secs = Math.ceil(timeoutMs / 1000);
         const encodedArgv = encodeArgv(argv);
-        const stdin =
-            opts.stdin === undefined || opts.stdin.length === 0 ? "-" : Buffer.from(opts.stdin).toString("base64");
+        const stdin = opts.stdin === undefined || opts.stdin.length === 0 ? "-" : Buffer.from(opts.stdin).toString("base64");
         const id = newId();
         const what = `${JSON.stringify(argv)} in guest at ${this.socketKey}`;
         this.conn.send(`${MAGIC} REQ ${id} ${secs} ${encodedArgv} ${stdin}`);
         let answer: string[] | undefined;
         try {
-            answer = await this.conn.waitFor(
-                (f) => (f[1] === "RES" || f[1] === "BAD") && f[2] === id,
-                secs * 1000 + ANSWER_GRACE_MS,
-            );
+            answer = await this.conn.waitFor((f) => (f[1] === "RES" || f[1] === "BAD") && f[2] === id, secs * 1000 + ANSWER_GRACE_MS);
         } catch (e) {
             throw new GuestChannelError("closed", `${what}: ${(e as Error).message}`, this.socketKey, argv);
         }
@@ -411,11 +396,7 @@ export class GuestSession {
  * Runs `fn` with the socket to itself: waits its turn behind other callers in this process, then
  * until the agent answers (bounded by `readyTimeoutMs`), and closes the connection afterwards.
  */
-export async function withGuestSession<T>(
-    socket: GuestSocket,
-    fn: (session: GuestSession) => Promise<T>,
-    opts: { readyTimeoutMs?: number } = {},
-): Promise<T> {
+export async function withGuestSession<T>(socket: GuestSocket, fn: (session: GuestSession) => Promise<T>, opts: { readyTimeoutMs?: number } = {}): Promise<T> {
     return withLock(socket.key, async () => {
         const session = await GuestSession.open(socket, opts.readyTimeoutMs);
         try {
@@ -431,11 +412,7 @@ export async function withGuestSession<T>(
  * non-zero exit is a result, not an error; errors are `GuestChannelError`s (agent not ready,
  * command timed out, no answer, protocol).
  */
-export async function guestExec(
-    socket: GuestSocket,
-    argv: readonly string[],
-    opts: GuestExecOptions = {},
-): Promise<GuestExecResult> {
+export async function guestExec(socket: GuestSocket, argv: readonly string[], opts: GuestExecOptions = {}): Promise<GuestExecResult> {
     encodeArgv(argv); // reject a bad argv before queueing
     return withGuestSession(socket, (s) => s.exec(argv, opts), { readyTimeoutMs: opts.readyTimeoutMs });
 }

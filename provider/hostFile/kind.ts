@@ -3,7 +3,20 @@ import * as fs from "fs";
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { check, CommandError, describe } from "../ssh/executor";
 import { HostFileSpec, hostFileSchema, hostFileOutputs } from "./schema";
-import { HostFileState, parseHash, parseStat, planChmod, planHash, planMkdirParent, planRemove, planRemoveStaleTmp, planRename, planStat, planWriteStdin, tmpPathFor } from "./planner";
+import {
+    HostFileState,
+    parseHash,
+    parseStat,
+    planChmod,
+    planHash,
+    planMkdirParent,
+    planRemove,
+    planRemoveStaleTmp,
+    planRename,
+    planStat,
+    planWriteStdin,
+    tmpPathFor,
+} from "./planner";
 
 const where = (ctx: OpContext, p: string) => `HostFile ${p} on ${describe(ctx.conn)}`;
 

@@ -15,7 +15,9 @@ export async function runPreflight(ctx: OpContext, spec: HostPreflightSpec): Pro
                 {
                     check: "privilege",
                     ok: false,
-                    detail: sudo ? `sudo -n failed for ${ctx.conn.user}: ${r.stderr.trim().split("\n")[0]}` : `the probes could not run (exit ${r.code}): ${r.stderr.trim().split("\n")[0]}`,
+                    detail: sudo
+                        ? `sudo -n failed for ${ctx.conn.user}: ${r.stderr.trim().split("\n")[0]}`
+                        : `the probes could not run (exit ${r.code}): ${r.stderr.trim().split("\n")[0]}`,
                     fix: sudo
                         ? `give ${ctx.conn.user} passwordless sudo: echo '${ctx.conn.user} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/dvrlab (visudo -cf to check)`
                         : "check that the login shell is sh-compatible",

@@ -67,11 +67,24 @@ export const MINIMUM = { ovs: "2.8", iproute2: "4.14", dnsmasq: "2.70", libvirt:
 const notFound = (p: Probe | undefined) => !p || p.rc === 127 || /not found/i.test(p.out);
 
 /** The Debian/Ubuntu package that provides each tool, for the fix text. */
-const PACKAGE = { ovs: "openvswitch-switch", ip: "iproute2", iptables: "iptables", dnsmasq: "dnsmasq-base", virsh: "libvirt-clients and libvirt-daemon-system" } as const;
+const PACKAGE = {
+    ovs: "openvswitch-switch",
+    ip: "iproute2",
+    iptables: "iptables",
+    dnsmasq: "dnsmasq-base",
+    virsh: "libvirt-clients and libvirt-daemon-system",
+} as const;
 
 function tool(name: keyof typeof PACKAGE, check: string, p: Probe | undefined, re: RegExp, min: string | undefined, versions: Record<string, string>): Finding {
-    if (notFound(p)) return { check, ok: false, detail: `${name === "ovs" ? "ovs-vsctl" : name} not found (exit ${p?.rc ?? "none"})`, fix: `install ${PACKAGE[name]}` };
-    if (p!.rc !== 0) return { check, ok: false, detail: `${name} --version failed (exit ${p!.rc}): ${p!.out.split("\n")[0]}`, fix: `repair the ${PACKAGE[name]} installation` };
+    if (notFound(p))
+        return { check, ok: false, detail: `${name === "ovs" ? "ovs-vsctl" : name} not found (exit ${p?.rc ?? "none"})`, fix: `install ${PACKAGE[name]}` };
+    if (p!.rc !== 0)
+        return {
+            check,
+            ok: false,
+            detail: `${name} --version failed (exit ${p!.rc}): ${p!.out.split("\n")[0]}`,
+            fix: `repair the ${PACKAGE[name]} installation`,
+        };
     const v = re.exec(p!.out)?.[1];
     if (!v) return { check, ok: false, detail: `cannot read the version from: ${p!.out.split("\n")[0]}`, fix: `install ${PACKAGE[name]}` };
     versions[check] = v;
@@ -110,14 +123,34 @@ export function evaluate(p: Record<string, Probe>, spec: HostPreflightSpec, user
     if (spec.needs.ovs) {
         findings.push(tool("ovs", "openvswitch", p.ovs, /Open vSwitch\)\s+([0-9]+(?:\.[0-9]+)*)/, MINIMUM.ovs, versions));
         if (!notFound(p.ovs)) {
-            const types = p.ovsdb?.rc === 0 ? p.ovsdb.out.replace(/[[\]\s]/g, "").split(",").filter(Boolean) : [];
+            const types =
+                p.ovsdb?.rc === 0
+                    ? p.ovsdb.out
+                          .replace(/[[\]\s]/g, "")
+                          .split(",")
+                          .filter(Boolean)
+                    : [];
             const usable = types.filter((t) => t === "netdev" || (t === "system" && p.kmod?.rc === 0));
             findings.push(
                 p.ovsdb?.rc !== 0
-                    ? { check: "ovs datapaths", ok: false, detail: `ovsdb not reachable: ${p.ovsdb?.out.split("\n")[0] ?? ""}`, fix: "start Open vSwitch (systemctl start openvswitch-switch)" }
+                    ? {
+                          check: "ovs datapaths",
+                          ok: false,
+                          detail: `ovsdb not reachable: ${p.ovsdb?.out.split("\n")[0] ?? ""}`,
+                          fix: "start Open vSwitch (systemctl start openvswitch-switch)",
+                      }
                     : usable.length
-                      ? { check: "ovs datapaths", ok: true, detail: `${usable.join(", ")}${p.kmod?.rc === 0 ? "" : " (no openvswitch kernel module: userspace datapath)"}` }
-                      : { check: "ovs datapaths", ok: false, detail: `none usable (offered: ${types.join(", ") || "none"})`, fix: "load the openvswitch kernel module (modprobe openvswitch)" },
+                      ? {
+                            check: "ovs datapaths",
+                            ok: true,
+                            detail: `${usable.join(", ")}${p.kmod?.rc === 0 ? "" : " (no openvswitch kernel module: userspace datapath)"}`,
+                        }
+                      : {
+                            check: "ovs datapaths",
+                            ok: false,
+                            detail: `none usable (offered: ${types.join(", ") || "none"})`,
+                            fix: "load the openvswitch kernel module (modprobe openvswitch)",
+                        },
             );
         }
     }
@@ -133,13 +166,23 @@ export function evaluate(p: Record<string, Probe>, spec: HostPreflightSpec, user
             findings.push(
                 p.physdev?.rc === 0 && /physdev/.test(p.physdev.out)
                     ? { check: "iptables physdev", ok: true, detail: "xt_physdev available" }
-                    : { check: "iptables physdev", ok: false, detail: "the physdev match is not available", fix: "modprobe xt_physdev (kernel module) or install the iptables extensions" },
+                    : {
+                          check: "iptables physdev",
+                          ok: false,
+                          detail: "the physdev match is not available",
+                          fix: "modprobe xt_physdev (kernel module) or install the iptables extensions",
+                      },
             );
         }
         findings.push(
             p.brnf?.rc === 0
                 ? { check: "bridge netfilter", ok: true, detail: `bridge-nf-call-iptables=${p.brnf.out.trim()}` }
-                : { check: "bridge netfilter", ok: false, detail: "/proc/sys/net/bridge is missing: br_netfilter is not loaded", fix: "modprobe br_netfilter (and add it to /etc/modules-load.d)" },
+                : {
+                      check: "bridge netfilter",
+                      ok: false,
+                      detail: "/proc/sys/net/bridge is missing: br_netfilter is not loaded",
+                      fix: "modprobe br_netfilter (and add it to /etc/modules-load.d)",
+                  },
         );
     }
     if (spec.needs.dnsmasq) findings.push(tool("dnsmasq", "dnsmasq", p.dnsmasq, /version\s+([0-9]+(?:\.[0-9]+)*)/i, MINIMUM.dnsmasq, versions));
@@ -151,20 +194,36 @@ export function evaluate(p: Record<string, Probe>, spec: HostPreflightSpec, user
             findings.push(
                 p.domcaps?.rc === 0 && types.some((t) => t === "kvm" || t === "qemu")
                     ? { check: "libvirt domain types", ok: true, detail: types.join(", ") }
-                    : { check: "libvirt domain types", ok: false, detail: p.domcaps?.rc === 0 ? "no qemu or kvm domain type" : `libvirtd not reachable: ${p.domcaps?.out.split("\n")[0] ?? ""}`, fix: "start libvirtd and install qemu-system-x86" },
+                    : {
+                          check: "libvirt domain types",
+                          ok: false,
+                          detail: p.domcaps?.rc === 0 ? "no qemu or kvm domain type" : `libvirtd not reachable: ${p.domcaps?.out.split("\n")[0] ?? ""}`,
+                          fix: "start libvirtd and install qemu-system-x86",
+                      },
             );
         }
     }
     if (spec.tunnelIp) {
         const i = interfaceOf(p.addrs?.out ?? "", spec.tunnelIp);
-        if (!i) findings.push({ check: "tunnel address", ok: false, detail: `${spec.tunnelIp} is not an address of this host`, fix: "set the host's tunnelIp (or address) to one of its own IPv4 addresses" });
+        if (!i)
+            findings.push({
+                check: "tunnel address",
+                ok: false,
+                detail: `${spec.tunnelIp} is not an address of this host`,
+                fix: "set the host's tunnelIp (or address) to one of its own IPv4 addresses",
+            });
         else {
             findings.push({ check: "tunnel address", ok: true, detail: `${spec.tunnelIp} on ${i.ifname}` });
             const need = spec.mtu + 50;
             findings.push(
                 i.mtu >= need
                     ? { check: "underlay MTU", ok: true, detail: `${i.ifname} mtu ${i.mtu} ≥ ${spec.mtu} + 50 (VXLAN)` }
-                    : { check: "underlay MTU", ok: false, detail: `${i.ifname} mtu ${i.mtu} < ${spec.mtu} + 50 (VXLAN)`, fix: `raise ${i.ifname}'s MTU to ${need} or lower the network MTU to ${i.mtu - 50}` },
+                    : {
+                          check: "underlay MTU",
+                          ok: false,
+                          detail: `${i.ifname} mtu ${i.mtu} < ${spec.mtu} + 50 (VXLAN)`,
+                          fix: `raise ${i.ifname}'s MTU to ${need} or lower the network MTU to ${i.mtu - 50}`,
+                      },
             );
         }
     }
@@ -182,7 +241,12 @@ function udpFinding(p: Record<string, Probe>, port: number): Finding {
     const ovsDevice = (p.vxlandev?.out ?? "").includes(`"vxlan_sys_${port}"`);
     const bad = foreign.filter((u) => u !== "" || !ovsDevice);
     if (!bad.length) return { check, ok: true, detail: "held by Open vSwitch" };
-    return { check, ok: false, detail: `in use by ${bad.map((u) => u || "a kernel vxlan device").join(", ")}`, fix: `free UDP ${port} (another VXLAN user) or give the topology another vxlanPort` };
+    return {
+        check,
+        ok: false,
+        detail: `in use by ${bad.map((u) => u || "a kernel vxlan device").join(", ")}`,
+        fix: `free UDP ${port} (another VXLAN user) or give the topology another vxlanPort`,
+    };
 }
 
 /** One line per failed finding, naming the host: what a failed preflight throws. */

@@ -45,7 +45,13 @@ async function domainTypeFor(ctx: OpContext, d: LibvirtDomainSpec): Promise<"kvm
 
 /** Bounded poll until libvirt reports the wanted state. */
 async function waitState(ctx: OpContext, name: string, want: (s: string | undefined) => boolean, what: string): Promise<DomainState | undefined> {
-    return pollUntil(() => current(ctx, name), (st) => want(st?.state), RUNNING_WAIT_MS, 200, (st) => `${where(ctx, name)}: not ${what} after ${RUNNING_WAIT_MS} ms (state: ${st?.state ?? "undefined"})`);
+    return pollUntil(
+        () => current(ctx, name),
+        (st) => want(st?.state),
+        RUNNING_WAIT_MS,
+        200,
+        (st) => `${where(ctx, name)}: not ${what} after ${RUNNING_WAIT_MS} ms (state: ${st?.state ?? "undefined"})`,
+    );
 }
 
 /** The taps must sit on the bridges the inputs name (libvirt put them there; make sure). */
@@ -220,6 +226,10 @@ export const libvirtDomainKind: KindSpec<typeof libvirtDomainSchema, Outputs<typ
             await check(ctx.ex, ctx.conn, planUndefine(olds.name));
         }
         // The domain is gone: its console log and libvirt's qemu log of it go too.
-        await runPlan(ctx.ex, ctx.conn, planRemoveFiles({ disk: diskCreated ? p.disk : undefined, socket: p.channelSocket, logs: [p.consoleLog, libvirtLogOf(olds.name)] }));
+        await runPlan(
+            ctx.ex,
+            ctx.conn,
+            planRemoveFiles({ disk: diskCreated ? p.disk : undefined, socket: p.channelSocket, logs: [p.consoleLog, libvirtLogOf(olds.name)] }),
+        );
     },
 };

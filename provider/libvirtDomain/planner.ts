@@ -120,7 +120,19 @@ const parser = new XMLParser({
 const text = (v: any): string | undefined => (v === undefined ? undefined : typeof v === "object" ? v["#text"] : String(v));
 const arr = (v: any): any[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-const KIB: Record<string, number> = { b: 1 / 1024, bytes: 1 / 1024, k: 1, kib: 1, kb: 1000 / 1024, m: 1024, mib: 1024, mb: 1e6 / 1024, g: 1 << 20, gib: 1 << 20, gb: 1e9 / 1024 };
+const KIB: Record<string, number> = {
+    b: 1 / 1024,
+    bytes: 1 / 1024,
+    k: 1,
+    kib: 1,
+    kb: 1000 / 1024,
+    m: 1024,
+    mib: 1024,
+    mb: 1e6 / 1024,
+    g: 1 << 20,
+    gib: 1 << 20,
+    gb: 1e9 / 1024,
+};
 
 export interface ParsedDomain {
     type: string;
@@ -231,7 +243,7 @@ export const showDomain = (name: string): Argv => [
     "sh",
     "-c",
     [
-        'uri=$1; name=$2',
+        "uri=$1; name=$2",
         'gone() { case $1 in *"failed to get domain"*|*"Domain not found"*|*"no domain with matching"*) echo @@absent; exit 0;; esac; printf "%s\\n" "$1" >&2; exit 1; }',
         'st=$(virsh -q -c "$uri" domstate "$name" 2>&1) || gone "$st"',
         'xml=$(virsh -q -c "$uri" dumpxml "$name" 2>&1) || gone "$xml"',
@@ -331,7 +343,7 @@ export function preflight(d: LibvirtDomainSpec, opts: { checkTaps: boolean; chec
         "sh",
         "-c",
         [
-            'for a; do k=${a%%:*}; v=${a#*:}; case $k in',
+            "for a; do k=${a%%:*}; v=${a#*:}; case $k in",
             '  bridge) if [ ! -e "/sys/class/net/$v" ]; then echo "missing-bridge $v"; elif [ ! -d "/sys/class/net/$v/bridge" ]; then echo "not-a-bridge $v"; fi;;',
             '  tap) if [ -e "/sys/class/net/$v" ]; then echo "tap-exists $v"; fi;;',
             '  base|file) if [ ! -f "$v" ] || [ ! -r "$v" ]; then echo "missing-$k $v"; fi;;',

@@ -66,7 +66,11 @@ export const libvirtDomainSchema = z
         connection,
         owner,
         name: domainName,
-        memoryMiB: z.number().int().min(16).max(1 << 20),
+        memoryMiB: z
+            .number()
+            .int()
+            .min(16)
+            .max(1 << 20),
         vcpus: z.number().int().min(1).max(64).default(1),
         /** kvm or qemu (TCG); unset = kvm when the host's libvirt offers it, else qemu. */
         domainType: z.enum(["kvm", "qemu"]).optional(),
@@ -94,7 +98,8 @@ export const libvirtDomainSchema = z
             }
         });
         d.interfaces.forEach((n, i) => {
-            if (parseInt(n.mac.slice(0, 2), 16) & 1) ctx.addIssue({ code: "custom", path: ["interfaces", i, "mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
+            if (parseInt(n.mac.slice(0, 2), 16) & 1)
+                ctx.addIssue({ code: "custom", path: ["interfaces", i, "mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
         });
         if (d.channelSocket && d.channelSocket.length > 107) {
             ctx.addIssue({ code: "custom", path: ["channelSocket"], message: "unix socket paths are at most 107 bytes" });

@@ -28,7 +28,9 @@ export const linuxBridgeKind: KindSpec<typeof linuxBridgeSchema, Outputs<typeof 
             if (cur.forwardDelay !== b.forwardDelay) conflicts.push(`forwardDelay ${cur.forwardDelay} (want ${b.forwardDelay})`);
             if (cur.multicastSnooping !== b.multicastSnooping) conflicts.push(`multicastSnooping ${cur.multicastSnooping} (want ${b.multicastSnooping})`);
             if (conflicts.length && cur.alias !== b.owner) {
-                throw new Error(`LinuxBridge ${where}: an unmanaged bridge of that name exists with different settings: ${conflicts.join(", ")}; remove it or import it`);
+                throw new Error(
+                    `LinuxBridge ${where}: an unmanaged bridge of that name exists with different settings: ${conflicts.join(", ")}; remove it or import it`,
+                );
             }
             // Identical (or ours from an interrupted run): adopt and mark.
             await runPlan(ctx.ex, ctx.conn, planConverge(cur, b));

@@ -24,7 +24,10 @@ export const netnsGuestKind: KindSpec<typeof netnsGuestSchema, Outputs<typeof ne
         const st = await current(ctx, g);
         if (st.netns || st.tap) {
             // Adopt only a complete guest marked ours (or unmarked); anything else is someone else's.
-            if (!complete(st)) throw new Error(`${where}: ${st.netns ? `namespace ${g.name}` : `device ${g.tap}`} exists but is not a guest of this shape (namespace + veth ${g.tap}↔${g.guestIf}); remove it or pick other names`);
+            if (!complete(st))
+                throw new Error(
+                    `${where}: ${st.netns ? `namespace ${g.name}` : `device ${g.tap}`} exists but is not a guest of this shape (namespace + veth ${g.tap}↔${g.guestIf}); remove it or pick other names`,
+                );
             if (st.tap!.alias && st.tap!.alias !== g.owner) throw new Error(`${where}: exists and belongs to ${st.tap!.alias}`);
             await runPlan(ctx.ex, ctx.conn, planConverge(st, g));
             return {};
@@ -50,7 +53,10 @@ export const netnsGuestKind: KindSpec<typeof netnsGuestSchema, Outputs<typeof ne
             await check(ctx.ex, ctx.conn, asScript(planCreate(g)));
             return {};
         }
-        if (!complete(st)) throw new Error(`NetnsGuest ${g.name} on ${describe(ctx.conn)}: half a guest (namespace ${st.netns ? "present" : "missing"}, tap ${st.tap ? "present" : "missing"}); delete the stray part`);
+        if (!complete(st))
+            throw new Error(
+                `NetnsGuest ${g.name} on ${describe(ctx.conn)}: half a guest (namespace ${st.netns ? "present" : "missing"}, tap ${st.tap ? "present" : "missing"}); delete the stray part`,
+            );
         if (st.tap!.alias && st.tap!.alias !== g.owner) throw new Error(`NetnsGuest ${g.name} on ${describe(ctx.conn)} belongs to ${st.tap!.alias}`);
         await runPlan(ctx.ex, ctx.conn, planConverge(st, g));
         return {};
@@ -60,7 +66,9 @@ export const netnsGuestKind: KindSpec<typeof netnsGuestSchema, Outputs<typeof ne
         const st = await current(ctx, olds);
         if (!st.netns && !st.tap) return;
         if (st.tap && st.tap.alias !== olds.owner) {
-            throw new Error(`NetnsGuest ${olds.name} on ${describe(ctx.conn)}: not deleting, ${olds.tap} is marked ${st.tap.alias ?? "(no owner)"}, not ${olds.owner}`);
+            throw new Error(
+                `NetnsGuest ${olds.name} on ${describe(ctx.conn)}: not deleting, ${olds.tap} is marked ${st.tap.alias ?? "(no owner)"}, not ${olds.owner}`,
+            );
         }
         await runPlan(ctx.ex, ctx.conn, planDelete(olds));
     },

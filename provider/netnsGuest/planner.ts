@@ -110,15 +110,24 @@ export function planConverge(st: GuestState, g: NetnsGuestSpec): Argv[] {
     for (const a of n.addresses) if (a !== g.address) cmds.push(["ip", "-n", ns, "addr", "del", a, "dev", nic]);
     if (!n.addresses.includes(g.address)) cmds.push(["ip", "-n", ns, "addr", "add", g.address, "dev", nic]);
     if (!n.up) cmds.push(["ip", "-n", ns, "link", "set", "dev", nic, "up"]);
-    if (st.gateway !== g.gateway) cmds.push(g.gateway ? ["ip", "-n", ns, "route", "replace", "default", "via", g.gateway, "dev", nic] : ["ip", "-n", ns, "route", "del", "default"]);
-    if ((t.master ?? undefined) !== g.bridge) cmds.push(g.bridge ? ["ip", "link", "set", "dev", tap, "master", g.bridge] : ["ip", "link", "set", "dev", tap, "nomaster"]);
+    if (st.gateway !== g.gateway)
+        cmds.push(g.gateway ? ["ip", "-n", ns, "route", "replace", "default", "via", g.gateway, "dev", nic] : ["ip", "-n", ns, "route", "del", "default"]);
+    if ((t.master ?? undefined) !== g.bridge)
+        cmds.push(g.bridge ? ["ip", "link", "set", "dev", tap, "master", g.bridge] : ["ip", "link", "set", "dev", tap, "nomaster"]);
     if (!t.up) cmds.push(["ip", "link", "set", "dev", tap, "up"]);
     return cmds;
 }
 
 /** Deleting the namespace deletes the guest end and so the pair; then the tap if it is left. */
 export const planDelete = (g: Pick<NetnsGuestSpec, "name" | "tap">): Argv[] => [
-    ["sh", "-c", 'if [ -e "/run/netns/$1" ]; then ip netns delete "$1"; fi; if ip link show dev "$2" >/dev/null 2>&1; then ip link del dev "$2"; fi; true', "sh", g.name, g.tap],
+    [
+        "sh",
+        "-c",
+        'if [ -e "/run/netns/$1" ]; then ip netns delete "$1"; fi; if ip link show dev "$2" >/dev/null 2>&1; then ip link del dev "$2"; fi; true',
+        "sh",
+        g.name,
+        g.tap,
+    ],
 ];
 
 /** The real state in input form (for read). */

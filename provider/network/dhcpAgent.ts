@@ -43,7 +43,11 @@ export class DhcpAgent extends pulumi.ComponentResource {
             const server = this.servers.get(vm.network)!;
             this.leases.set(
                 vm.id,
-                new DhcpLease(`lease-${vm.id}`, { connection, network: server.network, serverAddress: server.address, mac: vm.mac, hostname: vm.id, ip: vm.ip }, parent),
+                new DhcpLease(
+                    `lease-${vm.id}`,
+                    { connection, network: server.network, serverAddress: server.address, mac: vm.mac, hostname: vm.id, ip: vm.ip },
+                    parent,
+                ),
             );
         }
         this.registerOutputs({});

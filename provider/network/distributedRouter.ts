@@ -32,16 +32,25 @@ export class DistributedRouter extends pulumi.ComponentResource {
                 new FlowEntry(`${h}-${router.id}-${key}`, { connection, bridge: (bridge === "int" ? dvrHost.brInt : dvrHost.brTun).name, ...spec }, parent);
             const ns = new RouterNamespace(`${h}-${router.namespace}`, { connection, name: router.namespace }, parent);
             for (const n of router.networks) {
-                const dvrFlows = Object.entries(brTun.dvrProcess({ vlan: n.vlan, gatewayIp: n.gateway, gatewayMac: n.gatewayMac, dvrMac: plan.dvrMacs[h] })).map(([key, spec]) =>
-                    flow("tun", `${key.replace(/-\d+$/, "")}-${n.name}`, spec),
-                );
+                const dvrFlows = Object.entries(
+                    brTun.dvrProcess({ vlan: n.vlan, gatewayIp: n.gateway, gatewayMac: n.gatewayMac, dvrMac: plan.dvrMacs[h] }),
+                ).map(([key, spec]) => flow("tun", `${key.replace(/-\d+$/, "")}-${n.name}`, spec));
                 // Receiving side of the same rule: a frame from a tunnel with the gateway MAC as source is a leak, never learnt.
                 flow("tun", `gw-mac-from-tun-drop-${n.name}`, brTun.dvrGatewayMacFromTunDrop({ gatewayMac: n.gatewayMac }));
                 // After patch-tun (OVS would renumber a port holding the ofport patch-tun requests), and after the flows that
                 // rewrite its frames for its VLAN: a qr- port (re)tagged before them leaks the gateway MAC into the tunnels.
                 const qr = new RouterPort(
                     `${h}-${router.id}-qr-${n.name}`,
-                    { connection, bridge: dvrHost.brInt.name, name: `qr-${n.name}`, namespace: ns.name, tag: n.vlan, mac: n.gatewayMac, address: `${n.gateway}/${n.prefix}`, mtu: n.mtu },
+                    {
+                        connection,
+                        bridge: dvrHost.brInt.name,
+                        name: `qr-${n.name}`,
+                        namespace: ns.name,
+                        tag: n.vlan,
+                        mac: n.gatewayMac,
+                        address: `${n.gateway}/${n.prefix}`,
+                        mtu: n.mtu,
+                    },
                     { parent: this, dependsOn: [dvrHost.patchTun, ...dvrFlows] },
                 );
                 const entries = plan.vms.filter((v) => v.network === n.name).map((v) => ({ ip: v.ip, mac: v.mac }));
@@ -66,8 +75,16 @@ export function dvrMacFlows(plan: Plan, dvrHosts: Map<string, DvrHost>, parent: 
         for (const o of routerHosts) {
             if (o === h) continue;
             const dvrMac = plan.dvrMacs[o];
-            new FlowEntry(`${h}-tun-dvr-not-learn-${o}`, { connection: host.connection, bridge: d.brTun.name, ...brTun.dvrNotLearn({ dvrMac, patchPort: PATCH_INT_OFPORT }) }, { parent });
-            new FlowEntry(`${h}-int-dvr-from-${o}`, { connection: host.connection, bridge: d.brInt.name, ...brInt.dvrFromTun({ patchPort: PATCH_TUN_OFPORT, dvrMac }) }, { parent });
+            new FlowEntry(
+                `${h}-tun-dvr-not-learn-${o}`,
+                { connection: host.connection, bridge: d.brTun.name, ...brTun.dvrNotLearn({ dvrMac, patchPort: PATCH_INT_OFPORT }) },
+                { parent },
+            );
+            new FlowEntry(
+                `${h}-int-dvr-from-${o}`,
+                { connection: host.connection, bridge: d.brInt.name, ...brInt.dvrFromTun({ patchPort: PATCH_TUN_OFPORT, dvrMac }) },
+                { parent },
+            );
         }
     }
 }

@@ -35,7 +35,11 @@ export class DvrHost extends pulumi.ComponentResource {
         const adopt = (b: "br-int" | "br-tun") => (args.host.adopt.includes(b) ? { adopt: true } : {});
         this.brInt = new OvsBridge(`${h}-br-int`, { connection, name: "br-int", failMode: "secure", protocols: PROTOCOLS, ...adopt("br-int") }, parent);
         this.brTun = new OvsBridge(`${h}-br-tun`, { connection, name: "br-tun", failMode: "secure", protocols: PROTOCOLS, ...adopt("br-tun") }, parent);
-        this.patchTun = new OvsPort(`${h}-patch-tun`, { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", ofportRequest: PATCH_TUN_OFPORT, options: { peer: "patch-int" } }, parent);
+        this.patchTun = new OvsPort(
+            `${h}-patch-tun`,
+            { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", ofportRequest: PATCH_TUN_OFPORT, options: { peer: "patch-int" } },
+            parent,
+        );
         this.patchInt = new OvsPort(
             `${h}-patch-int`,
             { connection, bridge: this.brTun.name, name: "patch-int", type: "patch", ofportRequest: PATCH_INT_OFPORT, options: { peer: "patch-tun" } },

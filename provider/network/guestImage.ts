@@ -23,7 +23,11 @@ export class GuestImage extends pulumi.ComponentResource {
         const m = args.manifest;
         const dir = `/var/lib/dvrlab/images/${m.version}`;
         const put = (key: string, source: string) =>
-            new HostFile(`${args.host.name}-image-${key}`, { connection: args.host.connection, path: `${dir}/${path.basename(source)}`, source, sha256: fileSha256(source), mode: "0444" }, { parent: this }).path;
+            new HostFile(
+                `${args.host.name}-image-${key}`,
+                { connection: args.host.connection, path: `${dir}/${path.basename(source)}`, source, sha256: fileSha256(source), mode: "0444" },
+                { parent: this },
+            ).path;
         this.kernel = put("kernel", m.kernel);
         this.initrd = put("initrd", m.initrd);
         this.base = put("base", m.baseImage);

@@ -16,7 +16,15 @@ const shortId = z
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "lower-case letters, digits and '-', at most 31");
 
 /** A VNI as YAML gives it: 2067, or "0x813" as the seed writes it. */
-const vniInput = z.union([vni, z.string().regex(/^0x[0-9a-fA-F]{1,6}$/, "a number or hex like 0x813").transform((s) => parseInt(s, 16))]).pipe(vni);
+const vniInput = z
+    .union([
+        vni,
+        z
+            .string()
+            .regex(/^0x[0-9a-fA-F]{1,6}$/, "a number or hex like 0x813")
+            .transform((s) => parseInt(s, 16)),
+    ])
+    .pipe(vni);
 
 /** br-int ofports below this are for patch-tun (1) and the DHCP agent's ports (OVS-assigned). */
 export const FIRST_VM_OFPORT = 100;
@@ -42,7 +50,10 @@ export const topologySchema = z
                         name,
                         address: hostName,
                         port: z.number().int().min(1).max(65535).default(22),
-                        user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name").default("root"),
+                        user: z
+                            .string()
+                            .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name")
+                            .default("root"),
                         /** Config key of this host's private key (dvrlab:<keyRef> or dvrlab:<keyRef>File); unset: dvrlab:sshPrivateKey, one for all. */
                         keyRef: configKey.optional(),
                         /** true: authenticate with the ssh-agent at SSH_AUTH_SOCK of the pulumi process (the key too, when configured). */
@@ -126,7 +137,10 @@ export const topologySchema = z
          * Prefix of libvirt domain names (default none: the VM id, as the seed's `cirros`). Two stacks
          * whose hosts share one machine's cgroup tree (two labs) need distinct domain names.
          */
-        domainPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, "lower-case letters, digits and '-', at most 16").default(""),
+        domainPrefix: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9-]{0,15}$/, "lower-case letters, digits and '-', at most 16")
+            .default(""),
         /** The guest image of libvirt VMs: a manifest.json (lab/guest/build.sh writes one); the program may pass one instead. */
         guestManifest: z.string().optional(),
     })
@@ -140,25 +154,72 @@ export const topologySchema = z
                 else seen.set(k, i);
             });
         };
-        dup(t.hosts, (h) => h.name, (i) => ["hosts", i, "name"], "host name");
-        dup(t.hosts, (h) => h.tunnelIp ?? h.address, (i) => ["hosts", i, "tunnelIp"], "tunnel address");
-        dup(t.networks, (n) => n.name, (i) => ["networks", i, "name"], "network name");
-        dup(t.networks, (n) => String(n.vni), (i) => ["networks", i, "vni"], "VNI");
-        dup(t.networks, (n) => String(n.vlan), (i) => ["networks", i, "vlan"], "local VLAN");
-        dup(t.vms, (v) => v.id, (i) => ["vms", i, "id"], "VM id");
-        dup(t.vms, (v) => v.mac, (i) => ["vms", i, "mac"], "MAC");
-        dup(t.vms, (v) => `${v.network}/${v.ip}`, (i) => ["vms", i, "ip"], "address");
-        for (const u of unknownRemoteGroups(t.securityGroups)) ctx.addIssue({ code: "custom", path: ["securityGroups", ...u.path], message: `unknown security group ${u.group}` });
+        dup(
+            t.hosts,
+            (h) => h.name,
+            (i) => ["hosts", i, "name"],
+            "host name",
+        );
+        dup(
+            t.hosts,
+            (h) => h.tunnelIp ?? h.address,
+            (i) => ["hosts", i, "tunnelIp"],
+            "tunnel address",
+        );
+        dup(
+            t.networks,
+            (n) => n.name,
+            (i) => ["networks", i, "name"],
+            "network name",
+        );
+        dup(
+            t.networks,
+            (n) => String(n.vni),
+            (i) => ["networks", i, "vni"],
+            "VNI",
+        );
+        dup(
+            t.networks,
+            (n) => String(n.vlan),
+            (i) => ["networks", i, "vlan"],
+            "local VLAN",
+        );
+        dup(
+            t.vms,
+            (v) => v.id,
+            (i) => ["vms", i, "id"],
+            "VM id",
+        );
+        dup(
+            t.vms,
+            (v) => v.mac,
+            (i) => ["vms", i, "mac"],
+            "MAC",
+        );
+        dup(
+            t.vms,
+            (v) => `${v.network}/${v.ip}`,
+            (i) => ["vms", i, "ip"],
+            "address",
+        );
+        for (const u of unknownRemoteGroups(t.securityGroups))
+            ctx.addIssue({ code: "custom", path: ["securityGroups", ...u.path], message: `unknown security group ${u.group}` });
         t.hosts.forEach((h, i) => {
             if (!h.tunnelIp && !ipv4.safeParse(h.address).success) {
-                ctx.addIssue({ code: "custom", path: ["hosts", i, "tunnelIp"], message: "required when address is a host name (the VXLAN endpoint must be an IP)" });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["hosts", i, "tunnelIp"],
+                    message: "required when address is a host name (the VXLAN endpoint must be an IP)",
+                });
             }
         });
         const networkHosts = t.hosts.filter((h) => h.role === "network");
-        if (networkHosts.length !== 1) ctx.addIssue({ code: "custom", path: ["hosts"], message: `exactly one host needs role: network (the DHCP agent's), found ${networkHosts.length}` });
+        if (networkHosts.length !== 1)
+            ctx.addIssue({ code: "custom", path: ["hosts"], message: `exactly one host needs role: network (the DHCP agent's), found ${networkHosts.length}` });
         t.networks.forEach((n, i) => {
             const s = subnetOf(n.cidr);
-            if (s.address !== s.network) ctx.addIssue({ code: "custom", path: ["networks", i, "cidr"], message: `not a network address: did you mean ${s.network}/${s.prefix}?` });
+            if (s.address !== s.network)
+                ctx.addIssue({ code: "custom", path: ["networks", i, "cidr"], message: `not a network address: did you mean ${s.network}/${s.prefix}?` });
             if (s.prefix > 29) ctx.addIssue({ code: "custom", path: ["networks", i, "cidr"], message: "the subnet must be /29 or larger" });
             for (const k of ["dhcpAddress", "gateway"] as const) {
                 const a = n[k];
@@ -170,15 +231,34 @@ export const topologySchema = z
             r.networks.forEach((n, j) => {
                 const k = t.networks.findIndex((x) => x.name === n);
                 if (k < 0) ctx.addIssue({ code: "custom", path: ["routers", i, "networks", j], message: `unknown network ${n}` });
-                else if (t.networks[k].name.length > 12) ctx.addIssue({ code: "custom", path: ["networks", k, "name"], message: "a routed network's name is at most 12 characters (its router port is qr-<name>)" });
-                if (routed.has(n)) ctx.addIssue({ code: "custom", path: ["routers", i, "networks", j], message: `${n} is already on router ${t.routers[routed.get(n)!].id}` });
+                else if (t.networks[k].name.length > 12)
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["networks", k, "name"],
+                        message: "a routed network's name is at most 12 characters (its router port is qr-<name>)",
+                    });
+                if (routed.has(n))
+                    ctx.addIssue({ code: "custom", path: ["routers", i, "networks", j], message: `${n} is already on router ${t.routers[routed.get(n)!].id}` });
                 routed.set(n, i);
             });
         });
-        dup(t.routers, (r) => r.id, (i) => ["routers", i, "id"], "router id");
-        dup(t.networks, (n) => resolveNetwork(n).gatewayMac, (i) => ["networks", i, "gatewayMac"], "gateway MAC");
+        dup(
+            t.routers,
+            (r) => r.id,
+            (i) => ["routers", i, "id"],
+            "router id",
+        );
+        dup(
+            t.networks,
+            (n) => resolveNetwork(n).gatewayMac,
+            (i) => ["networks", i, "gatewayMac"],
+            "gateway MAC",
+        );
         try {
-            dvrMacs(t.dvrBaseMac, t.hosts.map((h) => h.name));
+            dvrMacs(
+                t.dvrBaseMac,
+                t.hosts.map((h) => h.name),
+            );
         } catch (e: any) {
             ctx.addIssue({ code: "custom", path: ["dvrBaseMac"], message: e.message });
         }
@@ -193,15 +273,27 @@ export const topologySchema = z
                 const r = resolveNetwork(n);
                 const s = subnetOf(n.cidr);
                 if (!isHostAddress(vm.ip, s)) ctx.addIssue({ code: "custom", path: ["vms", i, "ip"], message: `${vm.ip} is not a host address of ${n.cidr}` });
-                else if (vm.ip === r.dhcpIp || vm.ip === r.gateway) ctx.addIssue({ code: "custom", path: ["vms", i, "ip"], message: `${vm.ip} is the network's ${vm.ip === r.gateway ? "gateway" : "DHCP server"} address` });
+                else if (vm.ip === r.dhcpIp || vm.ip === r.gateway)
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["vms", i, "ip"],
+                        message: `${vm.ip} is the network's ${vm.ip === r.gateway ? "gateway" : "DHCP server"} address`,
+                    });
             }
             if (vm.securityGroup !== "default" && !(vm.securityGroup in t.securityGroups)) {
                 ctx.addIssue({ code: "custom", path: ["vms", i, "securityGroup"], message: `unknown security group ${vm.securityGroup}` });
             }
             const sameOfport = t.vms.findIndex((o, j) => j < i && o.host === vm.host && (o.ofport ?? vmOfport(o.id)) === (vm.ofport ?? vmOfport(vm.id)));
-            if (sameOfport >= 0) ctx.addIssue({ code: "custom", path: ["vms", i, "ofport"], message: `ofport ${vm.ofport ?? vmOfport(vm.id)} is also vms[${sameOfport}]'s on ${vm.host}: set ofport explicitly` });
-            if (vm.kind === "netns" && vm.memoryMiB !== undefined) ctx.addIssue({ code: "custom", path: ["vms", i, "memoryMiB"], message: "only a libvirt VM has memory (a netns guest is a namespace)" });
-            if (parseInt(vm.mac.slice(0, 2), 16) & 1) ctx.addIssue({ code: "custom", path: ["vms", i, "mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
+            if (sameOfport >= 0)
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["vms", i, "ofport"],
+                    message: `ofport ${vm.ofport ?? vmOfport(vm.id)} is also vms[${sameOfport}]'s on ${vm.host}: set ofport explicitly`,
+                });
+            if (vm.kind === "netns" && vm.memoryMiB !== undefined)
+                ctx.addIssue({ code: "custom", path: ["vms", i, "memoryMiB"], message: "only a libvirt VM has memory (a netns guest is a namespace)" });
+            if (parseInt(vm.mac.slice(0, 2), 16) & 1)
+                ctx.addIssue({ code: "custom", path: ["vms", i, "mac"], message: "a multicast MAC (odd first octet) cannot be a NIC's address" });
         });
     });
 
@@ -334,7 +426,13 @@ function resolveNetwork(n: Topology["networks"][number]): ResolvedNetwork {
         vlan: n.vlan,
         mtu: n.mtu,
         gateway: n.gateway ?? intToIp(base + 1),
-        gatewayMac: n.gatewayMac ?? `fa:16:3e:${createHash("sha256").update(`gateway/${n.name}`).digest("hex").slice(0, 6).replace(/(..)(?=.)/g, "$1:")}`,
+        gatewayMac:
+            n.gatewayMac ??
+            `fa:16:3e:${createHash("sha256")
+                .update(`gateway/${n.name}`)
+                .digest("hex")
+                .slice(0, 6)
+                .replace(/(..)(?=.)/g, "$1:")}`,
         dhcpIp: n.dhcpAddress ?? intToIp(base + 2),
     };
 }
@@ -379,7 +477,9 @@ export function resolve(t: Topology): Plan {
     }));
     // A full mesh: every host has a VXLAN port to every other (Neutron without l2population).
     const tunnels: ResolvedTunnel[] = hosts.flatMap((h) =>
-        hosts.filter((r) => r.name !== h.name).map((r) => ({ host: h.name, remote: r.name, port: tunnelPortName(r.tunnelIp), remoteIp: r.tunnelIp, localIp: h.tunnelIp })),
+        hosts
+            .filter((r) => r.name !== h.name)
+            .map((r) => ({ host: h.name, remote: r.name, port: tunnelPortName(r.tunnelIp), remoteIp: r.tunnelIp, localIp: h.tunnelIp })),
     );
     const routers: ResolvedRouter[] = t.routers.map((r) => ({
         id: r.id,
@@ -387,5 +487,16 @@ export function resolve(t: Topology): Plan {
         networks: r.networks.map((n) => nets.get(n)!),
         hosts: hosts.map((h) => h.name).filter((h) => vms.some((v) => v.host === h && r.networks.includes(v.network))),
     }));
-    return { hosts, routers, dvrMacs: dvrMacs(t.dvrBaseMac, hosts.map((h) => h.name)), networks, vms, tunnels, dhcpHost: t.hosts.find((h) => h.role === "network")!.name };
+    return {
+        hosts,
+        routers,
+        dvrMacs: dvrMacs(
+            t.dvrBaseMac,
+            hosts.map((h) => h.name),
+        ),
+        networks,
+        vms,
+        tunnels,
+        dhcpHost: t.hosts.find((h) => h.role === "network")!.name,
+    };
 }

@@ -33,7 +33,11 @@ export class TunnelMesh extends pulumi.ComponentResource {
             );
             if (!this.ports.has(t.host)) this.ports.set(t.host, new Map());
             this.ports.get(t.host)!.set(t.remote, port);
-            new FlowEntry(`${t.host}-tun-from-${t.remote}`, { connection, bridge, ...flowArgs(port.ofport.apply((tunPort) => brTun.fromTun({ tunPort }))) }, parent);
+            new FlowEntry(
+                `${t.host}-tun-from-${t.remote}`,
+                { connection, bridge, ...flowArgs(port.ofport.apply((tunPort) => brTun.fromTun({ tunPort }))) },
+                parent,
+            );
         }
         for (const h of args.plan.hosts) {
             const ports = [...(this.ports.get(h.name)?.values() ?? [])];
@@ -42,7 +46,11 @@ export class TunnelMesh extends pulumi.ComponentResource {
             for (const n of args.plan.networks) {
                 new FlowEntry(
                     `${h.name}-tun-flood-${n.name}`,
-                    { connection: h.connection, bridge: args.dvrHosts.get(h.name)!.brTun.name, ...flowArgs(ofports.apply((ps) => brTun.floodToTun({ vlan: n.vlan, vni: n.vni, ports: [...ps].sort((a, b) => a - b) }))) },
+                    {
+                        connection: h.connection,
+                        bridge: args.dvrHosts.get(h.name)!.brTun.name,
+                        ...flowArgs(ofports.apply((ps) => brTun.floodToTun({ vlan: n.vlan, vni: n.vni, ports: [...ps].sort((a, b) => a - b) }))),
+                    },
                     parent,
                 );
             }

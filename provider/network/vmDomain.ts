@@ -7,7 +7,14 @@ import type { ResolvedHost, ResolvedVm } from "./topology";
 import type { GuestImage } from "./guestImage";
 import type { VmPort } from "./vmPort";
 
-export function vmDomain(vm: ResolvedVm, host: ResolvedHost, port: VmPort, image: GuestImage, manifest: GuestManifest, opts?: pulumi.CustomResourceOptions): LibvirtDomain {
+export function vmDomain(
+    vm: ResolvedVm,
+    host: ResolvedHost,
+    port: VmPort,
+    image: GuestImage,
+    manifest: GuestManifest,
+    opts?: pulumi.CustomResourceOptions,
+): LibvirtDomain {
     return new LibvirtDomain(
         vm.id,
         {

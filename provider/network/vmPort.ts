@@ -30,14 +30,31 @@ export class VmPort extends pulumi.ComponentResource {
         const connection = args.host.connection;
         const parent = { parent: this };
         // nfCallIptables: bridged frames must pass iptables, or the security group sees nothing.
-        this.qbr = new LinuxBridge(`${vm.id}-qbr`, { connection, name: vm.qbr, stp: false, forwardDelay: 0, multicastSnooping: false, nfCallIptables: true, mtu: vm.mtu }, parent);
-        const veth = new VethPair(`${vm.id}-qvb-qvo`, { connection, name: vm.qvb, peer: vm.qvo, mtu: vm.mtu, nameEnd: { promisc: true, master: this.qbr.name } }, parent);
-        this.qvo = new OvsPort(`${vm.id}-qvo`, { connection, bridge: args.dvrHost.brInt.name, name: veth.peer, tag: vm.vlan, ofportRequest: vm.ofport }, parent);
+        this.qbr = new LinuxBridge(
+            `${vm.id}-qbr`,
+            { connection, name: vm.qbr, stp: false, forwardDelay: 0, multicastSnooping: false, nfCallIptables: true, mtu: vm.mtu },
+            parent,
+        );
+        const veth = new VethPair(
+            `${vm.id}-qvb-qvo`,
+            { connection, name: vm.qvb, peer: vm.qvo, mtu: vm.mtu, nameEnd: { promisc: true, master: this.qbr.name } },
+            parent,
+        );
+        this.qvo = new OvsPort(
+            `${vm.id}-qvo`,
+            { connection, bridge: args.dvrHost.brInt.name, name: veth.peer, tag: vm.vlan, ofportRequest: vm.ofport },
+            parent,
+        );
         this.ofport = this.qvo.ofport;
-        this.securityGroup = new SecurityGroup(`${vm.id}-sg`, { connection, portId: vm.id, tap: vm.tap, ip: vm.ip, mac: vm.mac, ingress: vm.ingress, egress: vm.egress }, parent);
+        this.securityGroup = new SecurityGroup(
+            `${vm.id}-sg`,
+            { connection, portId: vm.id, tap: vm.tap, ip: vm.ip, mac: vm.mac, ingress: vm.ingress, egress: vm.egress },
+            parent,
+        );
         // The requested ofport is known now: these flows never wait for (or change with) the port's other updates.
         const bridge = args.dvrHost.brInt.name;
-        const flow = (key: string, spec: FlowSpec) => new FlowEntry(`${vm.id}-${key}`, { connection, bridge, ...spec }, { parent: this, dependsOn: [this.qvo] });
+        const flow = (key: string, spec: FlowSpec) =>
+            new FlowEntry(`${vm.id}-${key}`, { connection, bridge, ...spec }, { parent: this, dependsOn: [this.qvo] });
         const ofport = vm.ofport;
         flow("arp-spoof-redirect", brInt.arpSpoofRedirect({ ofport }));
         flow("arp-spoof-allow", brInt.arpSpoofAllowThenMac({ ofport, ip: vm.ip }));

@@ -61,7 +61,9 @@ export function planAdopt(cur: BridgeRow, b: OvsBridgeSpec, datapathType: string
 }
 
 /** What destroy does to an adopted bridge: only dvrlab's marks go; the bridge, its ports and flows stay. */
-export const planRelease = (name: string): Argv[] => [vsctl("--if-exists", "remove", "Bridge", name, "external_ids", OWNER_KEY, "--", "--if-exists", "remove", "Bridge", name, "external_ids", ADOPTED_KEY)];
+export const planRelease = (name: string): Argv[] => [
+    vsctl("--if-exists", "remove", "Bridge", name, "external_ids", OWNER_KEY, "--", "--if-exists", "remove", "Bridge", name, "external_ids", ADOPTED_KEY),
+];
 
 export function toInputs(cur: BridgeRow, olds: OvsBridgeSpec): OvsBridgeSpec {
     const { [OWNER_KEY]: own, [ADOPTED_KEY]: _adopted, ...ext } = cur.externalIds;

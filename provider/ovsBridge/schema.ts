@@ -11,7 +11,9 @@ export const ovsBridgeSchema = z.object({
     /** Neutron runs br-int and br-tun in secure mode: no NORMAL fallback without a controller. */
     failMode: z.enum(["secure", "standalone"]).default("secure"),
     /** OpenFlow 1.4 is in the default because FlowEntry writes with `add-flows --bundle` (bundles need 1.4). */
-    protocols: z.array(z.enum(["OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", "OpenFlow15"])).default(["OpenFlow10", "OpenFlow13", "OpenFlow14"]),
+    protocols: z
+        .array(z.enum(["OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", "OpenFlow15"]))
+        .default(["OpenFlow10", "OpenFlow13", "OpenFlow14"]),
     externalIds: externalIds.default({}),
     /**
      * Use a bridge of this name that dvrlab did not create (a Neutron or OVN node's br-int): it is

@@ -68,7 +68,9 @@ function portSettings(p: OvsPortSpec): string[] {
 
 /** One transaction: add-port with interface and port settings, or nothing. */
 export function planCreate(p: OvsPortSpec): Argv[] {
-    return [vsctl("--", "add-port", p.bridge, p.name, "--", "set", "Interface", p.name, ...interfaceSettings(p), "--", "set", "Port", p.name, ...portSettings(p))];
+    return [
+        vsctl("--", "add-port", p.bridge, p.name, "--", "set", "Interface", p.name, ...interfaceSettings(p), "--", "set", "Port", p.name, ...portSettings(p)),
+    ];
 }
 
 /** Brings an existing port to the spec in one transaction (tag, options, ids: all in place). */

@@ -18,7 +18,16 @@ export const ovsPortSchema = z
                 remoteIp: ipv4.optional(),
                 localIp: ipv4.optional(),
                 /** VNI, or "flow" to set it per packet with set_tunnel (Neutron's br-tun). */
-                key: z.union([z.number().int().min(0).max(2 ** 24 - 1), z.literal("flow")]).optional(),
+                key: z
+                    .union([
+                        z
+                            .number()
+                            .int()
+                            .min(0)
+                            .max(2 ** 24 - 1),
+                        z.literal("flow"),
+                    ])
+                    .optional(),
                 dstPort: z.number().int().min(1).max(65535).optional(),
             })
             .strict()
@@ -27,7 +36,8 @@ export const ovsPortSchema = z
     })
     .superRefine((p, ctx) => {
         if (p.type === "patch" && !p.options.peer) ctx.addIssue({ code: "custom", path: ["options", "peer"], message: "a patch port needs options.peer" });
-        if (p.type === "vxlan" && !p.options.remoteIp) ctx.addIssue({ code: "custom", path: ["options", "remoteIp"], message: "a vxlan port needs options.remoteIp" });
+        if (p.type === "vxlan" && !p.options.remoteIp)
+            ctx.addIssue({ code: "custom", path: ["options", "remoteIp"], message: "a vxlan port needs options.remoteIp" });
         if (p.type !== "vxlan" && (p.options.remoteIp || p.options.localIp || p.options.key !== undefined || p.options.dstPort)) {
             ctx.addIssue({ code: "custom", path: ["options"], message: `tunnel options only apply to type vxlan, not ${p.type}` });
         }

@@ -25,7 +25,9 @@ export const routerNamespaceKind: KindSpec<typeof routerNamespaceSchema, Outputs
             if (cur.owner && cur.owner !== p.owner) throw new Error(`${where(ctx, p)}: exists and belongs to ${cur.owner}`);
             // An unmarked, empty namespace is adopted; one holding devices is someone's router.
             if (!cur.owner && cur.devices.length) {
-                throw new Error(`${where(ctx, p)}: an unmanaged namespace of that name exists holding ${cur.devices.map((d) => d.name).join(", ")}; remove it or import it`);
+                throw new Error(
+                    `${where(ctx, p)}: an unmanaged namespace of that name exists holding ${cur.devices.map((d) => d.name).join(", ")}; remove it or import it`,
+                );
             }
             await runPlan(ctx.ex, ctx.conn, planConverge(cur, p));
             return {};
@@ -59,11 +61,19 @@ export const routerNamespaceKind: KindSpec<typeof routerNamespaceSchema, Outputs
     async delete(ctx, _id, olds) {
         const cur = await current(ctx, olds.name);
         if (!cur) return;
-        if (cur.owner !== olds.owner) throw new Error(`${where(ctx, olds)}: not deleting, it is owned by ${cur.owner ?? "nobody (unmanaged)"}, not ${olds.owner}`);
+        if (cur.owner !== olds.owner)
+            throw new Error(`${where(ctx, olds)}: not deleting, it is owned by ${cur.owner ?? "nobody (unmanaged)"}, not ${olds.owner}`);
         const foreign = cur.devices.filter((d) => d.owner !== olds.owner);
         if (foreign.length) {
             throw new Error(`${where(ctx, olds)}: not deleting, it still holds ${foreign.map((d) => d.name).join(", ")}, not ours: move or delete them first`);
         }
-        await runPlan(ctx.ex, ctx.conn, planDelete(olds.name, cur.devices.map((d) => d.name)));
+        await runPlan(
+            ctx.ex,
+            ctx.conn,
+            planDelete(
+                olds.name,
+                cur.devices.map((d) => d.name),
+            ),
+        );
     },
 };

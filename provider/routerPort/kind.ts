@@ -18,7 +18,13 @@ async function converge(ctx: OpContext, p: RouterPortSpec, st: RouterPortState):
     if (!st.namespace) throw new Error(`${where(ctx, p)}: namespace ${p.namespace} does not exist (a RouterNamespace makes it)`);
     const tx = p.txChecksum ?? (await hasKernelDatapath(ctx.ex, ctx.conn));
     await convergeNsPort(ctx, p, st, tx, () => current(ctx, p), where(ctx, p));
-    const now = await pollUntil(() => current(ctx, p), (s) => s.port?.ofport !== undefined, OFPORT_WAIT_MS, 100, () => `${where(ctx, p)}: no OpenFlow port after ${OFPORT_WAIT_MS} ms`);
+    const now = await pollUntil(
+        () => current(ctx, p),
+        (s) => s.port?.ofport !== undefined,
+        OFPORT_WAIT_MS,
+        100,
+        () => `${where(ctx, p)}: no OpenFlow port after ${OFPORT_WAIT_MS} ms`,
+    );
     return { ofport: now.port!.ofport!, txChecksum: tx };
 }
 
@@ -37,7 +43,8 @@ export const routerPortKind: KindSpec<typeof routerPortSchema, Outputs<typeof ro
         if (st.port) {
             if (st.port.owner && st.port.owner !== p.owner) throw new Error(`${where(ctx, p)}: exists and belongs to ${st.port.owner}`);
             const diff = conflicts(st, p);
-            if (!st.port.owner && diff.length) throw new Error(`${where(ctx, p)}: an unmanaged port of that name exists: ${diff.join(", ")}; remove it or import it`);
+            if (!st.port.owner && diff.length)
+                throw new Error(`${where(ctx, p)}: an unmanaged port of that name exists: ${diff.join(", ")}; remove it or import it`);
         }
         try {
             return await converge(ctx, p, st);

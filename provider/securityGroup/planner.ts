@@ -106,7 +106,13 @@ export const planApply = (): Argv => ["iptables-restore", "--noflush", "--wait"]
 export function planDelete(s: Port): Argv[] {
     const c = chains(s.portId);
     // Validated tokens (no spaces inside): the jump spec is passed as separate arguments.
-    const del = jumps(s).map((j) => ["sh", "-c", 'while iptables -w -C "$@" 2>/dev/null; do iptables -w -D "$@" || exit 1; done', "sh", ...j.replace(/^-A /, "").split(" ")]);
+    const del = jumps(s).map((j) => [
+        "sh",
+        "-c",
+        'while iptables -w -C "$@" 2>/dev/null; do iptables -w -D "$@" || exit 1; done',
+        "sh",
+        ...j.replace(/^-A /, "").split(" "),
+    ]);
     return [
         ...del,
         [

@@ -40,7 +40,13 @@ export const staticNeighborsKind: KindSpec<typeof staticNeighborsSchema, Outputs
         const st = await current(ctx, olds);
         // the entries go with their device (a RouterPort replaced, a namespace deleted)
         if (!st.namespace || !st.device) return undefined;
-        return { ...olds, entries: permanentAmong(st, olds.entries.map((e) => e.ip)) };
+        return {
+            ...olds,
+            entries: permanentAmong(
+                st,
+                olds.entries.map((e) => e.ip),
+            ),
+        };
     },
 
     async update(ctx, _id, olds, p) {

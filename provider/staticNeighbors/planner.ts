@@ -51,7 +51,9 @@ export function permanentAmong(st: NeighborState, ips: Iterable<string>): Neighb
 export function foreignConflicts(st: NeighborState, wanted: NeighborEntry[], ours: NeighborEntry[]): string[] {
     const mine = new Set(ours.map((e) => e.ip));
     const byIp = new Map(st.neighbors.filter((n) => n.permanent).map((n) => [n.ip, n.mac]));
-    return wanted.filter((e) => !mine.has(e.ip) && byIp.has(e.ip) && byIp.get(e.ip) !== e.mac).map((e) => `${e.ip} is permanent at ${byIp.get(e.ip)} (want ${e.mac})`);
+    return wanted
+        .filter((e) => !mine.has(e.ip) && byIp.has(e.ip) && byIp.get(e.ip) !== e.mac)
+        .map((e) => `${e.ip} is permanent at ${byIp.get(e.ip)} (want ${e.mac})`);
 }
 
 /**

@@ -60,7 +60,13 @@ export class StackContext implements VerifyContext {
                 flow = flow.replace(`{port:${port}}`, (await ofportOf(this, s.host, port)) || "NONE");
             }
             const r = await this.host(s.host, ["ovs-appctl", "ofproto/trace", s.bridge, flow]);
-            out.push(`--- ${s.host} ${s.bridge}: ofproto/trace ${flow}`, ...(r.stdout + r.stderr).trimEnd().split("\n").map((l) => `    ${l}`));
+            out.push(
+                `--- ${s.host} ${s.bridge}: ofproto/trace ${flow}`,
+                ...(r.stdout + r.stderr)
+                    .trimEnd()
+                    .split("\n")
+                    .map((l) => `    ${l}`),
+            );
         }
         return out;
     }

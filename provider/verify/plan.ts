@@ -9,7 +9,18 @@ import { connection } from "../core/schema";
 export const outputsSchema = z.object({
     /** Each host's connection as its resources have it (user, key name, agent, become, bastion; no secrets), name, role, tunnel IP. */
     hosts: z.array(connection.partial({ keyRef: true }).extend({ name: z.string(), tunnelIp: z.string(), role: z.string() })),
-    networks: z.array(z.object({ name: z.string(), cidr: z.string(), prefix: z.number(), vni: z.number(), vlan: z.number(), dhcpIp: z.string(), gateway: z.string(), gatewayMac: z.string().optional() })),
+    networks: z.array(
+        z.object({
+            name: z.string(),
+            cidr: z.string(),
+            prefix: z.number(),
+            vni: z.number(),
+            vlan: z.number(),
+            dhcpIp: z.string(),
+            gateway: z.string(),
+            gatewayMac: z.string().optional(),
+        }),
+    ),
     machines: z.array(
         z.object({
             id: z.string(),
@@ -96,7 +107,11 @@ export function routedTrace(o: StackOutputs, from: Machine, to: Machine): TraceS
     if (from.host !== to.host) {
         const src = o.hosts.find((h) => h.name === from.host)!;
         const dvr = o.router?.dvrMacs[from.host] ?? gwTo;
-        steps.push({ host: to.host, bridge: "br-tun", flow: `in_port={port:${tunnelPortName(src.tunnelIp)}},tun_id=0x${net(to).vni.toString(16)},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
+        steps.push({
+            host: to.host,
+            bridge: "br-tun",
+            flow: `in_port={port:${tunnelPortName(src.tunnelIp)}},tun_id=0x${net(to).vni.toString(16)},dl_src=${dvr},dl_dst=${to.mac},${ip}`,
+        });
         steps.push({ host: to.host, bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
     }
     return steps;
@@ -104,11 +119,23 @@ export function routedTrace(o: StackOutputs, from: Machine, to: Machine): TraceS
 
 /** A DHCPDISCOVER from the VM's port. `udp_src`/`udp_dst`: ofproto/trace refuses `tp_src`/`tp_dst` here ("prerequisites not met"). */
 export function dhcpTrace(vm: Machine): TraceStep[] {
-    return [{ host: vm.host, bridge: "br-int", flow: `in_port=${vm.ofport},udp,dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67` }];
+    return [
+        {
+            host: vm.host,
+            bridge: "br-int",
+            flow: `in_port=${vm.ofport},udp,dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67`,
+        },
+    ];
 }
 
 export function arpTrace(vm: Machine, spa: string): TraceStep[] {
-    return [{ host: vm.host, bridge: "br-int", flow: `in_port=${vm.ofport},arp,arp_op=2,dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,arp_sha=${vm.mac},arp_spa=${spa},arp_tpa=${spa}` }];
+    return [
+        {
+            host: vm.host,
+            bridge: "br-int",
+            flow: `in_port=${vm.ofport},arp,arp_op=2,dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,arp_sha=${vm.mac},arp_spa=${spa},arp_tpa=${spa}`,
+        },
+    ];
 }
 
 /** `n_packets` of the flow in a dump-flows text whose match contains every `parts` token. */

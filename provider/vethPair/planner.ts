@@ -60,7 +60,22 @@ export function parsePair(out: string): [EndState | undefined, EndState | undefi
 }
 
 export function planCreate(v: VethPairSpec, txChecksum: boolean): Argv[] {
-    const cmds: Argv[] = [["ip", "link", "add", "name", v.name, ...(v.mtu ? ["mtu", String(v.mtu)] : []), "type", "veth", "peer", "name", v.peer, ...(v.mtu ? ["mtu", String(v.mtu)] : [])]];
+    const cmds: Argv[] = [
+        [
+            "ip",
+            "link",
+            "add",
+            "name",
+            v.name,
+            ...(v.mtu ? ["mtu", String(v.mtu)] : []),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            v.peer,
+            ...(v.mtu ? ["mtu", String(v.mtu)] : []),
+        ],
+    ];
     for (const [dev, e] of [
         [v.name, v.nameEnd],
         [v.peer, v.peerEnd],
@@ -84,7 +99,8 @@ export function planConverge(cur: [EndState, EndState], v: VethPairSpec, txCheck
         if (c.alias !== v.owner) cmds.push(["ip", "link", "set", "dev", dev, "alias", v.owner]);
         if (v.mtu !== undefined && c.mtu !== v.mtu) cmds.push(["ip", "link", "set", "dev", dev, "mtu", String(v.mtu)]);
         if (e.promisc !== undefined && c.promisc !== e.promisc) cmds.push(["ip", "link", "set", "dev", dev, "promisc", e.promisc ? "on" : "off"]);
-        if (masterOf(c, e) !== e.master) cmds.push(e.master ? ["ip", "link", "set", "dev", dev, "master", e.master] : ["ip", "link", "set", "dev", dev, "nomaster"]);
+        if (masterOf(c, e) !== e.master)
+            cmds.push(e.master ? ["ip", "link", "set", "dev", dev, "master", e.master] : ["ip", "link", "set", "dev", dev, "nomaster"]);
         if (c.txChecksum !== txChecksum) cmds.push(["ethtool", "-K", dev, "tx", txChecksum ? "on" : "off"]);
         if (c.up !== v.up) cmds.push(["ip", "link", "set", "dev", dev, v.up ? "up" : "down"]);
     }

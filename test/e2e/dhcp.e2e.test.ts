@@ -52,7 +52,15 @@ describe("DHCP case A end to end with the pulumi CLI (lab)", function () {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "dvrl-e2e-"));
         stack = new TestStack(project, `e2e${process.pid}`, work);
         stack.init();
-        for (const [k, v] of Object.entries({ host: HOST, suffix: s, kernel: g.kernel, initrd: g.initrd, cmdline: g.cmdline, base: g.base, memoryMiB: String(g.memoryMiB) })) {
+        for (const [k, v] of Object.entries({
+            host: HOST,
+            suffix: s,
+            kernel: g.kernel,
+            initrd: g.initrd,
+            cmdline: g.cmdline,
+            base: g.base,
+            memoryMiB: String(g.memoryMiB),
+        })) {
             stack.setConfig(`test:${k}`, v);
         }
         stack.setConfig("dvrlab:sshPrivateKeyFile", LAB_KEY);
@@ -94,7 +102,10 @@ describe("DHCP case A end to end with the pulumi CLI (lab)", function () {
         const sock = guestSocket(ssh, SOCKET, "server-233");
         assert.match((await guestExec(sock, ["ip", "-o", "-4", "addr", "show", "dev", "eth0"])).stdout, /inet 192\.168\.10\.168\/24 /);
         const outputs = JSON.parse(stack.run(["stack", "output", "--json"]).stdout);
-        assert.match(hostCheck(HOST, 'cat "$1"', outputs.dnsmasqLog), new RegExp(`DHCPACK\\(${outputs.dhcpPort}\\) 192\\.168\\.10\\.168 fa:16:3e:ff:aa:66 cirros`));
+        assert.match(
+            hostCheck(HOST, 'cat "$1"', outputs.dnsmasqLog),
+            new RegExp(`DHCPACK\\(${outputs.dhcpPort}\\) 192\\.168\\.10\\.168 fa:16:3e:ff:aa:66 cirros`),
+        );
         // dnsmasq also answers DNS for the addn_hosts name (busybox nslookup in the guest)
         const ns = await guestExec(sock, ["nslookup", "cirros", "192.168.10.2"]);
         if (ns.code !== 127) assert.match(ns.stdout, /192\.168\.10\.168/);
@@ -105,12 +116,7 @@ describe("DHCP case A end to end with the pulumi CLI (lab)", function () {
     });
 
     it("refresh sees a destroyed domain, a killed dnsmasq and a removed lease line; up repairs all three", async () => {
-        hostCheck(
-            HOST,
-            'virsh -q -c qemu:///system destroy "$1" >/dev/null; kill -9 "$(cat "$2/pid")"; sed -i "/cirros/d" "$2/host"',
-            DOMAIN,
-            DIR,
-        );
+        hostCheck(HOST, 'virsh -q -c qemu:///system destroy "$1" >/dev/null; kill -9 "$(cat "$2/pid")"; sed -i "/cirros/d" "$2/host"', DOMAIN, DIR);
         const r = stack.run(["refresh", "--yes", "--diff"]);
         const section = (kind: string) => r.stdout.slice(r.stdout.indexOf(`dvrlab:${kind}: (`)).split(/\n {4}[~+-] pulumi-nodejs/)[0];
         assert.match(section("LibvirtDomain"), /running\s*:\s*true\s*=>\s*false/, r.stdout);
@@ -118,7 +124,8 @@ describe("DHCP case A end to end with the pulumi CLI (lab)", function () {
         assert.match(r.stdout, /- pulumi-nodejs:dynamic\/dvrlab:DhcpLease: \(delete\)/, r.stdout);
         const p = stack.run(["preview", "--diff"]);
         // (the program leaves `running` to its default, so the preview shows the stale `running: false` going away)
-        for (const kind of ["LibvirtDomain", "DhcpServer"]) assert.match(p.stdout, new RegExp(`~ pulumi-nodejs:dynamic/dvrlab:${kind}: \\(update\\)`), p.stdout);
+        for (const kind of ["LibvirtDomain", "DhcpServer"])
+            assert.match(p.stdout, new RegExp(`~ pulumi-nodejs:dynamic/dvrlab:${kind}: \\(update\\)`), p.stdout);
         assert.match(p.stdout, /\+ pulumi-nodejs:dynamic\/dvrlab:DhcpLease: \(create\)/);
         const t0 = Date.now();
         stack.run(["up", "--yes"]);

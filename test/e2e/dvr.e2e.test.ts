@@ -57,7 +57,11 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         const failed = results.filter((r) => !r.pass);
         assert.equal(failed.length, 0, `verify failed:\n${failed.map((f) => [f.name, ...f.evidence, ...(f.trace ?? [])].join("\n  ")).join("\n")}`);
         // the seed's checks are all there: every VM leased, pings both ways, the blocked VM, ARP spoofing per VM
-        for (const k of ["dhcp", "ping", "arp-spoof"]) assert.ok(results.some((r) => r.kind === k), `no ${k} check ran`);
+        for (const k of ["dhcp", "ping", "arp-spoof"])
+            assert.ok(
+                results.some((r) => r.kind === k),
+                `no ${k} check ran`,
+            );
         assert.ok(results.some((r) => r.name.includes("across the tunnel")) && results.some((r) => r.name.includes("same host")));
         assert.ok(results.some((r) => r.name.includes("has no ICMP rule")));
     }
@@ -79,7 +83,8 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
     after(function () {
         try {
             if (stack) {
-                if (this.currentTest?.state === "failed" || leftovers()) stack.run(["destroy", "--yes", "--skip-preview"], { allowFail: true, timeoutMs: 600_000 });
+                if (this.currentTest?.state === "failed" || leftovers())
+                    stack.run(["destroy", "--yes", "--skip-preview"], { allowFail: true, timeoutMs: 600_000 });
                 stack.run(["stack", "rm", "--yes", "--force"], { allowFail: true });
                 fs.rmSync(stackFile(), { force: true });
             }
@@ -98,7 +103,12 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
 
     it("the verify CLI: --list names this stack's checks, --only runs just the matching ones (--json)", () => {
         const cli = (...args: string[]) =>
-            spawnSync("npx", ["ts-node", "--transpile-only", "scripts/verify.ts", ...args], { cwd: repoRoot, env: { ...stack.env, DVRLAB_STACK: stack.stack }, encoding: "utf8", timeout: 300_000 });
+            spawnSync("npx", ["ts-node", "--transpile-only", "scripts/verify.ts", ...args], {
+                cwd: repoRoot,
+                env: { ...stack.env, DVRLAB_STACK: stack.stack },
+                encoding: "utf8",
+                timeout: 300_000,
+            });
         const list = cli("--list");
         assert.equal(list.status, 0, list.stderr);
         assert.match(list.stdout, /^33 checks on this stack, in run order:$/m);
@@ -130,7 +140,8 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         const steps: { op: string; urn: string }[] = JSON.parse(stack.run(["preview", "--json"]).stdout).steps;
         const changed = steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
         const name = (line: string) => line.split(" ")[1];
-        const byOp = (op: string) => changed.filter((c) => c.startsWith(`${op} `) || (op === "replace" && /^(create-replacement|delete-replaced|replace) /.test(c)));
+        const byOp = (op: string) =>
+            changed.filter((c) => c.startsWith(`${op} `) || (op === "replace" && /^(create-replacement|delete-replaced|replace) /.test(c)));
         const hosts = ["server-233", "server-64", "server-68"];
         const net1Vms = ["cirros", "peer", "vm233", "locked"];
         const hostOf: Record<string, string> = { cirros: "server-64", peer: "server-64", vm233: "server-233", locked: "server-68" };
@@ -155,14 +166,18 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         assert.deepEqual(replaced, wantReplaced);
         assert.equal(changed.filter((c) => c.startsWith("delete ")).length, 0, `nothing deleted: ${changed.join("\n")}`);
         timed("up with the change", ["up", "--yes", "--skip-preview"]);
-        assert.match(onHost("server-64", 'ovs-vsctl get Port qvo-cirros tag'), /^7\s*$/);
+        assert.match(onHost("server-64", "ovs-vsctl get Port qvo-cirros tag"), /^7\s*$/);
         await verifyAll("verify after change");
     });
 
     it("a flow, a port and a domain deleted by hand: refresh reports them, up repairs them", async () => {
         const domain = `e2e${id}-peer`;
         onHost("server-64", 'ovs-ofctl --strict del-flows br-tun "table=4,priority=1,tun_id=0x813"');
-        onHost("server-68", 'ovs-ofctl del-flows br-tun "table=9,dl_src=$1"', (JSON.parse(stack.run(["stack", "output", "router", "--json"]).stdout).dvrMacs as Record<string, string>)["server-64"]);
+        onHost(
+            "server-68",
+            'ovs-ofctl del-flows br-tun "table=9,dl_src=$1"',
+            (JSON.parse(stack.run(["stack", "output", "router", "--json"]).stdout).dvrMacs as Record<string, string>)["server-64"],
+        );
         onHost("server-233", "ovs-vsctl del-port br-int qvo-vm233");
         onHost("server-64", 'virsh -q -c qemu:///system destroy "$1" && virsh -q -c qemu:///system undefine "$1"', domain);
         // refresh drops what is gone and reports the domain (its disk is still ours) as undefined
@@ -171,14 +186,23 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         timed("refresh after drift", ["refresh", "--yes"]);
         const after = byName();
         const name = (key: string) => key.split("|")[0];
-        assert.deepEqual([...before.keys()].filter((k) => !after.has(k)).map(name).sort(), ["server-64-tun-to-lv-net1", "server-68-tun-dvr-not-learn-server-64", "vm233-qvo"]);
+        assert.deepEqual(
+            [...before.keys()]
+                .filter((k) => !after.has(k))
+                .map(name)
+                .sort(),
+            ["server-64-tun-to-lv-net1", "server-68-tun-dvr-not-learn-server-64", "vm233-qvo"],
+        );
         const peer = after.get("peer|pulumi-nodejs:dynamic/dvrlab:LibvirtDomain")!;
         assert.deepEqual([peer.outputs.state, peer.outputs.running], ["undefined", false]);
         const preview = JSON.parse(stack.run(["preview", "--json"]).stdout).steps as { op: string; urn: string }[];
-        const changed = preview.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
+        const changed = preview
+            .filter((s) => s.op !== "same")
+            .map((s) => `${s.op} ${s.urn.split("::").pop()}`)
+            .sort();
         assert.deepEqual(changed, ["create server-64-tun-to-lv-net1", "create server-68-tun-dvr-not-learn-server-64", "create vm233-qvo", "update peer"]);
         timed("up repairing", ["up", "--yes", "--skip-preview"]);
-        assert.match(onHost("server-64", 'ovs-ofctl dump-flows br-tun table=4'), /tun_id=0x813 actions=mod_vlan_vid:7/);
+        assert.match(onHost("server-64", "ovs-ofctl dump-flows br-tun table=4"), /tun_id=0x813 actions=mod_vlan_vid:7/);
         await verifyAll("verify after repair");
         stack.run(["preview", "--expect-no-changes"]);
     });
@@ -191,16 +215,20 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
             assert.equal(onHost(h, 'ip netns list | grep -c "^qrouter-" || true').trim(), "0", `${h}: no qrouter namespace`);
             assert.equal(onHost(h, 'ovs-vsctl list-ports br-int | grep -c "^qr-" || true').trim(), "0", `${h}: no qr- port`);
             // left in table 1 of br-tun: only the default; in table 9: only the default; br-int table 1: only its default drop
-            assert.equal(onHost(h, 'ovs-ofctl dump-flows br-tun table=1 | grep -c priority= || true').trim(), "1", `${h}: br-tun DVR_PROCESS default only`);
-            assert.equal(onHost(h, 'ovs-ofctl dump-flows br-tun table=9 | grep -c priority= || true').trim(), "1", `${h}: br-tun DVR_NOT_LEARN default only`);
-            assert.equal(onHost(h, 'ovs-ofctl dump-flows br-int table=1 | grep -c priority= || true').trim(), "1", `${h}: br-int DVR_TO_SRC_MAC default only`);
+            assert.equal(onHost(h, "ovs-ofctl dump-flows br-tun table=1 | grep -c priority= || true").trim(), "1", `${h}: br-tun DVR_PROCESS default only`);
+            assert.equal(onHost(h, "ovs-ofctl dump-flows br-tun table=9 | grep -c priority= || true").trim(), "1", `${h}: br-tun DVR_NOT_LEARN default only`);
+            assert.equal(onHost(h, "ovs-ofctl dump-flows br-int table=1 | grep -c priority= || true").trim(), "1", `${h}: br-int DVR_TO_SRC_MAC default only`);
         }
         stack.run(["preview", "--expect-no-changes"]);
     });
 
     it("removing a host shrinks the mesh and adding it back extends it, one up each", async () => {
         const full = JSON.parse(JSON.stringify(topology));
-        const tunnels = (h: string) => onHost(h, "ovs-vsctl list-ports br-tun").split("\n").filter((p) => p.startsWith("vxlan-")).sort();
+        const tunnels = (h: string) =>
+            onHost(h, "ovs-vsctl list-ports br-tun")
+                .split("\n")
+                .filter((p) => p.startsWith("vxlan-"))
+                .sort();
         const floodPorts = (h: string) => (onHost(h, "ovs-ofctl dump-flows br-tun table=22").match(/output:\d+/g) ?? []).length;
         topology.hosts = topology.hosts.filter((h: any) => h.name !== "server-68");
         topology.vms = topology.vms.filter((v: any) => v.host !== "server-68");
@@ -214,7 +242,12 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         writeConfig();
         timed("up adding it back", ["up", "--yes", "--skip-preview"]);
         for (const h of HOSTS) {
-            assert.deepEqual(tunnels(h), HOSTS.filter((o) => o !== h).map((o) => tunnelPortName(ipOf(o))).sort());
+            assert.deepEqual(
+                tunnels(h),
+                HOSTS.filter((o) => o !== h)
+                    .map((o) => tunnelPortName(ipOf(o)))
+                    .sort(),
+            );
             assert.equal(floodPorts(h), 4, `${h}: each of the 2 networks floods to both tunnels`);
         }
         await verifyAll("verify after the host came back");

@@ -50,7 +50,10 @@ describe("FlowEntry end to end with the pulumi CLI on a lab host", function () {
         const tun = dump(`${P}t`);
         assert.equal(tun.length, 10);
         const prefix = BigInt(stackCookie("dvrlab-e2e-flows", stackName)) >> 40n;
-        assert.ok(tun.every((f) => BigInt(f.cookie) >> 40n === prefix), "every flow carries this stack's cookie");
+        assert.ok(
+            tun.every((f) => BigInt(f.cookie) >> 40n === prefix),
+            "every flow carries this stack's cookie",
+        );
         const flood = tun.find((f) => f.cookie === cookie("tun-flood-to-tun-1"))!;
         assert.deepEqual([flood.table, flood.priority, flood.match], [22, 32768, "dl_vlan=1"]);
         assert.match(tun.find((f) => f.table === 10)!.actions, /^learn\(table=20,hard_timeout=300,priority=1,cookie=0xb8a7772eecbcd5b8,/);
@@ -101,6 +104,7 @@ describe("FlowEntry end to end with the pulumi CLI on a lab host", function () {
         assert.ok(!left.includes(`${P}i`) && !left.includes(`${P}t`), `bridges left: ${left.join(" ")}`);
         assert.ok(!left.some((b) => b.startsWith("dvrlab-s")), "a scratch bridge was left behind");
         const mask = `${stackCookie("dvrlab-e2e-flows", stackName)}/0xffffff0000000000`;
-        for (const b of left) assert.deepEqual(parseDumpFlows(onHost(HOST, `ovs-ofctl -O ${O} --no-stats dump-flows ${b} cookie=${mask}`)), [], `flows of ours on ${b}`);
+        for (const b of left)
+            assert.deepEqual(parseDumpFlows(onHost(HOST, `ovs-ofctl -O ${O} --no-stats dump-flows ${b} cookie=${mask}`)), [], `flows of ours on ${b}`);
     });
 });

@@ -155,7 +155,10 @@ describe("a state written by an earlier dvrlab", function () {
         stack.run(["stack", "import", "--file", file]);
         // The object that state describes, as that version left it on the host.
         if (link(LEGACY)) execFileSync("ip", ["link", "del", "dev", LEGACY]);
-        execFileSync("sh", ["-c", `ip link add name ${LEGACY} type bridge stp_state 0 forward_delay 0 mcast_snooping 0 && ip link set dev ${LEGACY} alias dvrlab:dvrlab-e2e-bridge/legacy up`]);
+        execFileSync("sh", [
+            "-c",
+            `ip link add name ${LEGACY} type bridge stp_state 0 forward_delay 0 mcast_snooping 0 && ip link set dev ${LEGACY} alias dvrlab:dvrlab-e2e-bridge/legacy up`,
+        ]);
     });
     after(async () => {
         if (link(LEGACY)) execFileSync("ip", ["link", "del", "dev", LEGACY]);

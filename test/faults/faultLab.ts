@@ -24,7 +24,8 @@ export const FAULT_ID = process.pid % 10000;
  * A claim is a directory .lab/faults-net-<octet> holding the claimer's pid.
  */
 function claimNetwork(): { underlay: string; prefix: string; claim: string } {
-    if (process.env.DVRLAB_FAULTS_UNDERLAY) return { underlay: process.env.DVRLAB_FAULTS_UNDERLAY, prefix: process.env.DVRLAB_FAULTS_PREFIX ?? "dvrl4-", claim: "" };
+    if (process.env.DVRLAB_FAULTS_UNDERLAY)
+        return { underlay: process.env.DVRLAB_FAULTS_UNDERLAY, prefix: process.env.DVRLAB_FAULTS_PREFIX ?? "dvrl4-", claim: "" };
     const used = spawnSync("ip", ["-br", "addr"], { encoding: "utf8" }).stdout;
     for (const octet of [127, ...Array.from({ length: 20 }, (_, i) => 140 + i)]) {
         const underlay = `172.30.${octet}`;
@@ -197,7 +198,12 @@ export class Background {
     constructor(stack: TestStack, args: string[]) {
         this.home = stack.env.PULUMI_HOME!;
         // its own process group: a terminal's Ctrl-C reaches the CLI and its plugins alike
-        this.child = spawn("pulumi", [...args, "--stack", stack.stack, "--non-interactive", "--color", "never"], { cwd: stack.projectDir, env: stack.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        this.child = spawn("pulumi", [...args, "--stack", stack.stack, "--non-interactive", "--color", "never"], {
+            cwd: stack.projectDir,
+            env: stack.env,
+            detached: true,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         const take = (d: Buffer) => {
             this.out += d.toString();
             const parts = (this.partial + d.toString()).split("\n");
@@ -228,7 +234,9 @@ export class Background {
         const re = new RegExp(`${type}\\s+(\\S+)\\s+(creat|updat|delet)(ing|ed)\\b`);
         const started = new Set<string>();
         const ended = new Set<string>();
-        let start = Infinity, end = 0, max = 0;
+        let start = Infinity,
+            end = 0,
+            max = 0;
         for (const { t, line } of this.lines) {
             const m = line.match(re);
             if (!m) continue;
@@ -322,8 +330,15 @@ export class DvrStack {
         this.numbers[what] = `${results.length} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
         const failed = results.filter((r) => !r.pass);
         assert.equal(failed.length, 0, `verify failed:\n${failed.map((f) => [f.name, ...f.evidence, ...(f.trace ?? [])].join("\n  ")).join("\n")}`);
-        for (const k of ["dhcp", "ping", "arp-spoof"]) assert.ok(results.some((r) => r.kind === k), `no ${k} check ran`);
-        assert.ok(results.some((r) => r.name.includes("across the tunnel")), "a ping crossed the tunnel");
+        for (const k of ["dhcp", "ping", "arp-spoof"])
+            assert.ok(
+                results.some((r) => r.kind === k),
+                `no ${k} check ran`,
+            );
+        assert.ok(
+            results.some((r) => r.name.includes("across the tunnel")),
+            "a ping crossed the tunnel",
+        );
         return results;
     }
 

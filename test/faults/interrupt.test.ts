@@ -100,7 +100,10 @@ describe("fault: up interrupted half-way (Ctrl-C, SIGINT twice, SIGKILL)", funct
         });
         assert.match(r.out, /\^C received; terminating/);
         const left = pending();
-        assert.ok(left.length >= 1 && left.every((p) => p.type === "creating"), `pending creates: ${JSON.stringify(left.map((p) => [p.type, p.resource.urn]))}`);
+        assert.ok(
+            left.length >= 1 && left.every((p) => p.type === "creating"),
+            `pending creates: ${JSON.stringify(left.map((p) => [p.type, p.resource.urn]))}`,
+        );
         s!.numbers["sigint x2: pending creates"] = String(left.length);
         const out = recover("sigint x2");
         assert.match(out, new RegExp(`Attempting to deploy or update resources with ${left.length} pending operations`));

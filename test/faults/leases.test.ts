@@ -53,7 +53,15 @@ describe("fault: 20 concurrent lease edits from two stacks sharing a DHCP host",
         s.init();
         s.setConfig("dvrlab:sshPrivateKeyFile", lab.key);
         s.setConfig("dvrlab:knownHostsFile", lab.knownHosts);
-        for (const [k, v] of Object.entries({ host: lab.ip(HOST), network: NET, serverAddress: "192.168.50.2/24", bridge: `flbr${FAULT_ID}`, server: String(server), leases: "[]" })) s.setConfig(`test:${k}`, v);
+        for (const [k, v] of Object.entries({
+            host: lab.ip(HOST),
+            network: NET,
+            serverAddress: "192.168.50.2/24",
+            bridge: `flbr${FAULT_ID}`,
+            server: String(server),
+            leases: "[]",
+        }))
+            s.setConfig(`test:${k}`, v);
         return s;
     }
 
@@ -65,7 +73,11 @@ describe("fault: 20 concurrent lease edits from two stacks sharing a DHCP host",
      */
     async function together(what: string, waiting: number, ...jobs: [TestStack, string[]][]): Promise<{ maxInFlight: number; count: number }[]> {
         let bgs: Background[] = [];
-        const holder = spawn("bash", [path.join(repoRoot, "lab/hostexec.sh"), HOST, "flock", "-o", `${DIR}/lock`, "sh", "-c", "echo locked; exec cat >/dev/null"], { env: lab.env, stdio: ["pipe", "pipe", "inherit"] });
+        const holder = spawn(
+            "bash",
+            [path.join(repoRoot, "lab/hostexec.sh"), HOST, "flock", "-o", `${DIR}/lock`, "sh", "-c", "echo locked; exec cat >/dev/null"],
+            { env: lab.env, stdio: ["pipe", "pipe", "inherit"] },
+        );
         try {
             await new Promise<void>((res, rej) => {
                 holder.stdout!.once("data", () => res());
@@ -75,7 +87,12 @@ describe("fault: 20 concurrent lease edits from two stacks sharing a DHCP host",
             bgs = jobs.map(([s, args]) => new Background(s, [...args, "--yes", "--skip-preview", "--parallel", "20"]));
             runs.push(...bgs);
             const blocked = () => lab.pids(HOST, "flock").length - 1; // minus the holder
-            await waitFor(`${waiting} edits blocked on the lock`, 120_000, () => blocked() >= waiting || bgs.some((x) => x.child.exitCode !== null) || undefined, 50);
+            await waitFor(
+                `${waiting} edits blocked on the lock`,
+                120_000,
+                () => blocked() >= waiting || bgs.some((x) => x.child.exitCode !== null) || undefined,
+                50,
+            );
             await new Promise((res) => setTimeout(res, 300)); // any more on their way
             const n = blocked();
             numbers[`${what}: edits blocked on the lock at once`] = String(n);
@@ -101,10 +118,19 @@ describe("fault: 20 concurrent lease edits from two stacks sharing a DHCP host",
     /** The files hold exactly these leases' lines, each once; no temp file; dnsmasq (the same one) re-read them all. */
     async function expectFiles(leases: Lease[], dnsmasqPid: number): Promise<void> {
         const files = lab.sh(HOST, 'cd "$1" && for f in host addn_hosts; do echo "@@$f"; cat "$f"; done; echo @@ls; ls', DIR);
-        const part = (name: string) => files.split(`@@${name}\n`)[1].split("@@")[0].split("\n").filter((l) => l !== "");
+        const part = (name: string) =>
+            files
+                .split(`@@${name}\n`)[1]
+                .split("@@")[0]
+                .split("\n")
+                .filter((l) => l !== "");
         assert.deepEqual(part("host").sort(), leases.map((l) => `${l.mac},${l.hostname},${l.ip}`).sort(), "host file: every lease once, nothing else");
         assert.deepEqual(part("addn_hosts").sort(), leases.map((l) => `${l.ip} ${l.hostname}`).sort(), "addn_hosts: every lease once, nothing else");
-        assert.deepEqual(part("ls").filter((f) => /tmp/.test(f)), [], "no temp file left");
+        assert.deepEqual(
+            part("ls").filter((f) => /tmp/.test(f)),
+            [],
+            "no temp file left",
+        );
         assert.deepEqual(lab.pids(HOST, "dnsmasq"), [dnsmasqPid], "the same dnsmasq: edits SIGHUP it, never restart it");
         // dnsmasq logs "read <addn_hosts> - N names" on each SIGHUP: the last one has them all
         const re = new RegExp(`read ${DIR}/addn_hosts - (\\d+) names`, "g");
@@ -156,7 +182,10 @@ describe("fault: 20 concurrent lease edits from two stacks sharing a DHCP host",
         setLeases(a!, leasesA);
         setLeases(b!, leasesB);
         const ops = await together("20 creates (2 ups at once)", 2 * CHANNELS, [a!, ["up"]], [b!, ["up"]]);
-        assert.deepEqual(ops.map((o) => o.count), [PER_STACK, PER_STACK]);
+        assert.deepEqual(
+            ops.map((o) => o.count),
+            [PER_STACK, PER_STACK],
+        );
         await expectFiles([...leasesA, ...leasesB], pid);
     });
 

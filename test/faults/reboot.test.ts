@@ -60,12 +60,18 @@ describe("fault: a host reboots under a deployed stack", function () {
         const dropped = [...before.keys()].filter((k) => !after.has(k)).sort();
         // everything of the host's that lived in the kernel or in OVS's database, and nothing else
         const survivors = /\|.*dvrlab:(HostFile|DhcpServer|DhcpLease|LibvirtDomain)$/;
-        const expected = [...before.entries()].filter(([k, r]) => r.custom && onHost(r) && !survivors.test(k)).map(([k]) => k).sort();
+        const expected = [...before.entries()]
+            .filter(([k, r]) => r.custom && onHost(r) && !survivors.test(k))
+            .map(([k]) => k)
+            .sort();
         assert.ok(expected.length >= 20, `the host had ${expected.length} kernel/OVS objects`);
         assert.deepEqual(dropped, expected);
         s!.numbers["dropped by refresh"] = `${dropped.length} of ${before.size}`;
         for (const kind of ["OvsBridge", "OvsPort", "FlowEntry", "LinuxBridge", "VethPair", "SecurityGroup"]) {
-            assert.ok(dropped.some((k) => k.endsWith(`dvrlab:${kind}`)), `a ${kind} was dropped`);
+            assert.ok(
+                dropped.some((k) => k.endsWith(`dvrlab:${kind}`)),
+                `a ${kind} was dropped`,
+            );
         }
         // on disk, so still there, with what the reboot did to them
         const get = (name: string, kind: string) => after.get(`${name}|pulumi-nodejs:dynamic/dvrlab:${kind}`)!.outputs;
@@ -75,14 +81,23 @@ describe("fault: a host reboots under a deployed stack", function () {
         assert.equal(dhcp.running, false, "refresh sees dnsmasq is not running");
         assert.equal(dhcp.pid, 0);
         // the other host was not touched
-        assert.deepEqual([...before.keys()].filter((k) => !onHost(before.get(k)) && !after.has(k)), []);
+        assert.deepEqual(
+            [...before.keys()].filter((k) => !onHost(before.get(k)) && !after.has(k)),
+            [],
+        );
 
         // the preview after refresh: the lost objects are created again, the survivors updated, nothing else
         const steps = JSON.parse(s!.stack.run(["preview", "--json"]).stdout).steps as { op: string; urn: string; type?: string }[];
         const changed = steps.filter((st) => st.op !== "same");
-        const creates = changed.filter((st) => st.op === "create").map((st) => `${st.urn.split("::").pop()}|${st.urn.split("::")[2].split("$").pop()}`).sort();
+        const creates = changed
+            .filter((st) => st.op === "create")
+            .map((st) => `${st.urn.split("::").pop()}|${st.urn.split("::")[2].split("$").pop()}`)
+            .sort();
         assert.deepEqual(creates, expected);
-        const updates = changed.filter((st) => st.op === "update").map((st) => st.urn.split("::").pop()).sort();
+        const updates = changed
+            .filter((st) => st.op === "update")
+            .map((st) => st.urn.split("::").pop())
+            .sort();
         assert.deepEqual(updates, ["dhcp-net1", "vb"]);
         assert.equal(changed.length, creates.length + updates.length, changed.map((c) => `${c.op} ${c.urn}`).join("\n"));
     });

@@ -39,7 +39,11 @@ describe("fault: a host's SSH dies in the middle of up", function () {
             const cut = pool.run(conn, ["sh", "-c", "sleep 20; test -d /nonexistent"]);
             await new Promise((res) => setTimeout(res, 1000));
             assert.ok(lab.kill(HOST, "sshd") >= 2);
-            await assert.rejects(cut, (e: any) => e instanceof ConnectError && e.message.includes(`root@${conn.host}:22`) && /connection lost before the command finished/.test(e.message));
+            await assert.rejects(
+                cut,
+                (e: any) =>
+                    e instanceof ConnectError && e.message.includes(`root@${conn.host}:22`) && /connection lost before the command finished/.test(e.message),
+            );
         } finally {
             pool.close();
             lab.lab("up"); // sshd back
@@ -61,15 +65,30 @@ describe("fault: a host's SSH dies in the middle of up", function () {
         assert.notEqual(r.code, 0, `up must fail:\n${r.out}`);
         const addr = lab.ip(HOST);
         const errors = r.out.split("\n").filter((l) => /error/i.test(l));
-        assert.ok(errors.some((l) => l.includes(addr)), `an error names ${addr}:\n${errors.join("\n")}`);
+        assert.ok(
+            errors.some((l) => l.includes(addr)),
+            `an error names ${addr}:\n${errors.join("\n")}`,
+        );
         const distinct = [...new Set(errors.map((l) => l.replace(/^.*?error: /, "").slice(0, 240)))];
         console.log(`      errors (distinct):\n${distinct.map((l) => `        ${l}`).join("\n")}`);
-        assert.match(r.out, new RegExp(`cannot connect to root@${addr.replace(/\./g, "\\.")}:22|connection to root@${addr.replace(/\./g, "\\.")}:22 (was )?lost`), "the error says the connection is the problem");
+        assert.match(
+            r.out,
+            new RegExp(`cannot connect to root@${addr.replace(/\./g, "\\.")}:22|connection to root@${addr.replace(/\./g, "\\.")}:22 (was )?lost`),
+            "the error says the connection is the problem",
+        );
         // no error names the other host: its part of the stack went on
         assert.ok(!errors.some((l) => l.includes(lab.ip("server-233"))), `server-233 is fine:\n${errors.join("\n")}`);
         assert.doesNotMatch(r.out, /\(exit 255\)/, "no cut-off command reported as an exit status");
         assert.match(r.out, /connection lost before the command finished \(no exit status\) \(while running: dd /, "the cut-off upload says so");
-        assert.ok(!/pending/i.test(r.out.split("\n").filter((l) => /warning/i.test(l)).join("\n")), "a failed up leaves no pending operations");
+        assert.ok(
+            !/pending/i.test(
+                r.out
+                    .split("\n")
+                    .filter((l) => /warning/i.test(l))
+                    .join("\n"),
+            ),
+            "a failed up leaves no pending operations",
+        );
         // the cut-off upload's partial temp file stays: nobody could remove it over the dead connection
         assert.match(lab.sh(HOST, 'find /var/lib/dvrlab/images -name "*.tmp.*"'), /\.tmp\./);
     });

@@ -34,7 +34,19 @@ export const labProviderConfig: Record<string, string> = {
 export const labConfig = labProviderConfig;
 
 /** ssh(1) arguments that reach a lab host as the provider does (the lab's key, host keys pinned). */
-export const sshArgs = (ip: string) => ["-F", "/dev/null", "-i", LAB_KEY, "-o", `UserKnownHostsFile=${LAB_KNOWN_HOSTS}`, "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", `root@${ip}`];
+export const sshArgs = (ip: string) => [
+    "-F",
+    "/dev/null",
+    "-i",
+    LAB_KEY,
+    "-o",
+    `UserKnownHostsFile=${LAB_KNOWN_HOSTS}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=5",
+    `root@${ip}`,
+];
 
 export interface ShResult {
     code: number;
@@ -74,7 +86,10 @@ export function hostCheck(ip: string, script: string, ...args: string[]): string
 /** A netdev bridge for a test (the lab has no kernel datapath); name ≤ 15 chars, prefix dvrlt. */
 export function addTestBridge(host: string, name: string, protocols?: string): void {
     if (!/^dvrlt[A-Za-z0-9-]{1,10}$/.test(name)) throw new Error(`test bridge names start with dvrlt and fit IFNAMSIZ: ${name}`);
-    onHost(host, `ovs-vsctl --may-exist add-br ${name} -- set Bridge ${name} datapath_type=netdev fail_mode=secure${protocols ? ` protocols=${protocols}` : ""}`);
+    onHost(
+        host,
+        `ovs-vsctl --may-exist add-br ${name} -- set Bridge ${name} datapath_type=netdev fail_mode=secure${protocols ? ` protocols=${protocols}` : ""}`,
+    );
 }
 
 export function delTestBridge(host: string, name: string): void {

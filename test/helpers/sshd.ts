@@ -136,4 +136,3 @@ export async function settledLog(s: TestSshd): Promise<string> {
 
 /** TCP connections sshd accepted so far (any connection counts, logged in or not). */
 export const connections = async (s: TestSshd): Promise<number> => ((await settledLog(s)).match(/^Connection from /gm) ?? []).length;
-

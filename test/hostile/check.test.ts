@@ -67,7 +67,16 @@ function bad(path: Path, values: any[], extra: any = {}, property = prop(path)):
     return values.map((v) => ({ property, patch: merge(extra, at(path, v)), label: JSON.stringify(v) }));
 }
 
-const BAD_MAC = ["fa:16:3e:ff:aa:6", "fa:16:3e:ff:aa:666", "fa-16-3e-ff-aa-66", "fa:16:3e:ff:aa", "zz:16:3e:ff:aa:66", "fa:16:3e:ff:aa:66:77", "fa16.3eff.aa66", 0xfa163effaa66];
+const BAD_MAC = [
+    "fa:16:3e:ff:aa:6",
+    "fa:16:3e:ff:aa:666",
+    "fa-16-3e-ff-aa-66",
+    "fa:16:3e:ff:aa",
+    "zz:16:3e:ff:aa:66",
+    "fa:16:3e:ff:aa:66:77",
+    "fa16.3eff.aa66",
+    0xfa163effaa66,
+];
 const BAD_IP = ["192.168.10.300", "192.168.10", "192.168.10.1.5", "192.168.010.1", "::1", "192.168.10.-1", 3232238090];
 const BAD_CIDR = ["192.168.10.0/33", "192.168.10.0", "192.168.10.0/", "192.168.10.0/-1", "192.168.10.0/24/8", "192.168.10.300/24", "0.0.0.0/0 -j ACCEPT"];
 const BAD_VLAN = [4096, -1, 1.5, "1", "1;reboot", null];
@@ -203,7 +212,16 @@ const table: Record<string, { base: any; cases: Case[] }> = {
         ],
     },
     SecurityGroup: {
-        base: { connection, owner, portId: "vm1", tap: "tap-vm1", ip: "192.168.10.5", mac: "fa:16:3e:00:00:05", ingress: [{ protocol: "tcp", port: 22 }], egress: [{ protocol: "udp", port: 53 }] },
+        base: {
+            connection,
+            owner,
+            portId: "vm1",
+            tap: "tap-vm1",
+            ip: "192.168.10.5",
+            mac: "fa:16:3e:00:00:05",
+            ingress: [{ protocol: "tcp", port: 22 }],
+            egress: [{ protocol: "udp", port: 53 }],
+        },
         cases: [
             ...connectionCases(),
             ...ownerCases(),

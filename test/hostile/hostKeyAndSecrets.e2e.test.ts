@@ -97,13 +97,21 @@ describe("host keys are pinned and the SSH key never reaches the state (pulumi C
     it("refuses a changed host key (a key nobody has), naming the presented fingerprint", () => {
         const k = path.join(work, "other_ed25519");
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", k]);
-        const [type, blob] = fs.readFileSync(k + ".pub", "utf8").trim().split(/\s+/);
+        const [type, blob] = fs
+            .readFileSync(k + ".pub", "utf8")
+            .trim()
+            .split(/\s+/);
         const lines = labLines().map((l) => (l.startsWith(`${HOST} `) ? `${HOST} ${type} ${blob}` : l));
-        refused(lines.join("\n") + "\n", new RegExp(`host key of ${HOST.replace(/\./g, "\\.")} CHANGED: presented ${realFp().replace(/[+/]/g, "\\$&")} does not match`));
+        refused(
+            lines.join("\n") + "\n",
+            new RegExp(`host key of ${HOST.replace(/\./g, "\\.")} CHANGED: presented ${realFp().replace(/[+/]/g, "\\$&")} does not match`),
+        );
     });
 
     it("refuses another lab host's key pinned for this address (impersonation)", () => {
-        const other = labLines().find((l) => l.startsWith(`${LAB["server-64"]} `))!.split(/\s+/);
+        const other = labLines()
+            .find((l) => l.startsWith(`${LAB["server-64"]} `))!
+            .split(/\s+/);
         const lines = labLines().map((l) => (l.startsWith(`${HOST} `) ? `${HOST} ${other[1]} ${other[2]}` : l));
         refused(lines.join("\n") + "\n", new RegExp(`host key of ${HOST.replace(/\./g, "\\.")} CHANGED`));
     });
@@ -153,7 +161,10 @@ describe("host keys are pinned and the SSH key never reaches the state (pulumi C
         const prov = state.checkpoint.latest.resources.find((r: any) => r.type === "pulumi:providers:pulumi-nodejs");
         for (const k of ["dvrlab:sshPrivateKey", "dvrlab:sshPassphrase"]) {
             const v = prov.inputs[k];
-            assert.ok(v && typeof v === "object" && typeof v.ciphertext === "string" && v.ciphertext.length > 0, `${k} in the provider's state inputs: ${JSON.stringify(v)?.slice(0, 40)}`);
+            assert.ok(
+                v && typeof v === "object" && typeof v.ciphertext === "string" && v.ciphertext.length > 0,
+                `${k} in the provider's state inputs: ${JSON.stringify(v)?.slice(0, 40)}`,
+            );
         }
         const br = state.checkpoint.latest.resources.find((r: any) => r.type.endsWith("OvsBridge"));
         // Its connection names the key setting (keyRef "sshPrivateKey"), never a value, secret or not.
@@ -173,7 +184,12 @@ describe("host keys are pinned and the SSH key never reaches the state (pulumi C
             }
         };
         // The search finds what it looks for: the key JSON-escaped, re-wrapped as base64, as hex; the passphrase.
-        for (const control of [JSON.stringify({ k: plainKey }), Buffer.from(lockedKey).toString("base64"), Buffer.from(lockedKey.split("\n").slice(1, -2).join(""), "base64").toString("hex"), `x${passphrase}x`]) {
+        for (const control of [
+            JSON.stringify({ k: plainKey }),
+            Buffer.from(lockedKey).toString("base64"),
+            Buffer.from(lockedKey.split("\n").slice(1, -2).join(""), "base64").toString("hex"),
+            `x${passphrase}x`,
+        ]) {
             assert.throws(() => assertNoSecrets("control", control), /holds/);
         }
         walk(stack.stateDir);

@@ -32,14 +32,24 @@ const HOSTILE: Hostile[] = [
         bad: ["connection.host", "connection.user", "connection.keyRef"],
     },
     { kind: "VethPair", name: "veth", args: { name: "qvb$(reboot)", peer: "dvrlt-abcdefghij", mtu: "1500;reboot" }, bad: ["name", "peer", "mtu"] },
-    { kind: "OvsBridge", name: "ovsbr", args: { name: "br`reboot`", protocols: ["OpenFlow13;reboot"], externalIds: { k: "v\nreboot" } }, bad: ["name", "protocols.0", "externalIds.k"] },
+    {
+        kind: "OvsBridge",
+        name: "ovsbr",
+        args: { name: "br`reboot`", protocols: ["OpenFlow13;reboot"], externalIds: { k: "v\nreboot" } },
+        bad: ["name", "protocols.0", "externalIds.k"],
+    },
     {
         kind: "OvsPort",
         name: "port",
         args: { bridge: "br int", name: "qvo'x", type: "vxlan", tag: 4096, options: { remoteIp: "10.0.0.300", key: 16777216 } },
         bad: ["bridge", "name", "tag", "options.remoteIp", "options.key"],
     },
-    { kind: "FlowEntry", name: "flow-actions", args: { bridge: "br-tun", table: 0, priority: 1, match: "in_port=1,actions=drop", actions: 'output:1"' }, bad: ["match", "actions"] },
+    {
+        kind: "FlowEntry",
+        name: "flow-actions",
+        args: { bridge: "br-tun", table: 0, priority: 1, match: "in_port=1,actions=drop", actions: 'output:1"' },
+        bad: ["match", "actions"],
+    },
     {
         kind: "FlowEntry",
         name: "flow-cookie",
@@ -49,16 +59,32 @@ const HOSTILE: Hostile[] = [
     {
         kind: "SecurityGroup",
         name: "sg",
-        args: { portId: "vm;1", tap: 'tap"x', ip: "10.0.0.5 -j ACCEPT", mac: "fa:16:3e:00:00:05", ingress: [{ protocol: "tcp", port: "1:99999", remoteCidr: "0.0.0.0/0 -j ACCEPT" }] },
+        args: {
+            portId: "vm;1",
+            tap: 'tap"x',
+            ip: "10.0.0.5 -j ACCEPT",
+            mac: "fa:16:3e:00:00:05",
+            ingress: [{ protocol: "tcp", port: "1:99999", remoteCidr: "0.0.0.0/0 -j ACCEPT" }],
+        },
         bad: ["portId", "tap", "ip", "ingress.0.port", "ingress.0.remoteCidr"],
     },
     {
         kind: "LibvirtDomain",
         name: "vm",
-        args: { name: "vm$(reboot)", memoryMiB: 64, boot: { kernel: "/boot/../etc/shadow" }, interfaces: [{ bridge: "qbr-x", tap: "vnet0", mac: "fa:16:3e:ff:aa:6" }] },
+        args: {
+            name: "vm$(reboot)",
+            memoryMiB: 64,
+            boot: { kernel: "/boot/../etc/shadow" },
+            interfaces: [{ bridge: "qbr-x", tap: "vnet0", mac: "fa:16:3e:ff:aa:6" }],
+        },
         bad: ["name", "boot.kernel", "interfaces.0.tap", "interfaces.0.mac"],
     },
-    { kind: "DhcpServer", name: "dhcp", args: { network: "net;1", tag: -1, address: "192.168.10.2/33", router: "192.168.10.1 ; reboot" }, bad: ["network", "tag", "address", "router"] },
+    {
+        kind: "DhcpServer",
+        name: "dhcp",
+        args: { network: "net;1", tag: -1, address: "192.168.10.2/33", router: "192.168.10.1 ; reboot" },
+        bad: ["network", "tag", "address", "router"],
+    },
     {
         kind: "DhcpLease",
         name: "lease",
@@ -78,8 +104,18 @@ const HOSTILE: Hostile[] = [
         args: { namespace: "qrouter-r1`id`", device: "qr-x'", entries: [{ ip: "192.168.10.1\nreboot", mac: "fa:16:3e:ff:aa:66 dev eth0" }] },
         bad: ["namespace", "device", "entries.0.ip", "entries.0.mac"],
     },
-    { kind: "NetnsGuest", name: "guest", args: { name: "vm;reboot", tap: "tap$(id)", mac: "fa:16:3e:ff:aa:66 x", address: "192.168.10.5/33" }, bad: ["name", "tap", "mac", "address"] },
-    { kind: "HostFile", name: "file", args: { path: "/tmp/x;reboot", source: "relative", sha256: "x", mode: "0999" }, bad: ["path", "source", "sha256", "mode"] },
+    {
+        kind: "NetnsGuest",
+        name: "guest",
+        args: { name: "vm;reboot", tap: "tap$(id)", mac: "fa:16:3e:ff:aa:66 x", address: "192.168.10.5/33" },
+        bad: ["name", "tap", "mac", "address"],
+    },
+    {
+        kind: "HostFile",
+        name: "file",
+        args: { path: "/tmp/x;reboot", source: "relative", sha256: "x", mode: "0999" },
+        bad: ["path", "source", "sha256", "mode"],
+    },
 ];
 
 // sshd's log arrives on a pipe read by this process's event loop, which spawnSync blocks: let it

@@ -31,7 +31,10 @@ class FakeSerial {
     private current: net.Socket | undefined;
     private waiting: net.Socket[] = [];
 
-    constructor(readonly sockPath: string, readonly workDir: string) {
+    constructor(
+        readonly sockPath: string,
+        readonly workDir: string,
+    ) {
         this.server = net.createServer({ pauseOnConnect: true }, (c) => {
             c.on("error", () => undefined);
             this.waiting.push(c);
@@ -123,16 +126,13 @@ describe("guest channel protocol (agent on the host, no VM)", function () {
     it("reports a command killed at its time limit, with what it printed", async () => {
         serial.startAgent();
         const t0 = Date.now();
-        await assert.rejects(
-            guestExec(localSocket(serial.sockPath), ["sh", "-c", "echo started; sleep 10"], { timeoutMs: 1000 }),
-            (e: unknown) => {
-                assert.ok(e instanceof GuestCommandTimeoutError, String(e));
-                assert.strictEqual(e.kind, "timeout");
-                assert.strictEqual(e.result.stdout, "started\n");
-                assert.match(e.message, /timed out after 1s/);
-                return true;
-            },
-        );
+        await assert.rejects(guestExec(localSocket(serial.sockPath), ["sh", "-c", "echo started; sleep 10"], { timeoutMs: 1000 }), (e: unknown) => {
+            assert.ok(e instanceof GuestCommandTimeoutError, String(e));
+            assert.strictEqual(e.kind, "timeout");
+            assert.strictEqual(e.result.stdout, "started\n");
+            assert.match(e.message, /timed out after 1s/);
+            return true;
+        });
         assert.ok(Date.now() - t0 < 4000);
     });
 
@@ -156,9 +156,7 @@ describe("guest channel protocol (agent on the host, no VM)", function () {
     it("serializes concurrent callers on one socket", async () => {
         serial.startAgent();
         const sock = localSocket(serial.sockPath);
-        const results = await Promise.all(
-            Array.from({ length: 12 }, (_, i) => guestExec(localSocket(serial.sockPath), ["echo", `n${i}`])),
-        );
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) => guestExec(localSocket(serial.sockPath), ["echo", `n${i}`])));
         assert.deepStrictEqual(
             results.map((r) => r.stdout),
             Array.from({ length: 12 }, (_, i) => `n${i}\n`),
@@ -182,7 +180,10 @@ describe("guest channel protocol (agent on the host, no VM)", function () {
             const r = await guestExec(sock, ["printf", "%s|", "a b", "$(x)"]);
             assert.deepStrictEqual(r, { stdout: "a b|$(x)|", stderr: "", code: 0 });
             const par = await Promise.all([1, 2, 3].map((i) => guestExec(sock, ["echo", `${i}`])));
-            assert.deepStrictEqual(par.map((x) => x.stdout), ["1\n", "2\n", "3\n"]);
+            assert.deepStrictEqual(
+                par.map((x) => x.stdout),
+                ["1\n", "2\n", "3\n"],
+            );
             await assert.rejects(
                 waitForAgent(sshSocket(ssh.connection!, path.join(tmp, "missing.sock")), 800),
                 (e: unknown) => e instanceof GuestChannelError && e.kind === "not-ready",
@@ -205,13 +206,17 @@ describe("guest channel protocol (agent on the host, no VM)", function () {
             assert.strictEqual(sock.key, `ssh root@127.0.0.1:${sshd.port}(test-host):${serial.sockPath}`);
             assert.deepStrictEqual(await guestExec(sock, ["printf", "%s|", "a b", "$(x)"]), { stdout: "a b|$(x)|", stderr: "", code: 0 });
             const par = await Promise.all([1, 2, 3].map((i) => guestExec(sock, ["echo", `${i}`])));
-            assert.deepStrictEqual(par.map((x) => x.stdout), ["1\n", "2\n", "3\n"]);
+            assert.deepStrictEqual(
+                par.map((x) => x.stdout),
+                ["1\n", "2\n", "3\n"],
+            );
             // host commands and guest commands share the one pooled connection
             assert.strictEqual((await pool.run(conn, ["echo", "host"])).stdout, "host\n");
             assert.strictEqual((await connections(sshd)) - before, 1);
             await assert.rejects(
                 waitForAgent(hostSocket(pool, conn, path.join(tmp, "missing.sock")), 800),
-                (e: unknown) => e instanceof GuestChannelError && e.kind === "not-ready" && /cannot open unix socket .*missing\.sock on root@127\.0\.0\.1/.test(e.message),
+                (e: unknown) =>
+                    e instanceof GuestChannelError && e.kind === "not-ready" && /cannot open unix socket .*missing\.sock on root@127\.0\.0\.1/.test(e.message),
             );
         } finally {
             pool.close();

@@ -11,15 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import {
-    GuestChannelError,
-    GuestCommandTimeoutError,
-    GuestSocket,
-    guestExec,
-    localSocket,
-    waitForAgent,
-    withGuestSession,
-} from "../../provider/guest/channel";
+import { GuestChannelError, GuestCommandTimeoutError, GuestSocket, guestExec, localSocket, waitForAgent, withGuestSession } from "../../provider/guest/channel";
 import { buildGuestImage, GuestManifest } from "../../lab/guest/image";
 
 const execFileP = promisify(execFile);
@@ -149,13 +141,24 @@ describe("guest image on qemu (TCG) with DHCP and the command channel", function
         dnsmasq = spawn(
             "ip",
             [
-                "netns", "exec", NS, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
-                "--port=0", `--interface=${BRIDGE}`, "--bind-interfaces", "--user=root", "--group=root",
+                "netns",
+                "exec",
+                NS,
+                "dnsmasq",
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--port=0",
+                `--interface=${BRIDGE}`,
+                "--bind-interfaces",
+                "--user=root",
+                "--group=root",
                 "--dhcp-range=192.168.10.0,static,255.255.255.0,12h",
                 `--dhcp-host=${GUEST_MAC},dvrl-guest,${GUEST_IP}`,
                 `--dhcp-option=option:mtu,${MTU}`,
-                `--dhcp-leasefile=${path.join(DIR, "leases")}`, `--pid-file=${path.join(DIR, "dnsmasq.pid")}`,
-                "--log-dhcp", `--log-facility=${log}`,
+                `--dhcp-leasefile=${path.join(DIR, "leases")}`,
+                `--pid-file=${path.join(DIR, "dnsmasq.pid")}`,
+                "--log-dhcp",
+                `--log-facility=${log}`,
             ],
             { stdio: ["ignore", "ignore", dnsmasqErr] },
         );
@@ -171,15 +174,42 @@ describe("guest image on qemu (TCG) with DHCP and the command channel", function
         qemu = spawn(
             "ip",
             [
-                "netns", "exec", NS, "qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", String(manifest.minMemoryMiB),
-                "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
-                "-kernel", manifest.kernel, "-initrd", manifest.initrd, "-append", manifest.cmdline,
-                "-drive", `file=${overlay},if=virtio,format=qcow2`,
-                "-netdev", `tap,id=n0,ifname=${TAP},script=no,downscript=no`,
-                "-device", `virtio-net-pci,netdev=n0,mac=${GUEST_MAC}`,
-                "-chardev", `file,id=s0,path=${path.join(DIR, "console.log")}`, "-serial", "chardev:s0",
-                "-chardev", `socket,id=s1,path=${agentSock},server=on,wait=off`, "-serial", "chardev:s1",
-                "-pidfile", path.join(DIR, "qemu.pid"),
+                "netns",
+                "exec",
+                NS,
+                "qemu-system-x86_64",
+                "-machine",
+                "pc,accel=tcg",
+                "-m",
+                String(manifest.minMemoryMiB),
+                "-smp",
+                "1",
+                "-nodefaults",
+                "-no-user-config",
+                "-display",
+                "none",
+                "-kernel",
+                manifest.kernel,
+                "-initrd",
+                manifest.initrd,
+                "-append",
+                manifest.cmdline,
+                "-drive",
+                `file=${overlay},if=virtio,format=qcow2`,
+                "-netdev",
+                `tap,id=n0,ifname=${TAP},script=no,downscript=no`,
+                "-device",
+                `virtio-net-pci,netdev=n0,mac=${GUEST_MAC}`,
+                "-chardev",
+                `file,id=s0,path=${path.join(DIR, "console.log")}`,
+                "-serial",
+                "chardev:s0",
+                "-chardev",
+                `socket,id=s1,path=${agentSock},server=on,wait=off`,
+                "-serial",
+                "chardev:s1",
+                "-pidfile",
+                path.join(DIR, "qemu.pid"),
             ],
             { stdio: ["ignore", "ignore", qemuErr] },
         );
@@ -271,7 +301,10 @@ describe("guest image on qemu (TCG) with DHCP and the command channel", function
 
     it("serializes concurrent callers and is fast", async () => {
         const par = await Promise.all(Array.from({ length: 6 }, (_, i) => guestExec(sock, ["echo", `p${i}`])));
-        assert.deepStrictEqual(par.map((r) => r.stdout), Array.from({ length: 6 }, (_, i) => `p${i}\n`));
+        assert.deepStrictEqual(
+            par.map((r) => r.stdout),
+            Array.from({ length: 6 }, (_, i) => `p${i}\n`),
+        );
 
         const session: number[] = [];
         await withGuestSession(sock, async (s) => {

@@ -13,11 +13,7 @@ import { HOST_NAMES, HostName, labOf, labPids, labSh, lines, liveNonZombie, must
 
 const REPO = path.resolve(__dirname, "..", "..");
 
-const main = labOf(
-    process.env.DVRLAB_LAB_DIR ?? path.join(REPO, ".lab"),
-    process.env.DVRLAB_UNDERLAY ?? "172.30.124",
-    process.env.DVRLAB_PREFIX ?? "dvrl-",
-);
+const main = labOf(process.env.DVRLAB_LAB_DIR ?? path.join(REPO, ".lab"), process.env.DVRLAB_UNDERLAY ?? "172.30.124", process.env.DVRLAB_PREFIX ?? "dvrl-");
 const assumeUp = process.env.DVRLAB_LAB_UP === "1";
 
 describe("lab: three simulated hosts", function () {
@@ -62,20 +58,23 @@ describe("lab: three simulated hosts", function () {
             const known = lines(fs.readFileSync(path.join(main.dir, "known_hosts"), "utf8"));
             assert.strictEqual(known.length, 3);
             for (const h of HOST_NAMES) {
-                assert.ok(known.some((l) => l.startsWith(`${main.ip[h]} ssh-ed25519 AAAA`)), `known_hosts lacks ${h}`);
+                assert.ok(
+                    known.some((l) => l.startsWith(`${main.ip[h]} ssh-ed25519 AAAA`)),
+                    `known_hosts lacks ${h}`,
+                );
                 const [name, addr, devs, pathVar, home] = ssh(
-                    main, h,
-                    "hostname; ip -4 -o addr show dev br-phy | awk '{print $4}'; ls /sys/class/net | tr '\\n' ' '; echo; " +
-                        "echo $PATH; wc -c < ~/.bashrc",
+                    main,
+                    h,
+                    "hostname; ip -4 -o addr show dev br-phy | awk '{print $4}'; ls /sys/class/net | tr '\\n' ' '; echo; " + "echo $PATH; wc -c < ~/.bashrc",
                 ).split("\n");
                 assert.strictEqual(name, h);
                 assert.strictEqual(addr, `${main.ip[h]}/24`);
                 // Its own netns: its devices, none of the root namespace's (others may add bridges meanwhile).
-            const devList = devs.trim().split(" ");
-            for (const d of ["br-phy", "eth0", "lo"]) assert.ok(devList.includes(d), `${h}: no ${d} in /sys/class/net: ${devs}`);
-            for (const d of [`${main.prefix}ul0`, ...HOST_NAMES.map((o) => `${main.prefix}u${o.split("-")[1]}`)]) {
-                assert.ok(!devList.includes(d), `${h} sees the root namespace's ${d}`);
-            }
+                const devList = devs.trim().split(" ");
+                for (const d of ["br-phy", "eth0", "lo"]) assert.ok(devList.includes(d), `${h}: no ${d} in /sys/class/net: ${devs}`);
+                for (const d of [`${main.prefix}ul0`, ...HOST_NAMES.map((o) => `${main.prefix}u${o.split("-")[1]}`)]) {
+                    assert.ok(!devList.includes(d), `${h} sees the root namespace's ${d}`);
+                }
                 assert.ok(pathVar.split(":").includes("/usr/sbin"), `PATH without sbin: ${pathVar}`);
                 assert.ok(Number(home) < 200, "the host's ~/.bashrc is not the minimal one");
             }
@@ -140,22 +139,30 @@ describe("lab: three simulated hosts", function () {
             const [a, b] = ["server-233", "server-64"] as const;
             const ep: Record<string, string> = { [a]: "10.250.0.1", [b]: "10.250.0.2" };
             const setup = (h: HostName, remote: string) =>
-                ssh(main, h, [
-                    "set -e",
-                    "ovs-vsctl --may-exist add-br dvrl-tvx -- set Bridge dvrl-tvx datapath_type=netdev" +
-                        " -- --may-exist add-port dvrl-tvx dvrl-tvx-vx" +
-                        ` -- set Interface dvrl-tvx-vx type=vxlan options:remote_ip=${remote} options:key=4242`,
-                    "ip netns add dvrl-tep",
-                    "ip link add dvrl-tep type veth peer name eth0 netns dvrl-tep",
-                    // The userspace datapath reads the veth with AF_PACKET: without this, TCP breaks.
-                    "ethtool -K dvrl-tep tx off >/dev/null",
-                    "ip netns exec dvrl-tep ethtool -K eth0 tx off >/dev/null",
-                    "ip link set dvrl-tep up",
-                    "ovs-vsctl add-port dvrl-tvx dvrl-tep",
-                    `ip netns exec dvrl-tep sh -ec 'ip link set lo up; ip link set eth0 mtu 1450 up; ip addr add ${ep[h]}/24 dev eth0'`,
-                ].join("\n"));
+                ssh(
+                    main,
+                    h,
+                    [
+                        "set -e",
+                        "ovs-vsctl --may-exist add-br dvrl-tvx -- set Bridge dvrl-tvx datapath_type=netdev" +
+                            " -- --may-exist add-port dvrl-tvx dvrl-tvx-vx" +
+                            ` -- set Interface dvrl-tvx-vx type=vxlan options:remote_ip=${remote} options:key=4242`,
+                        "ip netns add dvrl-tep",
+                        "ip link add dvrl-tep type veth peer name eth0 netns dvrl-tep",
+                        // The userspace datapath reads the veth with AF_PACKET: without this, TCP breaks.
+                        "ethtool -K dvrl-tep tx off >/dev/null",
+                        "ip netns exec dvrl-tep ethtool -K eth0 tx off >/dev/null",
+                        "ip link set dvrl-tep up",
+                        "ovs-vsctl add-port dvrl-tvx dvrl-tep",
+                        `ip netns exec dvrl-tep sh -ec 'ip link set lo up; ip link set eth0 mtu 1450 up; ip addr add ${ep[h]}/24 dev eth0'`,
+                    ].join("\n"),
+                );
             const teardown = (h: HostName) =>
-                trySsh(main, h, "ovs-vsctl --if-exists del-br dvrl-tvx; ip link del dvrl-tep 2>/dev/null; ip netns del dvrl-tep 2>/dev/null; rm -f /tmp/dvrl-rx.md5; true");
+                trySsh(
+                    main,
+                    h,
+                    "ovs-vsctl --if-exists del-br dvrl-tvx; ip link del dvrl-tep 2>/dev/null; ip netns del dvrl-tep 2>/dev/null; rm -f /tmp/dvrl-rx.md5; true",
+                );
             try {
                 setup(a, main.ip[b]);
                 setup(b, main.ip[a]);
@@ -170,8 +177,16 @@ describe("lab: three simulated hosts", function () {
                 // TCP (checksummed end to end, unlike ICMP's software checksum) with a known payload.
                 const payload = "seq 1 200000";
                 const want = execFileSync("sh", ["-c", `${payload} | md5sum`], { encoding: "utf8" }).split(" ")[0];
-                ssh(main, b, "rm -f /tmp/dvrl-rx.md5; nohup sh -c 'ip netns exec dvrl-tep timeout 15 busybox nc -l -p 5001 | md5sum > /tmp/dvrl-rx.md5.part && mv /tmp/dvrl-rx.md5.part /tmp/dvrl-rx.md5' >/dev/null 2>&1 </dev/null &");
-                ssh(main, a, `for i in $(seq 50); do ${payload} | ip netns exec dvrl-tep timeout 10 bash -c 'cat > /dev/tcp/${ep[b]}/5001' 2>/dev/null && exit 0; sleep 0.1; done; exit 1`);
+                ssh(
+                    main,
+                    b,
+                    "rm -f /tmp/dvrl-rx.md5; nohup sh -c 'ip netns exec dvrl-tep timeout 15 busybox nc -l -p 5001 | md5sum > /tmp/dvrl-rx.md5.part && mv /tmp/dvrl-rx.md5.part /tmp/dvrl-rx.md5' >/dev/null 2>&1 </dev/null &",
+                );
+                ssh(
+                    main,
+                    a,
+                    `for i in $(seq 50); do ${payload} | ip netns exec dvrl-tep timeout 10 bash -c 'cat > /dev/tcp/${ep[b]}/5001' 2>/dev/null && exit 0; sleep 0.1; done; exit 1`,
+                );
                 const got = ssh(main, b, "for i in $(seq 100); do [ -f /tmp/dvrl-rx.md5 ] && break; sleep 0.1; done; cat /tmp/dvrl-rx.md5").split(" ")[0];
                 assert.strictEqual(got, want, "TCP payload corrupted or lost across the VXLAN");
             } finally {
@@ -192,7 +207,6 @@ describe("lab: three simulated hosts", function () {
             assert.ok(after.healthy);
             for (const h of HOST_NAMES) assert.deepStrictEqual(after.hosts[h].daemons, before.hosts[h].daemons, `${h} daemons changed`);
         });
-
     });
 
     describe("life cycle, on a second private lab next to the main one", function () {

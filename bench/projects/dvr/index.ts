@@ -34,7 +34,11 @@ if (mode === "dvrlab") {
         const after = { dependsOn: [port, dhcp.leases.get(vm.id)!] };
         if (!libvirt) {
             const prefix = plan.networks.find((n) => n.name === vm.network)!.prefix;
-            new NetnsGuest(vm.id, { connection: host.connection, name: guestNamespace(vm.id), tap: vm.tap, bridge: port.qbr.name, mac: vm.mac, address: `${vm.ip}/${prefix}` }, after);
+            new NetnsGuest(
+                vm.id,
+                { connection: host.connection, name: guestNamespace(vm.id), tap: vm.tap, bridge: port.qbr.name, mac: vm.mac, address: `${vm.ip}/${prefix}` },
+                after,
+            );
         } else {
             if (!images.has(vm.host)) images.set(vm.host, new GuestImage(`${vm.host}-guest`, { host, manifest: manifest! }));
             const image = images.get(vm.host)!;
@@ -49,7 +53,11 @@ if (mode === "dvrlab") {
         const conn = plan.hosts.find((h) => h.name === c.host)!.connection;
         let prev: pulumi.Resource[] = c.after.map((k) => last.get(k)!);
         c.steps.forEach((s, i) => {
-            const r = new RemoteCommandEmulation(`${c.key}-${i}`, { connection: { host: conn.host, port: conn.port, user: conn.user, privateKey }, create: s.cmd }, { dependsOn: prev });
+            const r = new RemoteCommandEmulation(
+                `${c.key}-${i}`,
+                { connection: { host: conn.host, port: conn.port, user: conn.user, privateKey }, create: s.cmd },
+                { dependsOn: prev },
+            );
             prev = [r];
             last.set(c.key, r);
         });

@@ -13,7 +13,12 @@ export const arpSpoof = defineCheck<{ kind: "arp-spoof"; name: string; vm: strin
     plan: (o) =>
         o.machines.map((vm) => {
             const spoofedIp = spoofAddress(o, vm);
-            return { kind: "arp-spoof", name: `${vm.id}: ARP reply claiming ${spoofedIp} dropped at br-int table 24, its real one passes`, vm: vm.id, spoofedIp };
+            return {
+                kind: "arp-spoof",
+                name: `${vm.id}: ARP reply claiming ${spoofedIp} dropped at br-int table 24, its real one passes`,
+                vm: vm.id,
+                spoofedIp,
+            };
         }),
     async run(ctx, c) {
         const vm = ctx.machine(c.vm);

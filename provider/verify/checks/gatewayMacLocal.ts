@@ -14,7 +14,11 @@ export const gatewayMacLocal = defineCheck<{ kind: "gateway-mac-local"; name: st
     plan: (o) =>
         Object.keys(o.router?.dvrMacs ?? {})
             .sort()
-            .map((host) => ({ kind: "gateway-mac-local", name: `${host}: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)`, host })),
+            .map((host) => ({
+                kind: "gateway-mac-local",
+                name: `${host}: br-int has learnt no gateway MAC on patch-tun (each is local to its qr- port)`,
+                host,
+            })),
     async run(ctx, c) {
         const o = ctx.o;
         const gws = o.networks.filter((n) => o.router?.networks.includes(n.name) && n.gatewayMac).map((n) => n.gatewayMac!);

@@ -52,7 +52,10 @@ export function selectChecks(o: StackOutputs, only: readonly string[] = []): Che
 /** Checks in the order phases run them (stable: plan order inside a phase). */
 export function inRunOrder<C extends Planned>(checks: readonly C[]): C[] {
     const phase = (c: C) => checkKind(c.kind).phase;
-    return checks.map((c, i) => ({ c, i })).sort((a, b) => phase(a.c) - phase(b.c) || a.i - b.i).map((x) => x.c);
+    return checks
+        .map((c, i) => ({ c, i }))
+        .sort((a, b) => phase(a.c) - phase(b.c) || a.i - b.i)
+        .map((x) => x.c);
 }
 
 /**
@@ -66,10 +69,20 @@ export function listText(o?: StackOutputs, only: readonly string[] = []): string
     for (const k of CHECKS) lines.push(`  ${k.kind.padEnd(w)}  ${k.title}`, `  ${"".padEnd(w)}  needs: ${k.needs.join(", ")}`);
     if (o) {
         const checks = inRunOrder(selectChecks(o, only));
-        lines.push("", `${checks.length} checks on this stack${only.length ? ` matching ${only.map((p) => JSON.stringify(p)).join(" or ")}` : ""}, in run order:`);
+        lines.push(
+            "",
+            `${checks.length} checks on this stack${only.length ? ` matching ${only.map((p) => JSON.stringify(p)).join(" or ")}` : ""}, in run order:`,
+        );
         for (const c of checks) lines.push(`  ${c.kind.padEnd(w)}  ${c.name}`);
     } else if (only.length) {
-        lines.push("", `kinds matching ${only.map((p) => JSON.stringify(p)).join(" or ")}: ${CHECKS.filter((k) => match({ kind: k.kind, name: "" })).map((k) => k.kind).join(", ") || "none"}`);
+        lines.push(
+            "",
+            `kinds matching ${only.map((p) => JSON.stringify(p)).join(" or ")}: ${
+                CHECKS.filter((k) => match({ kind: k.kind, name: "" }))
+                    .map((k) => k.kind)
+                    .join(", ") || "none"
+            }`,
+        );
     }
     lines.push("", "run some with --only PATTERN (a regular expression matched against kind and name, case-insensitive; repeatable)");
     return lines.join("\n");

@@ -27,7 +27,10 @@ export const noGatewayArp = defineCheck<{ kind: "no-gateway-arp"; name: string; 
         });
         const arps = pkts.filter((p) => p.includes(`ARP, Request who-has ${gw}`) || p.includes(`ARP, Reply ${gw}`));
         const neigh = (await ctx.guest(from, ["ip", "neigh", "show", gw])).stdout.trim();
-        const evidence = [`${from.id} re-learnt its gateway: ${neigh || "(no entry)"}`, `${from.host} underlay during it: ${pkts.length} VXLAN packets, ${arps.length} ARP for ${gw}`];
+        const evidence = [
+            `${from.id} re-learnt its gateway: ${neigh || "(no entry)"}`,
+            `${from.host} underlay during it: ${pkts.length} VXLAN packets, ${arps.length} ARP for ${gw}`,
+        ];
         return { pass: arps.length === 0 && !!net.gatewayMac && neigh.includes(`lladdr ${net.gatewayMac}`), evidence };
     },
 });

@@ -15,7 +15,14 @@ export const routedOnSource = defineCheck<{ kind: "routed-on-source"; name: stri
         const across = routedPings(o).find((c) => c.scope === "routed, across the tunnel");
         if (!across) return [];
         const [f, t] = [across.from, across.to];
-        return [{ kind: "routed-on-source", name: `${f} → ${t} is routed on ${f}'s host: on the underlay it carries ${t}'s network VNI and ${f}'s host DVR MAC`, from: f, to: t }];
+        return [
+            {
+                kind: "routed-on-source",
+                name: `${f} → ${t} is routed on ${f}'s host: on the underlay it carries ${t}'s network VNI and ${f}'s host DVR MAC`,
+                from: f,
+                to: t,
+            },
+        ];
     },
     async run(ctx, c) {
         const from = ctx.machine(c.from);

@@ -168,7 +168,14 @@ describe("DHCP through the resources (seed Part 2), guests on the lab", function
                     await Promise.all([
                         s.create("OvsPort", { connection: conn, bridge: bi, name: pi, type: "patch", options: { peer: pt } }),
                         s.create("OvsPort", { connection: conn, bridge: bt, name: pt, type: "patch", ofportRequest: 1, options: { peer: pi } }),
-                        s.create("OvsPort", { connection: conn, bridge: bt, name: vx, type: "vxlan", ofportRequest: 2, options: { remoteIp: remote, key: "flow", dstPort } }),
+                        s.create("OvsPort", {
+                            connection: conn,
+                            bridge: bt,
+                            name: vx,
+                            type: "vxlan",
+                            ofportRequest: 2,
+                            options: { remoteIp: remote, key: "flow", dstPort },
+                        }),
                     ]);
                     hostCheck(host, 'ovs-ofctl add-flow "$1" priority=1,actions=NORMAL', bi);
                     assert.equal(hostShInput(host, flows.join("\n") + "\n", 'ovs-ofctl add-flows "$1" -', bt).code, 0);

@@ -30,7 +30,8 @@ describe("DhcpLease provider on a lab host (real dnsmasq, SIGHUP)", function () 
         requireLab(this);
         await configure({ get: (k) => labProviderConfig[k] });
         hostCheck(HOST, 'ovs-vsctl --may-exist add-br "$1" -- set Bridge "$1" datapath_type=netdev', BR);
-        serverOuts = (await server().create({ connection: conn, owner: "dvrlab:itest/dev", network: NET, bridge: BR, tag: 1, address: "192.168.10.2/24" })).outs;
+        serverOuts = (await server().create({ connection: conn, owner: "dvrlab:itest/dev", network: NET, bridge: BR, tag: 1, address: "192.168.10.2/24" }))
+            .outs;
     });
 
     after(async function () {

@@ -144,9 +144,11 @@ describe("DhcpServer provider on a lab host (OVS netdev + dnsmasq in qdhcp-<netw
         await p().delete("x", outs);
         assert.deepEqual(await p().read("x", outs), {});
         // no dnsmasq of this network anywhere on the machine (e.g. one orphaned in a deleted namespace)
-        const left = hostSh(HOST, 'for p in /proc/[0-9]*; do tr "\\0" " " <"$p/cmdline" 2>/dev/null | grep -q -- "--pid-file=$1/pid" && echo "${p#/proc/}"; done; true', DIR);
+        const left = hostSh(
+            HOST,
+            'for p in /proc/[0-9]*; do tr "\\0" " " <"$p/cmdline" 2>/dev/null | grep -q -- "--pid-file=$1/pid" && echo "${p#/proc/}"; done; true',
+            DIR,
+        );
         assert.equal(left.stdout.trim(), "", "no dnsmasq left");
     });
 });
-
-

@@ -15,9 +15,14 @@ const conn = { host: HOST, port: 22, user: "root", keyRef: "sshPrivateKey" };
 const OWNER = "dvrlab:itest/flows";
 const cookieOf = (name: string) => flowCookie("itest", "flows", name);
 
-const dump = (br: string, filter = "") => parseDumpFlows(onHost(HOST, `ovs-ofctl -O OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15 --no-names --no-stats dump-flows ${br} ${filter}`));
-const durationOf = (br: string, cookie: string) => Number(/duration=([\d.]+)s/.exec(onHost(HOST, `ovs-ofctl -O OpenFlow13,OpenFlow14 dump-flows ${br} cookie=${cookie}/-1`))![1]);
-const ofctl = (br: string, cmd: string) => onHost(HOST, `ovs-ofctl -O OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15 ${cmd.replace("BR", br)}`);
+const dump = (br: string, filter = "") =>
+    parseDumpFlows(
+        onHost(HOST, `ovs-ofctl -O OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15 --no-names --no-stats dump-flows ${br} ${filter}`),
+    );
+const durationOf = (br: string, cookie: string) =>
+    Number(/duration=([\d.]+)s/.exec(onHost(HOST, `ovs-ofctl -O OpenFlow13,OpenFlow14 dump-flows ${br} cookie=${cookie}/-1`))![1]);
+const ofctl = (br: string, cmd: string) =>
+    onHost(HOST, `ovs-ofctl -O OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15 ${cmd.replace("BR", br)}`);
 
 describe("FlowEntry provider on a lab host", function () {
     this.timeout(60_000);
@@ -145,7 +150,10 @@ describe("FlowEntry provider on a lab host", function () {
 
     it("refuses a conflicting flow (same table, priority, match; someone else's) and changes nothing", async () => {
         ofctl(BR, `add-flow BR "cookie=0x1234,table=0,priority=1,in_port=1,actions=drop"`);
-        await assert.rejects(p().create(inputs("patch", brTun.patchFromInt({ patchPort: 1 }))), /not ours: cookie=0x1234, table=0, priority=1, in_port=1 actions=drop/);
+        await assert.rejects(
+            p().create(inputs("patch", brTun.patchFromInt({ patchPort: 1 }))),
+            /not ours: cookie=0x1234, table=0, priority=1, in_port=1 actions=drop/,
+        );
         const f = dump(BR, "table=0");
         assert.deepEqual(
             f.map((x) => [x.cookie, x.actions]),
@@ -158,14 +166,24 @@ describe("FlowEntry provider on a lab host", function () {
         const good = [0, 1, 2].map((i) => inputs(`ok-${i}`, { table: 30, priority: 1, match: `dl_vlan=${i + 10}`, actions: "drop" }));
         const bad = inputs("bad", { table: 30, priority: 1, match: "dl_vlan=20", actions: "resubmit(,300)" });
         const r = await Promise.allSettled([...good, bad].map((i) => p().create(i)));
-        assert.deepEqual(r.map((x) => x.status), ["fulfilled", "fulfilled", "fulfilled", "rejected"]);
+        assert.deepEqual(
+            r.map((x) => x.status),
+            ["fulfilled", "fulfilled", "fulfilled", "rejected"],
+        );
         assert.match((r[3] as PromiseRejectedResult).reason.message, /resubmit to unknown table|300/);
         assert.equal(dump(BR, "table=30").length, 3);
         await Promise.all(good.map((i) => p().delete(idOf(i), i)));
     });
 
     it("coalesces: 200 creates are a few add-flows batches, 200 reads one dump, 200 deletes a few batches", async () => {
-        const items = Array.from({ length: 200 }, (_, i) => inputs(`many-${i}`, { table: 40, priority: 1, match: `dl_vlan=${i + 1}`, actions: `strip_vlan,set_tunnel:0x${(0x1000 + i).toString(16)},output:2` }));
+        const items = Array.from({ length: 200 }, (_, i) =>
+            inputs(`many-${i}`, {
+                table: 40,
+                priority: 1,
+                match: `dl_vlan=${i + 1}`,
+                actions: `strip_vlan,set_tunnel:0x${(0x1000 + i).toString(16)},output:2`,
+            }),
+        );
         const stats = bridgeFlows(executor(), conn, BR).stats;
         const w0 = stats.writes;
         const created = await Promise.all(items.map((i) => p().create(i)));

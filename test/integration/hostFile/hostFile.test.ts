@@ -116,7 +116,10 @@ describe("HostFile provider on a lab host", function () {
     it("the executor fails a streamed stdin that cannot be read, quickly", async () => {
         const t0 = Date.now();
         const input = fs.createReadStream(path.join(local, "nope"));
-        await assert.rejects(executor().run({ host: HOST, port: 22, user: "root" }, ["cat"], { stdinStream: input }), (e: any) => e instanceof StdinError && /ENOENT/.test(e.message));
+        await assert.rejects(
+            executor().run({ host: HOST, port: 22, user: "root" }, ["cat"], { stdinStream: input }),
+            (e: any) => e instanceof StdinError && /ENOENT/.test(e.message),
+        );
         assert.ok(Date.now() - t0 < 5000);
         // The pooled connection is still good.
         assert.equal((await executor().run({ host: HOST, port: 22, user: "root" }, ["echo", "ok"])).stdout, "ok\n");

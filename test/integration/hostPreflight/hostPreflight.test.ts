@@ -7,7 +7,11 @@ import { hostSh, LAB, labProviderConfig, requireLab } from "../../helpers/lab";
 
 const HOST = LAB["server-64"];
 // What must not change: every link, address, bridge, flow and rule on the host.
-const snapshot = () => hostSh(HOST, "ip -o link; ip -o addr; ovs-vsctl show; for b in $(ovs-vsctl list-br); do ovs-ofctl dump-flows --no-stats $b; done; iptables-save | grep -v '^#'").stdout;
+const snapshot = () =>
+    hostSh(
+        HOST,
+        "ip -o link; ip -o addr; ovs-vsctl show; for b in $(ovs-vsctl list-br); do ovs-ofctl dump-flows --no-stats $b; done; iptables-save | grep -v '^#'",
+    ).stdout;
 
 describe("HostPreflight on a lab host", function () {
     this.timeout(60_000);
@@ -53,7 +57,10 @@ describe("HostPreflight on a lab host", function () {
             assert.match(e.message, /tunnel address: 172\.30\.124\.99 is not an address of this host; fix: set the host's tunnelIp/);
             return true;
         });
-        await assert.rejects(p().create({ ...base, mtu: 1460 }), /underlay MTU: br-phy mtu 1500 < 1460 \+ 50 \(VXLAN\); fix: raise br-phy's MTU to 1510 or lower the network MTU to 1450/);
+        await assert.rejects(
+            p().create({ ...base, mtu: 1460 }),
+            /underlay MTU: br-phy mtu 1500 < 1460 \+ 50 \(VXLAN\); fix: raise br-phy's MTU to 1510 or lower the network MTU to 1450/,
+        );
         assert.equal(snapshot(), before);
     });
 });

@@ -44,7 +44,15 @@ describe("L3: DVR east-west across two lab hosts (VXLAN, DVR flows, routed on th
 
     after(async function () {
         if (!labIsUp) return;
-        for (const h of HOSTS) hostSh(h.ip, 'for n in "$1" "$2"; do ip netns delete "$n" 2>/dev/null; done; ovs-vsctl --if-exists del-br "$3" -- --if-exists del-br "$4"; true', RNS, h.vm.ns, BI, BT);
+        for (const h of HOSTS)
+            hostSh(
+                h.ip,
+                'for n in "$1" "$2"; do ip netns delete "$n" 2>/dev/null; done; ovs-vsctl --if-exists del-br "$3" -- --if-exists del-br "$4"; true',
+                RNS,
+                h.vm.ns,
+                BI,
+                BT,
+            );
         closeExecutor();
     });
 
@@ -72,9 +80,24 @@ describe("L3: DVR east-west across two lab hosts (VXLAN, DVR flows, routed on th
             const conn = { host: h.ip };
             await provider("RouterNamespace", 1).create({ connection: conn, owner: OWNER, name: RNS });
             for (const [sub, n] of Object.entries(NET)) {
-                await provider("RouterPort", 1).create({ connection: conn, owner: OWNER, bridge: BI, name: n.qr, namespace: RNS, tag: n.vlan, mac: n.gwMac, address: `${n.gwIp}/24` });
+                await provider("RouterPort", 1).create({
+                    connection: conn,
+                    owner: OWNER,
+                    bridge: BI,
+                    name: n.qr,
+                    namespace: RNS,
+                    tag: n.vlan,
+                    mac: n.gwMac,
+                    address: `${n.gwIp}/24`,
+                });
                 const vm = sub === "10" ? A : B;
-                await provider("StaticNeighbors", 1).create({ connection: conn, owner: OWNER, namespace: RNS, device: n.qr, entries: [{ ip: vm.ip, mac: vm.mac }] });
+                await provider("StaticNeighbors", 1).create({
+                    connection: conn,
+                    owner: OWNER,
+                    namespace: RNS,
+                    device: n.qr,
+                    entries: [{ ip: vm.ip, mac: vm.mac }],
+                });
             }
             const tun: FlowSpec[] = [
                 brTun.patchFromInt({ patchPort: 1 }),
@@ -100,7 +123,12 @@ describe("L3: DVR east-west across two lab hosts (VXLAN, DVR flows, routed on th
                 [BT, tun],
                 [BI, int],
             ] as const) {
-                const r = hostShInput(h.ip, flows.map(text).join("\n") + "\n", 'ovs-ofctl add-flows "$1" - && ovs-ofctl dump-flows --no-stats "$1" | wc -l', br);
+                const r = hostShInput(
+                    h.ip,
+                    flows.map(text).join("\n") + "\n",
+                    'ovs-ofctl add-flows "$1" - && ovs-ofctl dump-flows --no-stats "$1" | wc -l',
+                    br,
+                );
                 assert.equal(r.code, 0, r.stderr);
                 assert.equal(Number(r.stdout.trim()), flows.length, `${br} on ${h.ip}: every flow installed`);
             }
@@ -149,7 +177,13 @@ describe("L3: DVR east-west across two lab hosts (VXLAN, DVR flows, routed on th
         // traffic there, into DVR_PROCESS's drop, until the entry ages out (seen in the e2e VLAN change: 100 % loss)
         const gw = NET[20].gwMac;
         const rewrite = brTun.dvrProcessSrcRewrite({ vlan: NET[20].vlan, gatewayMac: gw, dvrMac: dvrMac(DVR_BASE_MAC, 0) });
-        const setRewrite = (on: boolean) => hostCheck(X, on ? 'ovs-ofctl add-flow "$1" "$2"' : 'ovs-ofctl --strict del-flows "$1" "$2"', BT, on ? text(rewrite) : `table=1,priority=1,${rewrite.match}`);
+        const setRewrite = (on: boolean) =>
+            hostCheck(
+                X,
+                on ? 'ovs-ofctl add-flow "$1" "$2"' : 'ovs-ofctl --strict del-flows "$1" "$2"',
+                BT,
+                on ? text(rewrite) : `table=1,priority=1,${rewrite.match}`,
+            );
         hostCheck(Y, 'ovs-ofctl add-flow "$1" "$2"', BT, text(brTun.dvrGatewayMacFromTunDrop({ gatewayMac: gw })));
         hostCheck(Y, 'ip -n "$1" neigh replace "$2" lladdr "$3" dev "$4" nud permanent', B.ns, B.gw, gw, B.port);
         const fdb = () => hostCheck(Y, 'ovs-appctl fdb/show "$1"', BI);
@@ -157,7 +191,11 @@ describe("L3: DVR east-west across two lab hosts (VXLAN, DVR flows, routed on th
         try {
             hostCheck(Y, 'ovs-appctl fdb/flush "$1" >/dev/null', BI);
             // routed pings A → B cross with the gateway MAC as source; a pause for the revalidators to apply any learning
-            assert.equal(hostSh(X, 'ip netns exec "$1" ping -c 3 -i 0.2 -W 1 "$2" >/dev/null; r=$?; sleep 1; exit $r', A.ns, B.ip).code, 1, "the leaked requests do not reach B");
+            assert.equal(
+                hostSh(X, 'ip netns exec "$1" ping -c 3 -i 0.2 -W 1 "$2" >/dev/null; r=$?; sleep 1; exit $r', A.ns, B.ip).code,
+                1,
+                "the leaked requests do not reach B",
+            );
             assert.doesNotMatch(fdb(), new RegExp(`^\\s*1\\s+${NET[20].vlan}\\s+${gw}\\s`, "m"), "the gateway MAC is not learnt on patch-tun");
             assert.match(hostCheck(Y, 'ovs-ofctl dump-flows "$1" table=9', BT), new RegExp(`n_packets=[3-9]\\d*.*priority=2,dl_src=${gw} actions=drop`));
         } finally {

@@ -43,7 +43,11 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
     before(async function () {
         requireLab(this);
         await configure({ get: (k) => labProviderConfig[k] });
-        hostCheck(HOST, 'ovs-vsctl --may-exist add-br "$1" -- set Bridge "$1" datapath_type=netdev fail_mode=secure && ovs-ofctl add-flow "$1" priority=1,actions=NORMAL', BR);
+        hostCheck(
+            HOST,
+            'ovs-vsctl --may-exist add-br "$1" -- set Bridge "$1" datapath_type=netdev fail_mode=secure && ovs-ofctl add-flow "$1" priority=1,actions=NORMAL',
+            BR,
+        );
     });
 
     after(async function () {
@@ -56,7 +60,10 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
         const r = await ns().create(nsIn);
         nsOut = r.outs;
         assert.equal(r.id, `${HOST}/netns/${NS}`);
-        assert.equal(hostCheck(HOST, 'ip netns exec "$1" sysctl -n net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce', NS), "1\n1\n2\n");
+        assert.equal(
+            hostCheck(HOST, 'ip netns exec "$1" sysctl -n net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce', NS),
+            "1\n1\n2\n",
+        );
         assert.match(hostCheck(HOST, 'ip -n "$1" -d link show dev lo', NS), /alias dvrlab:itest\/dev/);
         const back = await ns().read(r.id, nsOut);
         assert.deepEqual(strip(back.props), strip(nsOut));
@@ -90,7 +97,10 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
         assert.equal(l.address, GW1.mac);
         assert.equal(l.mtu, 1450);
         assert.ok(l.flags.includes("UP"));
-        assert.deepEqual(l.addr_info.filter((a: any) => a.family === "inet").map((a: any) => `${a.local}/${a.prefixlen}`), [GW1.address]);
+        assert.deepEqual(
+            l.addr_info.filter((a: any) => a.family === "inet").map((a: any) => `${a.local}/${a.prefixlen}`),
+            [GW1.address],
+        );
         assert.match(hostCheck(HOST, 'ip netns exec "$1" ethtool -k "$2"', NS, QR1), /tx-checksumming: off/);
         assert.equal(hostSh(HOST, 'ip link show dev "$1"', QR1).code, 1, "not left in the host's namespace");
         const back = await port().read(qr1.id, qr1);
@@ -99,7 +109,12 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
     });
 
     it("RouterPort: tag, MAC and address changed by hand are drift; update repairs them in place", async () => {
-        hostCheck(HOST, 'ovs-vsctl set Port "$1" tag=7 && ip -n "$2" link set dev "$1" address fa:16:3e:99:99:99 && ip -n "$2" addr flush dev "$1" && ip -n "$2" addr add 192.168.10.99/24 dev "$1"', QR1, NS);
+        hostCheck(
+            HOST,
+            'ovs-vsctl set Port "$1" tag=7 && ip -n "$2" link set dev "$1" address fa:16:3e:99:99:99 && ip -n "$2" addr flush dev "$1" && ip -n "$2" addr add 192.168.10.99/24 dev "$1"',
+            QR1,
+            NS,
+        );
         const back = await port().read(qr1.id, qr1);
         assert.deepEqual([back.props.tag, back.props.mac, back.props.address, back.props.namespace], [7, "fa:16:3e:99:99:99", "192.168.10.99/24", NS]);
         const d = await port().diff("x", back.props, qr1In);
@@ -125,14 +140,23 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
     it("StaticNeighbors: permanent entries; update adds and removes exactly the changed ones; others' kept", async () => {
         const base = { connection: conn, owner: OWNER, namespace: NS, device: QR1 };
         hostCheck(HOST, 'ip -n "$1" neigh replace 192.168.10.50 lladdr fa:16:3e:00:00:50 dev "$2" nud permanent', NS, QR1); // someone else's
-        const r = await neigh().create({ ...base, entries: [{ ip: "192.168.10.12", mac: "FA:16:3E:00:00:12" }, { ip: VM1.ip, mac: VM1.mac }] });
+        const r = await neigh().create({
+            ...base,
+            entries: [
+                { ip: "192.168.10.12", mac: "FA:16:3E:00:00:12" },
+                { ip: VM1.ip, mac: VM1.mac },
+            ],
+        });
         n1 = r.outs;
         assert.deepEqual(n1.entries, [
             { ip: VM1.ip, mac: VM1.mac },
             { ip: "192.168.10.12", mac: "fa:16:3e:00:00:12" },
         ]);
         const show = () => hostCheck(HOST, 'ip -n "$1" -4 neigh show dev "$2" nud permanent | sed "s/ *$//" | sort', NS, QR1);
-        assert.equal(show(), `192.168.10.11 lladdr ${VM1.mac} PERMANENT\n192.168.10.12 lladdr fa:16:3e:00:00:12 PERMANENT\n192.168.10.50 lladdr fa:16:3e:00:00:50 PERMANENT\n`);
+        assert.equal(
+            show(),
+            `192.168.10.11 lladdr ${VM1.mac} PERMANENT\n192.168.10.12 lladdr fa:16:3e:00:00:12 PERMANENT\n192.168.10.50 lladdr fa:16:3e:00:00:50 PERMANENT\n`,
+        );
         const back = await neigh().read(r.id, n1);
         assert.deepEqual(strip(back.props), strip(n1));
         assert.deepEqual(await neigh().diff("x", back.props, { ...base, entries: [...n1.entries].reverse() }), noChange, "a set: order does not matter");
@@ -141,11 +165,23 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
         const drift = await neigh().read(r.id, n1);
         assert.deepEqual(drift.props.entries, [{ ip: VM1.ip, mac: VM1.mac }]);
         // update: .12 back with another MAC, .13 new; .11 removed
-        const next = { ...base, entries: [{ ip: "192.168.10.12", mac: "fa:16:3e:00:00:99" }, { ip: "192.168.10.13", mac: "fa:16:3e:00:00:13" }] };
+        const next = {
+            ...base,
+            entries: [
+                { ip: "192.168.10.12", mac: "fa:16:3e:00:00:99" },
+                { ip: "192.168.10.13", mac: "fa:16:3e:00:00:13" },
+            ],
+        };
         n1 = { ...n1, ...(await neigh().update("x", drift.props, next)).outs };
-        assert.equal(show(), "192.168.10.12 lladdr fa:16:3e:00:00:99 PERMANENT\n192.168.10.13 lladdr fa:16:3e:00:00:13 PERMANENT\n192.168.10.50 lladdr fa:16:3e:00:00:50 PERMANENT\n");
+        assert.equal(
+            show(),
+            "192.168.10.12 lladdr fa:16:3e:00:00:99 PERMANENT\n192.168.10.13 lladdr fa:16:3e:00:00:13 PERMANENT\n192.168.10.50 lladdr fa:16:3e:00:00:50 PERMANENT\n",
+        );
         // a conflicting permanent entry of someone else is refused, by address
-        await assert.rejects(neigh().update("x", n1, { ...base, entries: [...next.entries, { ip: "192.168.10.50", mac: "fa:16:3e:00:00:51" }] }), /192\.168\.10\.50 is permanent at fa:16:3e:00:00:50/);
+        await assert.rejects(
+            neigh().update("x", n1, { ...base, entries: [...next.entries, { ip: "192.168.10.50", mac: "fa:16:3e:00:00:51" }] }),
+            /192\.168\.10\.50 is permanent at fa:16:3e:00:00:50/,
+        );
         await neigh().delete("x", n1);
         assert.equal(show(), "192.168.10.50 lladdr fa:16:3e:00:00:50 PERMANENT\n", "only ours removed");
         await neigh().delete("x", n1);
@@ -159,7 +195,11 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
         await neigh().create({ connection: conn, owner: OWNER, namespace: NS, device: QR2, entries: [{ ip: VM2.ip, mac: VM2.mac }] });
         assert.ok(ping(HOST, VM1.ns, VM2.ip), "192.168.10.11 → 192.168.20.12");
         assert.ok(ping(HOST, VM2.ns, VM1.ip), "192.168.20.12 → 192.168.10.11");
-        assert.equal(hostCheck(HOST, 'ip -n "$1" -4 neigh show dev "$2" | grep "$3"', VM1.ns, VM1.port, VM1.gw).split(" ")[2], GW1.mac, "VM1 sees its gateway's MAC");
+        assert.equal(
+            hostCheck(HOST, 'ip -n "$1" -4 neigh show dev "$2" | grep "$3"', VM1.ns, VM1.port, VM1.gw).split(" ")[2],
+            GW1.mac,
+            "VM1 sees its gateway's MAC",
+        );
         assert.equal(tcp(HOST, VM1.ns, VM2.ns, VM2.ip, 5001), 1048576, "1 MiB 10 → 20");
         assert.equal(tcp(HOST, VM2.ns, VM1.ns, VM1.ip, 5002), 1048576, "1 MiB 20 → 10");
         // every neighbor the router has is one we set: it never resolved anything itself
@@ -175,7 +215,13 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
         hostCheck(HOST, 'ip -n "$1" link del dvrlt-x', NS);
         await ns().delete("x", nsOut);
         assert.equal(hostSh(HOST, 'test -e "/run/netns/$1"', NS).code, 1);
-        assert.equal(hostCheck(HOST, 'ovs-vsctl list-ports "$1"', BR).split("\n").filter((p) => p === QR1 || p === QR2).length, 0, "qr ports unplugged from OVS");
+        assert.equal(
+            hostCheck(HOST, 'ovs-vsctl list-ports "$1"', BR)
+                .split("\n")
+                .filter((p) => p === QR1 || p === QR2).length,
+            0,
+            "qr ports unplugged from OVS",
+        );
         // the ports and neighbors are gone with it: their resources read as gone, delete succeeds
         assert.deepEqual(await port().read(qr1.id, qr1), {});
         await port().delete("x", qr1);

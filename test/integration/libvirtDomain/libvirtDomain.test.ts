@@ -3,7 +3,20 @@
 import { strict as assert } from "assert";
 import { closeExecutor, configure, provider } from "../../../provider/core/runtime";
 import { guestExec } from "../../../provider/guest/channel";
-import { guestOnHost, guestSocket, HostGuest, hostCheck, hostSh, hostShInput, LAB, labIsUp, labProviderConfig, requireLab, labSsh, waitFor } from "../../helpers/lab";
+import {
+    guestOnHost,
+    guestSocket,
+    HostGuest,
+    hostCheck,
+    hostSh,
+    hostShInput,
+    LAB,
+    labIsUp,
+    labProviderConfig,
+    requireLab,
+    labSsh,
+    waitFor,
+} from "../../helpers/lab";
 import { NodeSSH } from "node-ssh";
 
 const HOST = LAB["server-64"];
@@ -54,13 +67,20 @@ describe("LibvirtDomain provider on a lab host (libvirt + qemu TCG)", function (
         this.timeout(60_000);
         ssh?.dispose();
         // whatever a failed test left: the domain (ours by name), its files, the bridges
-        hostSh(HOST, 'virsh -q -c qemu:///system destroy "$1" 2>/dev/null; virsh -q -c qemu:///system undefine "$1" 2>/dev/null; rm -f "/var/lib/libvirt/images/$1.qcow2" "/var/log/libvirt/qemu/$1-console.log" "/var/log/libvirt/qemu/$1.log"', NAME);
+        hostSh(
+            HOST,
+            'virsh -q -c qemu:///system destroy "$1" 2>/dev/null; virsh -q -c qemu:///system undefine "$1" 2>/dev/null; rm -f "/var/lib/libvirt/images/$1.qcow2" "/var/log/libvirt/qemu/$1-console.log" "/var/log/libvirt/qemu/$1.log"',
+            NAME,
+        );
         hostSh(HOST, 'for b; do ip link del "$b" 2>/dev/null; done; true', QBR, QBR2);
         closeExecutor();
     });
 
     it("refuses a missing bridge before making anything", async () => {
-        await assert.rejects(p().create({ ...inputs, interfaces: [{ bridge: "dvrlt-nobr", tap: TAP, mac: MAC }] }), /bridge dvrlt-nobr does not exist on .*create it first/);
+        await assert.rejects(
+            p().create({ ...inputs, interfaces: [{ bridge: "dvrlt-nobr", tap: TAP, mac: MAC }] }),
+            /bridge dvrlt-nobr does not exist on .*create it first/,
+        );
         assert.equal(virsh("dominfo", NAME).code, 1, "no domain defined");
         assert.ok(!exists(`/var/lib/libvirt/images/${NAME}.qcow2`), "no overlay made");
     });
@@ -68,7 +88,13 @@ describe("LibvirtDomain provider on a lab host (libvirt + qemu TCG)", function (
     it("refuses a name that another lab host's libvirtd runs (the lab shares one cgroup tree)", async () => {
         const other = LAB["server-68"];
         const g = await guestOnHost(other);
-        const o = await p().create({ connection: { host: other }, owner: "dvrlab:itest/dev", name: NAME, memoryMiB: g.memoryMiB, boot: { kernel: g.kernel, initrd: g.initrd, cmdline: g.cmdline } });
+        const o = await p().create({
+            connection: { host: other },
+            owner: "dvrlab:itest/dev",
+            name: NAME,
+            memoryMiB: g.memoryMiB,
+            boot: { kernel: g.kernel, initrd: g.initrd, cmdline: g.cmdline },
+        });
         try {
             await assert.rejects(p().create(inputs), /already runs on this machine under another libvirtd/);
             assert.equal(virsh("dominfo", NAME).code, 1, "nothing defined here");
@@ -92,7 +118,11 @@ describe("LibvirtDomain provider on a lab host (libvirt + qemu TCG)", function (
         const info = JSON.parse(hostCheck(HOST, 'qemu-img info -U --output=json "$1"', outs.diskPath));
         assert.equal(info["backing-filename"], guest.base);
         const sock = guestSocket(ssh!, outs.channelSocketPath, "server-64");
-        const uptime = await waitFor("the guest agent", 60_000, async () => (await guestExec(sock, ["cat", "/proc/uptime"], { readyTimeoutMs: 60_000 })).stdout);
+        const uptime = await waitFor(
+            "the guest agent",
+            60_000,
+            async () => (await guestExec(sock, ["cat", "/proc/uptime"], { readyTimeoutMs: 60_000 })).stdout,
+        );
         const mac = await guestExec(sock, ["cat", "/sys/class/net/eth0/address"]);
         assert.equal(mac.stdout.trim(), MAC);
         assert.match(hostCheck(HOST, 'cat "$1"', outs.consoleLogPath), /BusyBox v/, "the console log has what the guest printed");

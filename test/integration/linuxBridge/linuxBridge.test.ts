@@ -103,7 +103,10 @@ describe("LinuxBridge provider on a real host", function () {
 
     it("create fails clearly on a conflicting bridge and changes nothing", async () => {
         sh(`ip link add name ${OTHER} type bridge mcast_snooping 1`);
-        await assert.rejects(p().create({ ...inputs, name: OTHER }), /unmanaged bridge of that name exists with different settings: .*multicastSnooping true \(want false\)/);
+        await assert.rejects(
+            p().create({ ...inputs, name: OTHER }),
+            /unmanaged bridge of that name exists with different settings: .*multicastSnooping true \(want false\)/,
+        );
         assert.equal(link(OTHER).ifalias, undefined);
         assert.equal(link(OTHER).linkinfo.info_data.mcast_snooping, 1);
         sh(`ip link set dev ${OTHER} alias dvrlab:someone/else`);

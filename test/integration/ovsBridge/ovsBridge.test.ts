@@ -41,7 +41,9 @@ describe("OvsBridge on a lab host: adoption, never deleting what is not ours", f
         const before = [extIds(BR), ports(BR), flows(BR)];
         await assert.rejects(
             p().create(inputs(BR)),
-            new RegExp(`OvsBridge ${BR} on root@${HOST.replace(/\./g, "\\.")}:22: a bridge of that name exists that dvrlab did not create; set adopt: true to use it`),
+            new RegExp(
+                `OvsBridge ${BR} on root@${HOST.replace(/\./g, "\\.")}:22: a bridge of that name exists that dvrlab did not create; set adopt: true to use it`,
+            ),
         );
         await assert.rejects(p().create(inputs(BR, { failMode: "standalone" })), /did not create \(differing: failMode secure \(want standalone\)\)/);
         assert.deepEqual([extIds(BR), ports(BR), flows(BR)], before);

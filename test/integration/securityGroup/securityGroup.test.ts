@@ -17,7 +17,10 @@ const OWNER = "dvrlab:itest/sg";
 
 const save = () => hostCheck(HOST, "iptables-save -t filter");
 /** Every line of `iptables-save` that is ours: our chains, our jumps, our comment. */
-const ours = () => save().split("\n").filter((l) => l.includes(PORT_ID));
+const ours = () =>
+    save()
+        .split("\n")
+        .filter((l) => l.includes(PORT_ID));
 const ruleSpecs = (chain: string) => hostCheck(HOST, 'iptables -w -S "$1"', chain).trim().split("\n");
 
 describe("SecurityGroup provider on a lab host", function () {
@@ -35,7 +38,13 @@ describe("SecurityGroup provider on a lab host", function () {
     before(async function () {
         requireLab(this);
         await configure({ get: (k) => labProviderConfig[k] });
-        hostCheck(HOST, 'ip link add name "$1" type bridge && ip link add name "$2" type veth peer name "$3" && ip link set "$2" master "$1" && ip link set "$1" up && ip link set "$2" up && ip link set "$3" up', BR, TAP, PEER);
+        hostCheck(
+            HOST,
+            'ip link add name "$1" type bridge && ip link add name "$2" type veth peer name "$3" && ip link set "$2" master "$1" && ip link set "$1" up && ip link set "$2" up && ip link set "$3" up',
+            BR,
+            TAP,
+            PEER,
+        );
     });
     after(async () => {
         if (!labIsUp) return;
@@ -59,7 +68,11 @@ describe("SecurityGroup provider on a lab host", function () {
         assert.deepEqual(ruleSpecs(`dvrl-i-${PORT_ID}`), [`-N dvrl-i-${PORT_ID}`, ...want.ingress]);
         assert.ok(want.ingress.includes(`-A dvrl-i-${PORT_ID} -s 192.168.10.0/24 -p tcp -m tcp --dport 22 -j ACCEPT`));
         assert.deepEqual(ruleSpecs(`dvrl-o-${PORT_ID}`), [`-N dvrl-o-${PORT_ID}`, ...want.egress]);
-        assert.deepEqual(ruleSpecs(`dvrl-s-${PORT_ID}`), [`-N dvrl-s-${PORT_ID}`, `-A dvrl-s-${PORT_ID} -s 192.168.10.168/32 -m mac --mac-source fa:16:3e:ff:aa:66 -j RETURN`, `-A dvrl-s-${PORT_ID} -j DROP`]);
+        assert.deepEqual(ruleSpecs(`dvrl-s-${PORT_ID}`), [
+            `-N dvrl-s-${PORT_ID}`,
+            `-A dvrl-s-${PORT_ID} -s 192.168.10.168/32 -m mac --mac-source fa:16:3e:ff:aa:66 -j RETURN`,
+            `-A dvrl-s-${PORT_ID} -j DROP`,
+        ]);
         const fwd = ruleSpecs("FORWARD").filter((l) => l.includes(PORT_ID));
         assert.equal(fwd.length, 2);
         assert.ok(fwd.some((l) => l.includes(`--physdev-out ${TAP} `) && l.endsWith(`-j dvrl-i-${PORT_ID}`)));
@@ -122,7 +135,11 @@ describe("SecurityGroup provider on a lab host", function () {
     });
 
     it("egress rules update in place and read back; the DHCP-server DROP deleted by hand is reported broken and repaired", async () => {
-        const news = await checked({ ...inputs, ingress: outs.ingress, egress: [{ protocol: "udp", port: 53, remoteCidr: "10.0.0.0/8" }, { protocol: "icmp" }] });
+        const news = await checked({
+            ...inputs,
+            ingress: outs.ingress,
+            egress: [{ protocol: "udp", port: 53, remoteCidr: "10.0.0.0/8" }, { protocol: "icmp" }],
+        });
         outs = (await p().update("x", outs, news)).outs;
         const egress = ruleSpecs(`dvrl-o-${PORT_ID}`);
         assert.deepEqual(egress.slice(6), [

@@ -61,7 +61,10 @@ describe("SSH executor against a real sshd", function () {
     it("reuses one connection for many concurrent commands (more than sshd's MaxSessions)", async () => {
         const before = execFileSync("sh", ["-c", `ss -tn state established '( dport = :${sshd.port} )' | tail -n +2 | wc -l`], { encoding: "utf8" }).trim();
         const outs = await Promise.all(Array.from({ length: 30 }, (_, i) => check(pool, conn(), ["echo", String(i)])));
-        assert.deepEqual(outs, Array.from({ length: 30 }, (_, i) => `${i}\n`));
+        assert.deepEqual(
+            outs,
+            Array.from({ length: 30 }, (_, i) => `${i}\n`),
+        );
         const after = execFileSync("sh", ["-c", `ss -tn state established '( dport = :${sshd.port} )' | tail -n +2 | wc -l`], { encoding: "utf8" }).trim();
         assert.equal(after, before === "0" ? "1" : before);
     });
@@ -135,8 +138,14 @@ describe("SSH executor against a real sshd", function () {
             const streams = await Promise.all(Array.from({ length: 12 }, () => pool.openUnixSocket(conn(), sockPath)));
             try {
                 const outs = await Promise.all(Array.from({ length: 10 }, (_, i) => check(pool, conn(), ["echo", String(i)], { timeoutMs: 10_000 })));
-                assert.deepEqual(outs, Array.from({ length: 10 }, (_, i) => `${i}\n`));
-                assert.deepEqual(await Promise.all(streams.map((s, i) => roundTrip(s, `s${i}`))), Array.from({ length: 12 }, (_, i) => `S${i}`));
+                assert.deepEqual(
+                    outs,
+                    Array.from({ length: 10 }, (_, i) => `${i}\n`),
+                );
+                assert.deepEqual(
+                    await Promise.all(streams.map((s, i) => roundTrip(s, `s${i}`))),
+                    Array.from({ length: 12 }, (_, i) => `S${i}`),
+                );
             } finally {
                 for (const s of streams) s.destroy();
             }

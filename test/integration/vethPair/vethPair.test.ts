@@ -163,10 +163,17 @@ describe("VethPair with its peer end in a netdev OVS bridge (lab)", function () 
         const news = (await p.check({}, vethIn)).inputs;
         assert.deepEqual(await p.diff("x", r.props, news), { changes: false, replaces: [], deleteBeforeReplace: false });
         // the same through the bridge and the port
-        for (const [kind, outs, inputs] of [["OvsBridge", bridge, bridgeIn], ["OvsPort", port, portIn]] as const) {
+        for (const [kind, outs, inputs] of [
+            ["OvsBridge", bridge, bridgeIn],
+            ["OvsPort", port, portIn],
+        ] as const) {
             const q = provider(kind, 1);
             const rr = await q.read("x", outs);
-            assert.deepEqual(await q.diff("x", rr.props, (await q.check({}, inputs)).inputs), { changes: false, replaces: [], deleteBeforeReplace: false }, kind);
+            assert.deepEqual(
+                await q.diff("x", rr.props, (await q.check({}, inputs)).inputs),
+                { changes: false, replaces: [], deleteBeforeReplace: false },
+                kind,
+            );
         }
     });
 

@@ -6,8 +6,20 @@ describe("command debug log lines", () => {
 
     it("names the resource, the host, the exit code, the time and each command, quoted as run", () => {
         assert.equal(
-            commandLine("OvsBridge 172.30.124.64/br-int create", c, [["ovs-vsctl", "--may-exist", "add-br", "br-int"], ["ip", "link", "set", "dev", "br int", "up"]], { code: 0, ms: 12 }),
-            ["dvrlab OvsBridge 172.30.124.64/br-int create: root@172.30.124.64:22 exit 0 in 12 ms", "  $ ovs-vsctl --may-exist add-br br-int", "  $ ip link set dev 'br int' up"].join("\n"),
+            commandLine(
+                "OvsBridge 172.30.124.64/br-int create",
+                c,
+                [
+                    ["ovs-vsctl", "--may-exist", "add-br", "br-int"],
+                    ["ip", "link", "set", "dev", "br int", "up"],
+                ],
+                { code: 0, ms: 12 },
+            ),
+            [
+                "dvrlab OvsBridge 172.30.124.64/br-int create: root@172.30.124.64:22 exit 0 in 12 ms",
+                "  $ ovs-vsctl --may-exist add-br br-int",
+                "  $ ip link set dev 'br int' up",
+            ].join("\n"),
         );
     });
 

@@ -18,7 +18,16 @@ const veth = providerFor(vethPairKind, noHost);
 const lb = providerFor(linuxBridgeKind, noHost);
 const br = providerFor(ovsBridgeKind, noHost);
 
-const flowIn = { connection: conn, owner, bridge: "br-tun", table: 22, priority: 1, match: "dl_vlan=1", actions: "strip_vlan,output:2", cookie: "0xd71a2b3c4d5e6f70" };
+const flowIn = {
+    connection: conn,
+    owner,
+    bridge: "br-tun",
+    table: 22,
+    priority: 1,
+    match: "dl_vlan=1",
+    actions: "strip_vlan,output:2",
+    cookie: "0xd71a2b3c4d5e6f70",
+};
 // What create stored: the parsed inputs plus outputs (check/diff only read the input keys).
 const stored = async (p: any, inputs: any, outs: object = {}) => ({ ...(await p.check({}, inputs)).inputs, ...outs, hostResolved: {} });
 
@@ -39,30 +48,61 @@ describe("generic provider: unknown values at preview", () => {
     });
 
     it("check: unknown connection (whole or its host), unknown tunnel option", async () => {
-        assert.equal((await port.check({}, { connection: UNKNOWN, owner, bridge: "br-tun", name: "vx1", type: "vxlan", options: { remoteIp: UNKNOWN } })).failures, undefined);
-        assert.equal((await port.check({}, { connection: { host: UNKNOWN }, owner, bridge: "br-tun", name: "vx1", type: "vxlan", options: { remoteIp: "10.0.0.2" } })).failures, undefined);
+        assert.equal(
+            (await port.check({}, { connection: UNKNOWN, owner, bridge: "br-tun", name: "vx1", type: "vxlan", options: { remoteIp: UNKNOWN } })).failures,
+            undefined,
+        );
+        assert.equal(
+            (await port.check({}, { connection: { host: UNKNOWN }, owner, bridge: "br-tun", name: "vx1", type: "vxlan", options: { remoteIp: "10.0.0.2" } }))
+                .failures,
+            undefined,
+        );
         // known and wrong next to an unknown: still refused
-        const r = await port.check({}, { connection: { host: UNKNOWN }, owner, bridge: "br-tun", name: "vx1", type: "vxlan", options: { remoteIp: "10.0.0.300" } });
-        assert.deepEqual(r.failures!.map((f: any) => f.property), ["options.remoteIp"]);
+        const r = await port.check(
+            {},
+            { connection: { host: UNKNOWN }, owner, bridge: "br-tun", name: "vx1", type: "vxlan", options: { remoteIp: "10.0.0.300" } },
+        );
+        assert.deepEqual(
+            r.failures!.map((f: any) => f.property),
+            ["options.remoteIp"],
+        );
     });
 
     it("check: FlowEntry with its match unknown passes; a bad known action is refused", async () => {
         assert.equal((await flow.check({}, { ...flowIn, match: UNKNOWN })).failures, undefined);
         const r = await flow.check({}, { ...flowIn, match: UNKNOWN, actions: "actions=drop" });
-        assert.deepEqual(r.failures!.map((f: any) => f.property), ["actions"]);
+        assert.deepEqual(
+            r.failures!.map((f: any) => f.property),
+            ["actions"],
+        );
     });
 
     it("check: a cross-field refinement over an unknown is left for later (VethPair name unknown, peer known)", async () => {
         assert.equal((await veth.check({}, { connection: conn, owner, name: UNKNOWN, peer: UNKNOWN })).failures, undefined);
         assert.equal((await veth.check({}, { connection: conn, owner, name: UNKNOWN, peer: "qvo-1" })).failures, undefined);
-        assert.deepEqual((await veth.check({}, { connection: conn, owner, name: "qvo-1", peer: "qvo-1" })).failures!.map((f: any) => f.property), ["peer"]);
+        assert.deepEqual(
+            (await veth.check({}, { connection: conn, owner, name: "qvo-1", peer: "qvo-1" })).failures!.map((f: any) => f.property),
+            ["peer"],
+        );
     });
 
     it("diff: an unknown replaceOn field is a replacement; an unknown in-place field an update", async () => {
         const olds = await stored(port, { connection: conn, owner, bridge: "br-int", name: "qvo-1" }, { ofport: 3 });
-        assert.deepEqual(await port.diff("x", olds, { connection: conn, owner, bridge: UNKNOWN, name: "qvo-1" }), { changes: true, replaces: ["bridge"], deleteBeforeReplace: true });
-        assert.deepEqual(await port.diff("x", olds, { connection: conn, owner, bridge: "br-int", name: "qvo-1", tag: UNKNOWN }), { changes: true, replaces: [], deleteBeforeReplace: false });
-        assert.deepEqual(await port.diff("x", olds, { connection: { host: UNKNOWN }, owner, bridge: "br-int", name: "qvo-1" }), { changes: true, replaces: ["connection"], deleteBeforeReplace: true });
+        assert.deepEqual(await port.diff("x", olds, { connection: conn, owner, bridge: UNKNOWN, name: "qvo-1" }), {
+            changes: true,
+            replaces: ["bridge"],
+            deleteBeforeReplace: true,
+        });
+        assert.deepEqual(await port.diff("x", olds, { connection: conn, owner, bridge: "br-int", name: "qvo-1", tag: UNKNOWN }), {
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
+        assert.deepEqual(await port.diff("x", olds, { connection: { host: UNKNOWN }, owner, bridge: "br-int", name: "qvo-1" }), {
+            changes: true,
+            replaces: ["connection"],
+            deleteBeforeReplace: true,
+        });
         // a known change next to an unknown is found too
         const d = await port.diff("x", olds, { connection: conn, owner, bridge: "br-int", name: "qvo-2", tag: UNKNOWN });
         assert.deepEqual(d.replaces, ["name"]);
@@ -171,7 +211,10 @@ describe("generic provider: a host's stable name is its identity (connection.nam
     });
 
     it("check names the bad connection field", async () => {
-        const r = await lb.check({}, lbIn({ host: "10.0.0.1", name: "bad name", agent: "yes", bastion: { host: "no host!", port: 0, user: "Jump", extra: 1 } }));
+        const r = await lb.check(
+            {},
+            lbIn({ host: "10.0.0.1", name: "bad name", agent: "yes", bastion: { host: "no host!", port: 0, user: "Jump", extra: 1 } }),
+        );
         assert.deepEqual(r.failures!.map((f: any) => f.property).sort(), [
             "connection.agent",
             "connection.bastion",

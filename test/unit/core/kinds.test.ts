@@ -19,7 +19,10 @@ describe("kind registry (lazy)", () => {
         const root = path.join(__dirname, "../../../provider");
         const withKind = fs.readdirSync(root).filter((d) => d !== "core" && fs.existsSync(path.join(root, d, "kind.ts")));
         const registered = Object.keys(kinds).map((k) => k[0].toLowerCase() + k.slice(1));
-        assert.deepEqual(withKind.filter((d) => !registered.includes(d)), []);
+        assert.deepEqual(
+            withKind.filter((d) => !registered.includes(d)),
+            [],
+        );
     });
 
     it("an unknown or inherited name is no kind", () => {

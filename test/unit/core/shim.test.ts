@@ -18,7 +18,12 @@ function loadIn(cwd: string, env: NodeJS.ProcessEnv, kind: string, call: string)
             const typescript = Object.keys(require.cache).some((f) => f.includes("/node_modules/typescript/"));
             process.stdout.write(JSON.stringify({ ...r, typescript }));
         })().catch((e) => { process.stdout.write("ERR " + e.message); });`;
-    return spawnSync(process.execPath, ["-e", script], { cwd, env: { PATH: process.env.PATH, ...env, SHIM: shimText(kind) }, encoding: "utf8", timeout: 60_000 });
+    return spawnSync(process.execPath, ["-e", script], {
+        cwd,
+        env: { PATH: process.env.PATH, ...env, SHIM: shimText(kind) },
+        encoding: "utf8",
+        timeout: 60_000,
+    });
 }
 
 describe("provider shim (core/shim.ts)", function () {
@@ -33,10 +38,18 @@ describe("provider shim (core/shim.ts)", function () {
     });
 
     it("from a directory inside the repository, check runs the kind's real validation", () => {
-        const r = loadIn(path.join(repoRoot, "stacks"), {}, "LinuxBridge", `p.check({}, { name: "bad name!", connection: { host: "127.0.0.1" }, owner: "dvrlab:x/y" })`);
+        const r = loadIn(
+            path.join(repoRoot, "stacks"),
+            {},
+            "LinuxBridge",
+            `p.check({}, { name: "bad name!", connection: { host: "127.0.0.1" }, owner: "dvrlab:x/y" })`,
+        );
         assert.equal(r.status, 0, r.stderr);
         const out = JSON.parse(r.stdout);
-        assert.ok(out.failures.some((f: any) => f.property === "name"), r.stdout);
+        assert.ok(
+            out.failures.some((f: any) => f.property === "name"),
+            r.stdout,
+        );
     });
 
     it("once its modules are in the transpile cache, a provider process never loads TypeScript", () => {
@@ -52,9 +65,17 @@ describe("provider shim (core/shim.ts)", function () {
     });
 
     it("elsewhere, DVRLAB_ROOT says where dvrlab is; without it the error says what to set", () => {
-        const r = loadIn(os.tmpdir(), { DVRLAB_ROOT: repoRoot }, "FlowEntry", `p.check({}, { bridge: "br-int", table: 0, priority: 1, actions: "", connection: { host: "127.0.0.1" }, owner: "dvrlab:x/y", cookie: "0x1" })`);
+        const r = loadIn(
+            os.tmpdir(),
+            { DVRLAB_ROOT: repoRoot },
+            "FlowEntry",
+            `p.check({}, { bridge: "br-int", table: 0, priority: 1, actions: "", connection: { host: "127.0.0.1" }, owner: "dvrlab:x/y", cookie: "0x1" })`,
+        );
         assert.equal(r.status, 0, r.stderr);
-        assert.ok(JSON.parse(r.stdout).failures.some((f: any) => f.property === "actions"), r.stdout);
+        assert.ok(
+            JSON.parse(r.stdout).failures.some((f: any) => f.property === "actions"),
+            r.stdout,
+        );
         const lost = loadIn(os.tmpdir(), {}, "FlowEntry", `p.check({}, {})`);
         assert.notEqual(lost.status, 0);
         assert.match(lost.stderr, /Error: dvrlab: cannot find dvrlab \(node_modules\/dvrlab, or a checkout\) from .*; install it or set DVRLAB_ROOT\n/);
@@ -77,4 +98,3 @@ describe("provider shim (core/shim.ts)", function () {
         }
     });
 });
-

@@ -33,7 +33,7 @@ describe("stack config JSON Schema", () => {
         assert.deepStrictEqual(errorsOf(doc).sort(), [
             "/config/dvrlab:knownHostsFile must be string",
             "/config/dvrlab:topology/hosts/0 must NOT have additional properties",
-            '/config/dvrlab:topology/networks/0/vlan must be <= 4095',
+            "/config/dvrlab:topology/networks/0/vlan must be <= 4095",
             '/config/dvrlab:topology/vms/0/mac must match pattern "^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"',
         ]);
     });

@@ -27,8 +27,26 @@ describe("DhcpLease planner", () => {
         assert.deepEqual(set.slice(0, 2), ["sh", "-c"]);
         assert.deepEqual(set.slice(3), ["sh", "set", "/var/lib/dvrlab/dhcp/net1", "fa:16:3e:ff:aa:66", "cirros", "192.168.10.168", "", "", ""]);
         const upd = planSet("net1", { ...seed, ip: "192.168.10.169" }, seed);
-        assert.deepEqual(upd.slice(4), ["set", "/var/lib/dvrlab/dhcp/net1", "fa:16:3e:ff:aa:66", "cirros", "192.168.10.169", "fa:16:3e:ff:aa:66", "cirros", "192.168.10.168"]);
-        assert.deepEqual(planDelete("net1", seed).slice(4), ["delete", "/var/lib/dvrlab/dhcp/net1", "fa:16:3e:ff:aa:66", "cirros", "192.168.10.168", "", "", ""]);
+        assert.deepEqual(upd.slice(4), [
+            "set",
+            "/var/lib/dvrlab/dhcp/net1",
+            "fa:16:3e:ff:aa:66",
+            "cirros",
+            "192.168.10.169",
+            "fa:16:3e:ff:aa:66",
+            "cirros",
+            "192.168.10.168",
+        ]);
+        assert.deepEqual(planDelete("net1", seed).slice(4), [
+            "delete",
+            "/var/lib/dvrlab/dhcp/net1",
+            "fa:16:3e:ff:aa:66",
+            "cirros",
+            "192.168.10.168",
+            "",
+            "",
+            "",
+        ]);
         assert.deepEqual(showLease("net1", seed).slice(3), ["sh", "/var/lib/dvrlab/dhcp/net1", "fa:16:3e:ff:aa:66", "cirros", "192.168.10.168"]);
         for (const argv of [set, upd, planDelete("net1", seed), showLease("net1", seed)]) {
             assert.ok(!argv[2].includes("cirros") && !argv[2].includes("192.168"), "no value inside the script text");
@@ -111,7 +129,11 @@ describe("DhcpLease planner", () => {
             // a stand-in "dnsmasq": sh with the --pid-file argument, counting HUPs
             const pidf = path.join(dir, "pid");
             const count = path.join(dir, "hups");
-            const child = require("child_process").spawn("sh", ["-c", `trap 'echo hup >>${count}' HUP; trap 'echo usr1 >>${count}' USR1; while :; do sleep 0.05; done`, `--pid-file=${pidf}`], { stdio: "ignore" });
+            const child = require("child_process").spawn(
+                "sh",
+                ["-c", `trap 'echo hup >>${count}' HUP; trap 'echo usr1 >>${count}' USR1; while :; do sleep 0.05; done`, `--pid-file=${pidf}`],
+                { stdio: "ignore" },
+            );
             // Bounded polls, no fixed sleep: signals are not queued, so wait for each to be handled.
             const seen = async (want: string) => {
                 for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {

@@ -1,6 +1,16 @@
 import { strict as assert } from "assert";
 import { dhcpServerSchema, portOf } from "../../../provider/dhcpServer/schema";
-import { dnsmasqArgs, isOurDnsmasq, isServing, parseDnsmasqArgs, parseServer, planLink, planPort, planStartDnsmasq, toInputs } from "../../../provider/dhcpServer/planner";
+import {
+    dnsmasqArgs,
+    isOurDnsmasq,
+    isServing,
+    parseDnsmasqArgs,
+    parseServer,
+    planLink,
+    planPort,
+    planStartDnsmasq,
+    toInputs,
+} from "../../../provider/dhcpServer/planner";
 import { subnetOf, isHostAddress } from "../../../provider/net/ipv4";
 
 const seed = dhcpServerSchema.parse({ connection: { host: "172.30.124.233" }, owner: "dvrlab:p/s", network: "net1", tag: 1, address: "192.168.10.2/24" });
@@ -20,7 +30,9 @@ function healthy(argv = dnsmasqArgs(seed)): string {
         JSON.stringify({ data: [[1, ["map", [["dvrlab-owner", "dvrlab:p/s"]]]]], headings: ["tag", "external_ids"] }),
         JSON.stringify({ data: [["internal"]], headings: ["type"] }),
         "@@link",
-        JSON.stringify([{ ifname: "tapnet1", flags: ["BROADCAST", "UP", "LOWER_UP"], mtu: 1450, addr_info: [{ family: "inet", local: "192.168.10.2", prefixlen: 24 }] }]),
+        JSON.stringify([
+            { ifname: "tapnet1", flags: ["BROADCAST", "UP", "LOWER_UP"], mtu: 1450, addr_info: [{ family: "inet", local: "192.168.10.2", prefixlen: 24 }] },
+        ]),
         "@@hostlink",
         "[]",
         "@@tx",
@@ -61,7 +73,13 @@ describe("DhcpServer planner", () => {
             "--domain=openstacklocal",
         ]);
         const d = dhcpServerSchema.parse({ ...seed, router: "192.168.10.1", dnsServers: ["8.8.8.8", "1.1.1.1"], leaseTime: 600, mtu: 1400 });
-        assert.deepEqual(parseDnsmasqArgs(dnsmasqArgs(d)), { mtu: 1400, leaseTime: 600, router: "192.168.10.1", dnsServers: ["8.8.8.8", "1.1.1.1"], domain: "openstacklocal" });
+        assert.deepEqual(parseDnsmasqArgs(dnsmasqArgs(d)), {
+            mtu: 1400,
+            leaseTime: 600,
+            router: "192.168.10.1",
+            dnsServers: ["8.8.8.8", "1.1.1.1"],
+            domain: "openstacklocal",
+        });
     });
 
     it("starts dnsmasq inside qdhcp-<network>, its argv as positional arguments, startup errors on stderr", () => {
@@ -73,7 +91,25 @@ describe("DhcpServer planner", () => {
 
     it("adds the tap as an OVS internal port with the local VLAN, moves it into the namespace, offload off on netdev", () => {
         assert.deepEqual(planPort(seed, false), [
-            ["ovs-vsctl", "--timeout=10", "--", "add-port", "br-int", "tapnet1", "--", "set", "Interface", "tapnet1", "type=internal", "--", "set", "Port", "tapnet1", "tag=1", 'external_ids:dvrlab-owner="dvrlab:p/s"'],
+            [
+                "ovs-vsctl",
+                "--timeout=10",
+                "--",
+                "add-port",
+                "br-int",
+                "tapnet1",
+                "--",
+                "set",
+                "Interface",
+                "tapnet1",
+                "type=internal",
+                "--",
+                "set",
+                "Port",
+                "tapnet1",
+                "tag=1",
+                'external_ids:dvrlab-owner="dvrlab:p/s"',
+            ],
         ]);
         assert.deepEqual(planLink(seed, { inHostNamespace: true }, false), {
             cmds: [
@@ -119,7 +155,13 @@ describe("DhcpServer planner", () => {
 
     it("parses every option a running dnsmasq's argv can say, and nothing from look-alikes", () => {
         const full = dhcpServerSchema.parse({ ...seed, router: "192.168.10.1", dnsServers: ["8.8.8.8", "1.1.1.1"], domain: "lab", leaseTime: 600, mtu: 1400 });
-        assert.deepEqual(parseDnsmasqArgs(dnsmasqArgs(full)), { mtu: 1400, leaseTime: 600, router: "192.168.10.1", dnsServers: ["8.8.8.8", "1.1.1.1"], domain: "lab" });
+        assert.deepEqual(parseDnsmasqArgs(dnsmasqArgs(full)), {
+            mtu: 1400,
+            leaseTime: 600,
+            router: "192.168.10.1",
+            dnsServers: ["8.8.8.8", "1.1.1.1"],
+            domain: "lab",
+        });
         assert.deepEqual(parseDnsmasqArgs(dnsmasqArgs(seed)), { mtu: 1450, leaseTime: 86400, domain: "openstacklocal" });
         assert.deepEqual(
             parseDnsmasqArgs([
@@ -146,7 +188,26 @@ describe("DhcpServer planner", () => {
     it("parseServer: sections, owner, a pid only with its cmdline, the last empty argv element dropped", () => {
         const st = parseServer(["@@ns", "no", "@@owner", "  ", "@@dir", "no", "@@pid", "0", "@@pidns", "x", "@@cmdline", "dnsmasq", ""].join("\n"));
         assert.deepEqual([st.namespace, st.owner, st.dir, st.dnsmasq], [false, undefined, false, undefined]);
-        const st2 = parseServer(["@@ns", "yes", "@@owner", " dvrlab:p/s ", "@@dir", "yes", "@@pid", "77", "@@pidns", "qdhcp-a", "qdhcp-b", "@@cmdline", "/usr/sbin/dnsmasq", "", "--pid-file=/var/lib/dvrlab/dhcp/net1/pid", ""].join("\n"));
+        const st2 = parseServer(
+            [
+                "@@ns",
+                "yes",
+                "@@owner",
+                " dvrlab:p/s ",
+                "@@dir",
+                "yes",
+                "@@pid",
+                "77",
+                "@@pidns",
+                "qdhcp-a",
+                "qdhcp-b",
+                "@@cmdline",
+                "/usr/sbin/dnsmasq",
+                "",
+                "--pid-file=/var/lib/dvrlab/dhcp/net1/pid",
+                "",
+            ].join("\n"),
+        );
         assert.deepEqual([st2.namespace, st2.owner, st2.dir], [true, "dvrlab:p/s", true]);
         assert.deepEqual(st2.dnsmasq, { pid: 77, namespace: "qdhcp-a", argv: ["/usr/sbin/dnsmasq", "", "--pid-file=/var/lib/dvrlab/dhcp/net1/pid"] });
         assert.equal(parseServer(["@@pid", "77"].join("\n")).dnsmasq, undefined, "no cmdline: the pid is gone");
@@ -180,7 +241,13 @@ describe("DhcpServer planner", () => {
     });
 
     it("subnet arithmetic", () => {
-        assert.deepEqual(subnetOf("192.168.10.2/24"), { address: "192.168.10.2", prefix: 24, network: "192.168.10.0", netmask: "255.255.255.0", broadcast: "192.168.10.255" });
+        assert.deepEqual(subnetOf("192.168.10.2/24"), {
+            address: "192.168.10.2",
+            prefix: 24,
+            network: "192.168.10.0",
+            netmask: "255.255.255.0",
+            broadcast: "192.168.10.255",
+        });
         assert.deepEqual(subnetOf("10.1.2.3/20"), { address: "10.1.2.3", prefix: 20, network: "10.1.0.0", netmask: "255.255.240.0", broadcast: "10.1.15.255" });
         const s = subnetOf("192.168.10.2/24");
         assert.equal(isHostAddress("192.168.10.168", s), true);

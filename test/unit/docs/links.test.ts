@@ -12,7 +12,7 @@ describe("docs: links", () => {
         it("finds inline links, images, reference definitions, autolinks and bare URLs, with their lines", () => {
             const md = [
                 "# Title",
-                "See [the guide](docs/guide.md#set-up) and ![a picture](img/a.png \"caption\").",
+                'See [the guide](docs/guide.md#set-up) and ![a picture](img/a.png "caption").',
                 "[ref]: ../outside.md",
                 "Mail <mailto:someone@example.org> or read https://example.org/x, or www.example.org.",
             ].join("\n");
@@ -33,7 +33,7 @@ describe("docs: links", () => {
                 "```",
                 "~~~mermaid",
                 "flowchart LR",
-                "  A[\"x\"] --> B",
+                '  A["x"] --> B',
                 "~~~",
                 "Write `[text](target.md)` or `https://example.org` in code; [real](real.md).",
             ].join("\n");
@@ -45,7 +45,10 @@ describe("docs: links", () => {
         it("slugs headings as GitHub does", () => {
             assert.equal(slug("Config reference"), "config-reference");
             assert.equal(slug("`dvrlab:topology`"), "dvrlabtopology");
-            assert.equal(slug("bench/dvr (`npm run bench`): the seed's L2 lab, and remote.Command"), "benchdvr-npm-run-bench-the-seeds-l2-lab-and-remotecommand");
+            assert.equal(
+                slug("bench/dvr (`npm run bench`): the seed's L2 lab, and remote.Command"),
+                "benchdvr-npm-run-bench-the-seeds-l2-lab-and-remotecommand",
+            );
             assert.equal(slug("Numbers (2026-11-26 04:28, shim 2)"), "numbers-2026-11-26-0428-shim-2");
             assert.equal(slug("Where dvrlab differs → Neutron ≤ 2026.1"), "where-dvrlab-differs--neutron--20261");
         });
@@ -79,7 +82,10 @@ describe("docs: links", () => {
             assert.equal(checkLink(root, from(), "../README.md#setup"), "../README.md#setup: README.md has no heading #setup");
             assert.equal(checkLink(root, from(), "/etc/passwd"), "/etc/passwd: an absolute path (write it relative to docs/guide.md)");
             assert.equal(checkLink(root, from(), "../../shared/seed/human-defined-dvr.md"), "../../shared/seed/human-defined-dvr.md leaves the repository");
-            assert.equal(checkLink(root, from(), "https://docs.openstack.org/neutron/latest/"), "https://docs.openstack.org/neutron/latest/ leaves the repository");
+            assert.equal(
+                checkLink(root, from(), "https://docs.openstack.org/neutron/latest/"),
+                "https://docs.openstack.org/neutron/latest/ leaves the repository",
+            );
             assert.equal(checkLink(root, from(), "www.example.org"), "www.example.org leaves the repository");
             assert.equal(checkLink(root, from(), "mailto:someone@example.org"), "mailto:someone@example.org leaves the repository");
         });

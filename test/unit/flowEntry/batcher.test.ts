@@ -5,7 +5,14 @@ import { FakeOvs } from "./fakeOvs";
 
 const conn = { host: "10.0.0.1", port: 22, user: "root", keyRef: "sshPrivateKey" };
 const cookie = (i: number) => "0xd7000000000000" + i.toString(16).padStart(2, "0");
-const spec = (i: number, p: object = {}) => ({ cookie: cookie(i), table: 22, priority: 1, match: `dl_vlan=${i}`, actions: `strip_vlan,set_tunnel:0x813,output:2`, ...p });
+const spec = (i: number, p: object = {}) => ({
+    cookie: cookie(i),
+    table: 22,
+    priority: 1,
+    match: `dl_vlan=${i}`,
+    actions: `strip_vlan,set_tunnel:0x813,output:2`,
+    ...p,
+});
 
 describe("FlowEntry batcher (fake OVS)", () => {
     let ovs: FakeOvs;
@@ -35,7 +42,10 @@ describe("FlowEntry batcher (fake OVS)", () => {
         ovs.bridges.get("br-tun")!.push({ cookie: "0x77", table: 22, priority: 1, idle: 0, hard: 0, match: "dl_vlan=1", actions: "drop" });
         await b.submit({ type: "ensure", spec: spec(1) }); // same table, priority and match: replaces 0x77
         const flows = await b.dump();
-        assert.deepEqual(flows!.map((f) => f.cookie), [cookie(1)]);
+        assert.deepEqual(
+            flows!.map((f) => f.cookie),
+            [cookie(1)],
+        );
         assert.equal(ovs.count("dump-flows"), 1, "the write's own read-back serves the next read");
         assert.deepEqual(ovs.writes()[0].argv.slice(4), ["br-tun", "1", cookie(1)], "read back by cookie");
     });
@@ -69,7 +79,11 @@ describe("FlowEntry batcher (fake OVS)", () => {
     });
 
     it("a failed batch is retried item by item: the error lands on its resource only", async () => {
-        const ps = [b.submit({ type: "ensure", spec: spec(1) }), b.submit({ type: "ensure", spec: spec(2, { actions: "bad" }) }), b.submit({ type: "ensure", spec: spec(3) })];
+        const ps = [
+            b.submit({ type: "ensure", spec: spec(1) }),
+            b.submit({ type: "ensure", spec: spec(2, { actions: "bad" }) }),
+            b.submit({ type: "ensure", spec: spec(3) }),
+        ];
         const r = await Promise.allSettled(ps);
         assert.equal(r[0].status, "fulfilled");
         assert.equal(r[2].status, "fulfilled");
@@ -90,7 +104,10 @@ describe("FlowEntry batcher (fake OVS)", () => {
         const writes = ovs.writes();
         assert.equal(writes.length, 1);
         assert.deepEqual(writes[0].stdin!.trim().split("\n"), [deleteLine(cookie(1)), deleteLine(cookie(2)), deleteLine(cookie(9))]);
-        assert.deepEqual(ovs.bridges.get("br-tun")!.map((f) => f.cookie), [cookie(3)]);
+        assert.deepEqual(
+            ovs.bridges.get("br-tun")!.map((f) => f.cookie),
+            [cookie(3)],
+        );
     });
 
     it("an actions update is one modify_strict scoped to our cookie", async () => {
@@ -105,7 +122,9 @@ describe("FlowEntry batcher (fake OVS)", () => {
 
     it("asks OVS (a scratch bridge) when the table already has flows at that priority: conflict, adoption", async () => {
         // Made by hand, the seed's way: cookie 0, OVS's spelling.
-        ovs.bridges.get("br-tun")!.push({ cookie: "0x0", table: 22, priority: 1, idle: 0, hard: 0, match: "dl_vlan=1", actions: "pop_vlan,set_field:0x813->tun_id,output:2" });
+        ovs.bridges
+            .get("br-tun")!
+            .push({ cookie: "0x0", table: 22, priority: 1, idle: 0, hard: 0, match: "dl_vlan=1", actions: "pop_vlan,set_field:0x813->tun_id,output:2" });
         ovs.bridges.get("br-tun")!.push({ cookie: "0xabc", table: 22, priority: 1, idle: 0, hard: 0, match: "dl_vlan=2", actions: "drop" });
         // vlan_tci=0x1001/0x1fff is dl_vlan=1 to OVS: same identity as the hand-made flow, same actions.
         const [adopt, conflict, fresh] = await Promise.allSettled([
@@ -147,7 +166,10 @@ describe("FlowEntry batcher (fake OVS)", () => {
         await Promise.all([1, 2].map((i) => b.submit({ type: "ensure", spec: spec(i) })));
         await b.submit({ type: "ensure", spec: spec(3) });
         const writes = ovs.writes();
-        assert.deepEqual(writes.map((w) => w.argv[5] === "1"), [true, false, false]);
+        assert.deepEqual(
+            writes.map((w) => w.argv[5] === "1"),
+            [true, false, false],
+        );
         assert.equal(ovs.bridges.get("br-tun")!.length, 3);
     });
 

@@ -21,7 +21,16 @@ const canonMatch = (m: string) => m.replace(/vlan_tci=0x1001\/0x1fff/, "dl_vlan=
 function parseFlowMod(text: string): FakeFlow & { cookieMask: boolean } {
     const at = text.indexOf("actions=");
     const head = at >= 0 ? text.slice(0, at).replace(/,$/, "") : text;
-    const f: FakeFlow & { cookieMask: boolean } = { cookie: "0x0", table: 0, priority: 32768, idle: 0, hard: 0, match: "", actions: at >= 0 ? canonActions(text.slice(at + 8)) : "", cookieMask: false };
+    const f: FakeFlow & { cookieMask: boolean } = {
+        cookie: "0x0",
+        table: 0,
+        priority: 32768,
+        idle: 0,
+        hard: 0,
+        match: "",
+        actions: at >= 0 ? canonActions(text.slice(at + 8)) : "",
+        cookieMask: false,
+    };
     const match: string[] = [];
     for (const t of head.split(",").filter(Boolean)) {
         const [k, v] = t.split("=");
@@ -39,7 +48,12 @@ function parseFlowMod(text: string): FakeFlow & { cookieMask: boolean } {
 }
 
 export function printFlow(f: FakeFlow): string {
-    const head = [f.cookie !== "0x0" ? `cookie=${f.cookie}, ` : "", f.table ? `table=${f.table}, ` : "", f.idle ? `idle_timeout=${f.idle}, ` : "", f.hard ? `hard_timeout=${f.hard}, ` : ""].join("");
+    const head = [
+        f.cookie !== "0x0" ? `cookie=${f.cookie}, ` : "",
+        f.table ? `table=${f.table}, ` : "",
+        f.idle ? `idle_timeout=${f.idle}, ` : "",
+        f.hard ? `hard_timeout=${f.hard}, ` : "",
+    ].join("");
     const m = [f.priority !== 32768 ? `priority=${f.priority}` : "", f.match].filter(Boolean).join(",");
     return ` ${head}${m}${m ? " " : ""}actions=${f.actions}`;
 }
@@ -57,7 +71,10 @@ export class FakeOvs implements Executor {
     }
 
     count(verb: string): number {
-        return this.calls.filter((c) => c.argv.includes(verb) || (verb === "canonicalise" && c.argv[3] === "dvrlab-canonicalise") || (verb === "write" && c.argv[3] === "dvrlab-flows")).length;
+        return this.calls.filter(
+            (c) =>
+                c.argv.includes(verb) || (verb === "canonicalise" && c.argv[3] === "dvrlab-canonicalise") || (verb === "write" && c.argv[3] === "dvrlab-flows"),
+        ).length;
     }
 
     writes(): { argv: Argv; stdin?: string }[] {
@@ -75,7 +92,9 @@ export class FakeOvs implements Executor {
             const flows = this.bridges.get(bridge);
             if (!flows) return fail(`ovs-ofctl: ${bridge} is not a bridge or a socket\n`);
             if (bundle && this.noBundle.has(bridge)) {
-                return fail(`vconn|WARN|unix:/run/openvswitch/${bridge}.mgmt: version negotiation failed (we support version 0x05, peer supports versions 0x01, 0x04)\novs-ofctl: ${bridge}: failed to connect to socket (Broken pipe)\n`);
+                return fail(
+                    `vconn|WARN|unix:/run/openvswitch/${bridge}.mgmt: version negotiation failed (we support version 0x05, peer supports versions 0x01, 0x04)\novs-ofctl: ${bridge}: failed to connect to socket (Broken pipe)\n`,
+                );
             }
             const r = this.apply(flows, opts.stdin ?? "");
             if (r) return fail(r);
@@ -96,7 +115,9 @@ export class FakeOvs implements Executor {
         if (!flows) return fail(`ovs-ofctl: ${bridge} is not a bridge or a socket\n`);
         if (verb === "dump-flows") return ok(flows.map(printFlow).join("\n") + (flows.length ? "\n" : ""));
         if (argv.includes("--bundle") && this.noBundle.has(bridge)) {
-            return fail(`vconn|WARN|unix:/run/openvswitch/${bridge}.mgmt: version negotiation failed (we support version 0x05, peer supports versions 0x01, 0x04)\novs-ofctl: ${bridge}: failed to connect to socket (Broken pipe)\n`);
+            return fail(
+                `vconn|WARN|unix:/run/openvswitch/${bridge}.mgmt: version negotiation failed (we support version 0x05, peer supports versions 0x01, 0x04)\novs-ofctl: ${bridge}: failed to connect to socket (Broken pipe)\n`,
+            );
         }
         const r = this.apply(flows, opts.stdin ?? "");
         return r ? fail(r) : ok();

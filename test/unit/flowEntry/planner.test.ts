@@ -87,19 +87,27 @@ describe("FlowEntry planner", () => {
         });
 
         it("flow_mod lines: add with cookie, modify_strict and delete scoped to it", () => {
-            assert.equal(addLine(spec), "add cookie=0xd71a2b3c4d5e6f70,table=22,priority=32768,dl_vlan=1,actions=strip_vlan,set_tunnel:0x813,output:2,output:3");
+            assert.equal(
+                addLine(spec),
+                "add cookie=0xd71a2b3c4d5e6f70,table=22,priority=32768,dl_vlan=1,actions=strip_vlan,set_tunnel:0x813,output:2,output:3",
+            );
             assert.equal(
                 addLine({ ...spec, match: undefined, idleTimeout: 30, hardTimeout: 60, actions: "drop" }),
                 "add cookie=0xd71a2b3c4d5e6f70,table=22,priority=32768,idle_timeout=30,hard_timeout=60,actions=drop",
             );
-            assert.equal(modifyLine(spec), "modify_strict cookie=0xd71a2b3c4d5e6f70/-1,table=22,priority=32768,dl_vlan=1,actions=strip_vlan,set_tunnel:0x813,output:2,output:3");
+            assert.equal(
+                modifyLine(spec),
+                "modify_strict cookie=0xd71a2b3c4d5e6f70/-1,table=22,priority=32768,dl_vlan=1,actions=strip_vlan,set_tunnel:0x813,output:2,output:3",
+            );
             assert.equal(deleteLine(spec.cookie), "delete cookie=0xd71a2b3c4d5e6f70/-1");
         });
 
         it("recognises a missing bridge and a bridge without OpenFlow 1.4", () => {
             assert.ok(isMissingBridge("ovs-ofctl: nosuchbr is not a bridge or a socket\n"));
             assert.ok(
-                isBundleUnsupported("2026-11-25T21:07:52Z|00001|vconn|WARN|unix:/run/openvswitch/br.mgmt: version negotiation failed (we support version 0x05, peer supports versions 0x01, 0x04)\novs-ofctl: br: failed to connect to socket (Broken pipe)"),
+                isBundleUnsupported(
+                    "2026-11-25T21:07:52Z|00001|vconn|WARN|unix:/run/openvswitch/br.mgmt: version negotiation failed (we support version 0x05, peer supports versions 0x01, 0x04)\novs-ofctl: br: failed to connect to socket (Broken pipe)",
+                ),
             );
             assert.ok(!isBundleUnsupported("ovs-ofctl: -:1: unknown action foo"));
         });
@@ -110,9 +118,27 @@ describe("FlowEntry planner", () => {
             const flows = parseDumpFlows(fixture("ovs-dump-flows-of14.txt"));
             assert.equal(flows.length, 17);
             const by = (c: string) => flows.find((f) => f.cookie === c)!;
-            assert.deepEqual(by("0xa"), { cookie: "0xa", table: 0, priority: 10, idleTimeout: 0, hardTimeout: 0, flags: [], match: "arp,in_port=43", actions: "resubmit(,24)" });
+            assert.deepEqual(by("0xa"), {
+                cookie: "0xa",
+                table: 0,
+                priority: 10,
+                idleTimeout: 0,
+                hardTimeout: 0,
+                flags: [],
+                match: "arp,in_port=43",
+                actions: "resubmit(,24)",
+            });
             assert.deepEqual(by("0xc"), { cookie: "0xc", table: 0, priority: 1, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: "NORMAL" });
-            assert.deepEqual(by("0xd"), { cookie: "0xd", table: 3, priority: 5, idleTimeout: 30, hardTimeout: 60, flags: [], match: "ip,nw_src=10.0.0.0/24", actions: "drop" });
+            assert.deepEqual(by("0xd"), {
+                cookie: "0xd",
+                table: 3,
+                priority: 5,
+                idleTimeout: 30,
+                hardTimeout: 60,
+                flags: [],
+                match: "ip,nw_src=10.0.0.0/24",
+                actions: "drop",
+            });
             // OVS's own rewrites of the seed's text: why canonical forms come from OVS.
             assert.equal(by("0x5").priority, 32768);
             assert.equal(by("0x5").match, "dl_vlan=1");
@@ -122,7 +148,16 @@ describe("FlowEntry planner", () => {
                 by("0x9").actions,
                 "learn(table=20,hard_timeout=300,priority=1,cookie=0xb8a7772eecbcd5b8,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:NXM_OF_IN_PORT[]),output:1",
             );
-            assert.deepEqual(by("0xd7a1b2c3d4e5f607"), { cookie: "0xd7a1b2c3d4e5f607", table: 5, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: "drop" });
+            assert.deepEqual(by("0xd7a1b2c3d4e5f607"), {
+                cookie: "0xd7a1b2c3d4e5f607",
+                table: 5,
+                priority: 32768,
+                idleTimeout: 0,
+                hardTimeout: 0,
+                flags: [],
+                match: "",
+                actions: "drop",
+            });
             // Cookie 0 is not printed without stats; flags and importance sit in the header.
             const zero = flows.filter((f) => f.cookie === "0x0");
             assert.deepEqual(
@@ -151,7 +186,16 @@ describe("FlowEntry planner", () => {
         });
 
         it("handles a catch-all at default priority in table 0 with cookie 0, and refuses garbage", () => {
-            assert.deepEqual(parseFlowLine(" actions=drop"), { cookie: "0x0", table: 0, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: "drop" });
+            assert.deepEqual(parseFlowLine(" actions=drop"), {
+                cookie: "0x0",
+                table: 0,
+                priority: 32768,
+                idleTimeout: 0,
+                hardTimeout: 0,
+                flags: [],
+                match: "",
+                actions: "drop",
+            });
             assert.deepEqual(parseFlowLine(" cookie=0x1f, idle_timeout=5, actions=drop")!.idleTimeout, 5);
             assert.equal(parseFlowLine("NXST_FLOW reply (xid=0x4):"), undefined);
             assert.throws(() => parseFlowLine(" cookie=0x1, what is this actions=drop"), /cannot parse/);
@@ -159,7 +203,17 @@ describe("FlowEntry planner", () => {
     });
 
     describe("decisions", () => {
-        const flow = (p: Partial<DumpedFlow>): DumpedFlow => ({ cookie: "0x0", table: 22, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "dl_vlan=1", actions: "pop_vlan,set_field:0x813->tun_id,output:2,output:3", ...p });
+        const flow = (p: Partial<DumpedFlow>): DumpedFlow => ({
+            cookie: "0x0",
+            table: 22,
+            priority: 32768,
+            idleTimeout: 0,
+            hardTimeout: 0,
+            flags: [],
+            match: "dl_vlan=1",
+            actions: "pop_vlan,set_field:0x813->tun_id,output:2,output:3",
+            ...p,
+        });
         const canon = flow({ cookie: spec.cookie });
         const add = addLine(spec);
 
@@ -190,7 +244,10 @@ describe("FlowEntry planner", () => {
         it("a flow with the same identity but another owner or other actions is a conflict", () => {
             const other = decideEnsure(spec, [flow({ cookie: "0xb8a7772eecbcd5b8" })], canon, "br-tun");
             assert.equal(other.kind, "conflict");
-            assert.match((other as any).message, /same table, priority and match that is not ours: cookie=0xb8a7772eecbcd5b8, table=22, priority=32768, dl_vlan=1 actions=pop_vlan/);
+            assert.match(
+                (other as any).message,
+                /same table, priority and match that is not ours: cookie=0xb8a7772eecbcd5b8, table=22, priority=32768, dl_vlan=1 actions=pop_vlan/,
+            );
             const handOther = decideEnsure(spec, [flow({ actions: "drop" })], canon, "br-tun");
             assert.match((handOther as any).message, /made by hand, with other actions/);
             const timeouts = decideEnsure(spec, [flow({ idleTimeout: 10 })], canon, "br-tun");
@@ -241,7 +298,16 @@ describe("FlowEntry planner", () => {
     });
 
     describe("the bridge after a write", () => {
-        const f = (cookie: string, match: string, actions = "drop"): DumpedFlow => ({ cookie, table: 22, priority: 1, idleTimeout: 0, hardTimeout: 0, flags: [], match, actions });
+        const f = (cookie: string, match: string, actions = "drop"): DumpedFlow => ({
+            cookie,
+            table: 22,
+            priority: 1,
+            idleTimeout: 0,
+            hardTimeout: 0,
+            flags: [],
+            match,
+            actions,
+        });
         it("is the dump before, minus what the written cookies had and what their adds replaced, plus what was read back", () => {
             const pre = [f("0x1", "dl_vlan=1"), f("0x2", "dl_vlan=2"), f("0x0", "dl_vlan=3"), f("0x4", "dl_vlan=4")];
             const back = [f("0x1", "dl_vlan=1", "output:2"), f("0x5", "dl_vlan=3")];
@@ -250,8 +316,23 @@ describe("FlowEntry planner", () => {
     });
 
     describe("read: host flow in input form", () => {
-        const olds: typeof spec & { idleTimeout?: number; ovsMatch: string; ovsActions: string } = { ...spec, match: "dl_vlan=1", ovsMatch: "dl_vlan=1", ovsActions: "pop_vlan,set_field:0x813->tun_id,output:2,output:3", actions: "strip_vlan,set_tunnel:0x813,output:2,output:3" };
-        const host: DumpedFlow = { cookie: spec.cookie, table: 22, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "dl_vlan=1", actions: olds.ovsActions };
+        const olds: typeof spec & { idleTimeout?: number; ovsMatch: string; ovsActions: string } = {
+            ...spec,
+            match: "dl_vlan=1",
+            ovsMatch: "dl_vlan=1",
+            ovsActions: "pop_vlan,set_field:0x813->tun_id,output:2,output:3",
+            actions: "strip_vlan,set_tunnel:0x813,output:2,output:3",
+        };
+        const host: DumpedFlow = {
+            cookie: spec.cookie,
+            table: 22,
+            priority: 32768,
+            idleTimeout: 0,
+            hardTimeout: 0,
+            flags: [],
+            match: "dl_vlan=1",
+            actions: olds.ovsActions,
+        };
 
         it("keeps the user's spelling while OVS still prints what it printed after our write", () => {
             assert.deepEqual(toInputs(host, olds), olds);
@@ -267,18 +348,44 @@ describe("FlowEntry planner", () => {
     });
 
     describe("edges (each expectation a literal)", () => {
-        const F = (o: Partial<DumpedFlow>): DumpedFlow => ({ cookie: "0x0", table: 0, priority: 32768, idleTimeout: 0, hardTimeout: 0, flags: [], match: "", actions: "drop", ...o });
+        const F = (o: Partial<DumpedFlow>): DumpedFlow => ({
+            cookie: "0x0",
+            table: 0,
+            priority: 32768,
+            idleTimeout: 0,
+            hardTimeout: 0,
+            flags: [],
+            match: "",
+            actions: "drop",
+            ...o,
+        });
 
         it("parseFlowLine: header pairs and flags in any order, importance, timeouts, a bare actions= line, blank and header lines", () => {
             assert.deepEqual(
-                parseFlowLine(" cookie=0xD7000000000000FF, duration=1.5s, table=20, n_packets=3, n_bytes=9, send_flow_rem reset_counts hard_timeout=300, idle_timeout=10, importance=7, priority=2,dl_vlan=1 actions=output:2"),
-                { cookie: "0xd7000000000000ff", table: 20, priority: 2, idleTimeout: 10, hardTimeout: 300, flags: ["send_flow_rem", "reset_counts"], importance: 7, match: "dl_vlan=1", actions: "output:2" },
+                parseFlowLine(
+                    " cookie=0xD7000000000000FF, duration=1.5s, table=20, n_packets=3, n_bytes=9, send_flow_rem reset_counts hard_timeout=300, idle_timeout=10, importance=7, priority=2,dl_vlan=1 actions=output:2",
+                ),
+                {
+                    cookie: "0xd7000000000000ff",
+                    table: 20,
+                    priority: 2,
+                    idleTimeout: 10,
+                    hardTimeout: 300,
+                    flags: ["send_flow_rem", "reset_counts"],
+                    importance: 7,
+                    match: "dl_vlan=1",
+                    actions: "output:2",
+                },
             );
             assert.deepEqual(parseFlowLine("actions=NORMAL"), F({ actions: "NORMAL" }));
             assert.deepEqual(parseFlowLine(" table=3, priority=0 actions=drop"), F({ table: 3, priority: 0 }));
             assert.deepEqual(parseFlowLine(" table=3, actions=drop"), F({ table: 3 }), "catch-all at the default priority");
             assert.deepEqual(parseFlowLine(" cookie=0x5, priority=10,in_port=2 actions=drop"), F({ cookie: "0x5", priority: 10, match: "in_port=2" }));
-            assert.deepEqual(parseFlowLine(" in_port=2,priority=3 actions=drop"), F({ match: "in_port=2,priority=3" }), "priority= only counts at the start of the match");
+            assert.deepEqual(
+                parseFlowLine(" in_port=2,priority=3 actions=drop"),
+                F({ match: "in_port=2,priority=3" }),
+                "priority= only counts at the start of the match",
+            );
             assert.equal(parseFlowLine("NXST_FLOW reply (xid=0x4):"), undefined);
             assert.equal(parseFlowLine("xactions=drop"), undefined);
             assert.throws(() => parseFlowLine(" table=x, actions=drop"), /^Error: cannot parse dump-flows line: {2}table=x, actions=drop$/);
@@ -292,10 +399,13 @@ describe("FlowEntry planner", () => {
             assert.equal(addLine({ ...f, idleTimeout: 5 }), "add cookie=0xd7a,table=10,priority=1,idle_timeout=5,actions=drop");
             assert.equal(addLine({ ...f, hardTimeout: 6, match: "in_port=1" }), "add cookie=0xd7a,table=10,priority=1,hard_timeout=6,in_port=1,actions=drop");
             assert.equal(modifyLine({ ...f, hardTimeout: 6 }), "modify_strict cookie=0xd7a/-1,table=10,priority=1,actions=drop");
-            assert.deepEqual(restoreLines(F({ cookie: "0x0", table: 2, priority: 5, idleTimeout: 1, hardTimeout: 2, importance: 3, flags: ["send_flow_rem"], match: "in_port=1" }), "0xd7a"), [
-                "delete cookie=0xd7a/-1",
-                "add cookie=0x0,table=2,priority=5,idle_timeout=1,hard_timeout=2,importance=3,send_flow_rem,in_port=1,actions=drop",
-            ]);
+            assert.deepEqual(
+                restoreLines(
+                    F({ cookie: "0x0", table: 2, priority: 5, idleTimeout: 1, hardTimeout: 2, importance: 3, flags: ["send_flow_rem"], match: "in_port=1" }),
+                    "0xd7a",
+                ),
+                ["delete cookie=0xd7a/-1", "add cookie=0x0,table=2,priority=5,idle_timeout=1,hard_timeout=2,importance=3,send_flow_rem,in_port=1,actions=drop"],
+            );
             assert.deepEqual(restoreLines(F({ table: 2, priority: 5 }), "0xd7a"), ["delete cookie=0xd7a/-1", "add cookie=0x0,table=2,priority=5,actions=drop"]);
         });
 
@@ -328,7 +438,10 @@ describe("FlowEntry planner", () => {
             assert.equal(decideModify(spec, [mine], "dl_vlan=2"), undefined);
             assert.equal(decideModify(spec, [{ ...mine, idleTimeout: 1 }], "dl_vlan=1"), undefined);
             assert.equal(decideModify(spec, [{ ...mine, hardTimeout: 1 }], "dl_vlan=1"), undefined);
-            assert.deepEqual(decideModify({ ...spec, hardTimeout: 1 }, [{ ...mine, hardTimeout: 1 }], "dl_vlan=1"), { kind: "write", lines: ["modify_strict cookie=0xd7849f0000000001/-1,table=20,priority=2,dl_vlan=1,actions=drop"] });
+            assert.deepEqual(decideModify({ ...spec, hardTimeout: 1 }, [{ ...mine, hardTimeout: 1 }], "dl_vlan=1"), {
+                kind: "write",
+                lines: ["modify_strict cookie=0xd7849f0000000001/-1,table=20,priority=2,dl_vlan=1,actions=drop"],
+            });
             const a = { ...mine, table: 1 };
             const b = { ...mine, table: 20, match: "dl_vlan=2" };
             assert.equal(findOurs([a, b], spec.cookie), a, "no identity: the first");

@@ -26,7 +26,10 @@ describe("FlowEntry check and diff", () => {
         assert.equal(r.inputs.__provider, "x");
         const r2 = await p.check({}, { ...good, table: 22, priority: 32768, match: "dl_vlan=1", actions: "strip_vlan,set_tunnel:0x813,output:2,output:3" });
         assert.equal(r2.failures, undefined);
-        const r3 = await p.check({}, { ...good, match: "ct_state=+trk-new,ip,nw_src=10.0.0.0/24", actions: "ct(commit,zone=5),goto_table:60", idleTimeout: 30, hardTimeout: 0 });
+        const r3 = await p.check(
+            {},
+            { ...good, match: "ct_state=+trk-new,ip,nw_src=10.0.0.0/24", actions: "ct(commit,zone=5),goto_table:60", idleTimeout: 30, hardTimeout: 0 },
+        );
         assert.equal(r3.failures, undefined);
     });
 
@@ -64,7 +67,15 @@ describe("FlowEntry check and diff", () => {
         const news = { ...good, match: "in_port=3", __provider: "b" };
         assert.deepEqual(await p.diff("id", olds, news), { changes: false, replaces: [], deleteBeforeReplace: false });
         assert.deepEqual(await p.diff("id", olds, { ...news, actions: "drop" }), { changes: true, replaces: [], deleteBeforeReplace: false });
-        for (const [k, v] of Object.entries({ table: 11, priority: 2, match: "in_port=2", idleTimeout: 5, hardTimeout: 5, bridge: "br-int", cookie: "0xd71a2b3c4d5e6f71" })) {
+        for (const [k, v] of Object.entries({
+            table: 11,
+            priority: 2,
+            match: "in_port=2",
+            idleTimeout: 5,
+            hardTimeout: 5,
+            bridge: "br-int",
+            cookie: "0xd71a2b3c4d5e6f71",
+        })) {
             assert.deepEqual(await p.diff("id", olds, { ...news, [k]: v }), { changes: true, replaces: [k], deleteBeforeReplace: true }, k);
         }
         assert.deepEqual((await p.diff("id", olds, { ...news, connection: { host: "172.30.124.64" } })).replaces, ["connection"]);

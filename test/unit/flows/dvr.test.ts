@@ -19,7 +19,12 @@ describe("DVR flow intents", () => {
     });
 
     it("br-tun table 1: frames to the gateway MAC dropped (priority 2)", () => {
-        assert.deepEqual(brTun.dvrProcessGatewayMacDrop({ vlan: 2, gatewayMac: "FA:16:3E:00:20:01" }), { table: 1, priority: 2, match: `dl_vlan=2,dl_dst=${GW_MAC}`, actions: "drop" });
+        assert.deepEqual(brTun.dvrProcessGatewayMacDrop({ vlan: 2, gatewayMac: "FA:16:3E:00:20:01" }), {
+            table: 1,
+            priority: 2,
+            match: `dl_vlan=2,dl_dst=${GW_MAC}`,
+            actions: "drop",
+        });
     });
 
     it("br-tun table 1: the router's frames leave with this host's DVR MAC, on to table 2 (priority 1)", () => {
@@ -46,7 +51,12 @@ describe("DVR flow intents", () => {
     });
 
     it("br-int table 0 → 1 DVR_TO_SRC_MAC for frames from br-tun with another host's DVR MAC (priority 2)", () => {
-        assert.deepEqual(brInt.dvrFromTun({ patchPort: 1, dvrMac: THERE }), { table: 0, priority: 2, match: `in_port=1,dl_src=${THERE}`, actions: "resubmit(,1)" });
+        assert.deepEqual(brInt.dvrFromTun({ patchPort: 1, dvrMac: THERE }), {
+            table: 0,
+            priority: 2,
+            match: `in_port=1,dl_src=${THERE}`,
+            actions: "resubmit(,1)",
+        });
     });
 
     it("br-int table 1: to the local VM, untagged, from the gateway MAC (priority 4); default drop (priority 1)", () => {
@@ -69,7 +79,10 @@ describe("DVR flow intents", () => {
 
 describe("dvrMac", () => {
     it("by host index: Neutron's fixed octets, then index + 1", () => {
-        assert.deepEqual([0, 1, 2].map((i) => dvrMac(DVR_BASE_MAC, i)), ["fa:16:3f:00:00:01", "fa:16:3f:00:00:02", "fa:16:3f:00:00:03"]);
+        assert.deepEqual(
+            [0, 1, 2].map((i) => dvrMac(DVR_BASE_MAC, i)),
+            ["fa:16:3f:00:00:01", "fa:16:3f:00:00:02", "fa:16:3f:00:00:03"],
+        );
         assert.equal(dvrMac(DVR_BASE_MAC, 256), "fa:16:3f:00:01:01");
         assert.equal(dvrMac("fa:16:3f:07:00:00", 4), "fa:16:3f:07:00:05", "a non-zero fourth octet is kept too");
         assert.throws(() => dvrMac("fa:16:3f:07:00:00", 65535), /host index 65535 is not an integer in 0\.\.65534/);

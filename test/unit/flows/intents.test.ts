@@ -9,7 +9,16 @@ const LEARN =
 describe("flow intents", () => {
     it("tables mirror Neutron's constants", () => {
         assert.deepEqual(
-            [brTunTables.LOCAL_SWITCHING, brTunTables.DVR_PROCESS, brTunTables.PATCH_LV_TO_TUN, brTunTables.VXLAN_TUN_TO_LV, brTunTables.DVR_NOT_LEARN, brTunTables.LEARN_FROM_TUN, brTunTables.UCAST_TO_TUN, brTunTables.FLOOD_TO_TUN],
+            [
+                brTunTables.LOCAL_SWITCHING,
+                brTunTables.DVR_PROCESS,
+                brTunTables.PATCH_LV_TO_TUN,
+                brTunTables.VXLAN_TUN_TO_LV,
+                brTunTables.DVR_NOT_LEARN,
+                brTunTables.LEARN_FROM_TUN,
+                brTunTables.UCAST_TO_TUN,
+                brTunTables.FLOOD_TO_TUN,
+            ],
             [0, 1, 2, 4, 9, 10, 20, 22],
         );
         assert.deepEqual(
@@ -46,7 +55,10 @@ describe("flow intents", () => {
         });
         it("table=10,priority=1,actions=learn(…),output:1 — the seed's learn action verbatim", () => {
             assert.deepEqual(brTun.learnFromTun({ patchPort: 1 }), { table: 10, priority: 1, actions: LEARN });
-            assert.match(brTun.learnFromTun({ patchPort: 1, learnedCookie: "0xd7000000000000ff", hardTimeout: 60 }).actions, /^learn\(table=20,hard_timeout=60,priority=1,cookie=0xd7000000000000ff,/);
+            assert.match(
+                brTun.learnFromTun({ patchPort: 1, learnedCookie: "0xd7000000000000ff", hardTimeout: 60 }).actions,
+                /^learn\(table=20,hard_timeout=60,priority=1,cookie=0xd7000000000000ff,/,
+            );
         });
         it("unicastToTun: Neutron's table 20 entry for a known MAC", () => {
             assert.deepEqual(brTun.unicastToTun({ vlan: 1, vni: 0x813, port: 2, mac: "FA:16:3E:FF:AA:66" }), {
@@ -119,7 +131,12 @@ describe("flow intents", () => {
             // The order is the security: both table-0 redirects match an ARP from the port, and the ARP
             // one must win, or a spoofed ARP skips table 24; both must beat NORMAL and the DVR entry
             // from patch-tun (priority 2, another in_port).
-            const [arp, mac, normal, dvr] = [brInt.arpSpoofRedirect(vm), brInt.macSpoofRedirect(vm), brInt.normal(), brInt.dvrFromTun({ patchPort: 1, dvrMac: "fa:16:3f:00:00:02" })];
+            const [arp, mac, normal, dvr] = [
+                brInt.arpSpoofRedirect(vm),
+                brInt.macSpoofRedirect(vm),
+                brInt.normal(),
+                brInt.dvrFromTun({ patchPort: 1, dvrMac: "fa:16:3f:00:00:02" }),
+            ];
             assert.ok(arp.priority > mac.priority && mac.priority > dvr.priority && dvr.priority > normal.priority);
             assert.ok(brInt.arpSpoofAllowThenMac(vm).priority > brInt.spoofDrop({ table: 24 }).priority);
             assert.ok(brInt.macSpoofAllow(vm).priority > brInt.spoofDrop({ table: 25 }).priority);
@@ -146,7 +163,8 @@ describe("flow intents", () => {
         for (const [f, prefix] of cases) assert.throws(f, (e: Error) => e.message.startsWith(prefix), prefix);
         assert.throws(() => brInt.arpSpoofRedirect(null as any), /^Error: brInt.arpSpoofRedirect: \(arguments\): /);
         assert.throws(() => brTun.tunToLv({ vni: -1, vlan: 5000 }), /^Error: brTun.tunToLv: vni: .*; vlan: /);
-        for (const c of ["0xABC", "x0x1", "0x1x", "0x", "0x12345678901234567"]) assert.throws(() => brTun.learnFromTun({ patchPort: 1, learnedCookie: c }), /learnedCookie: a cookie in lower-case hex/, c);
+        for (const c of ["0xABC", "x0x1", "0x1x", "0x", "0x12345678901234567"])
+            assert.throws(() => brTun.learnFromTun({ patchPort: 1, learnedCookie: c }), /learnedCookie: a cookie in lower-case hex/, c);
         assert.deepEqual(brTun.unicastToTunDefault(), { table: 20, priority: 0, actions: "resubmit(,22)" });
     });
 });

@@ -41,7 +41,10 @@ describe("HostFile check and diff", () => {
     it("refuses a missing sha256 naming it", async () => {
         const { sha256: _s, ...rest } = good;
         const r = await p.check({}, rest);
-        assert.ok(r.failures!.some((f: any) => f.property === "sha256"), JSON.stringify(r.failures));
+        assert.ok(
+            r.failures!.some((f: any) => f.property === "sha256"),
+            JSON.stringify(r.failures),
+        );
     });
 
     const olds = { ...good, mode: "0644", dvrlabVersion: 1 };
@@ -52,9 +55,17 @@ describe("HostFile check and diff", () => {
     });
 
     it("a new path or host replaces; same mode and hash in another spelling is no change", async () => {
-        assert.deepEqual(await p.diff("x", olds, { ...good, path: "/var/lib/dvrlab/guest/vmlinuz2" }), { changes: true, replaces: ["path"], deleteBeforeReplace: false });
+        assert.deepEqual(await p.diff("x", olds, { ...good, path: "/var/lib/dvrlab/guest/vmlinuz2" }), {
+            changes: true,
+            replaces: ["path"],
+            deleteBeforeReplace: false,
+        });
         assert.deepEqual((await p.diff("x", olds, { ...good, connection: { host: "10.0.0.2" } })).replaces, ["connection"]);
-        assert.deepEqual(await p.diff("x", olds, { ...good, mode: "644", sha256: SHA.toUpperCase() }), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await p.diff("x", olds, { ...good, mode: "644", sha256: SHA.toUpperCase() }), {
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
     });
 });
 

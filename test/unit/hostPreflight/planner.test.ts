@@ -6,7 +6,14 @@ import { remoteArgv } from "../../../provider/ssh/executor";
 const spec = hostPreflightSchema.parse({ connection: { host: "192.0.2.10" }, needs: { dnsmasq: true, libvirt: true }, tunnelIp: "192.0.2.10" });
 const addrs = JSON.stringify([
     { ifname: "lo", mtu: 65536, addr_info: [{ family: "inet", local: "127.0.0.1" }] },
-    { ifname: "eth0", mtu: 1500, addr_info: [{ family: "inet6", local: "fe80::1" }, { family: "inet", local: "192.0.2.10" }] },
+    {
+        ifname: "eth0",
+        mtu: 1500,
+        addr_info: [
+            { family: "inet6", local: "fe80::1" },
+            { family: "inet", local: "192.0.2.10" },
+        ],
+    },
 ]);
 // What a Debian 12 host with everything installed prints (captured from a lab host, trimmed).
 const healthy = () => ({
@@ -39,7 +46,14 @@ describe("HostPreflight planner", () => {
     it("passes a healthy host, with versions and the iptables backend", () => {
         const r = evaluate(healthy(), spec, "root");
         assert.deepEqual(failed(r), []);
-        assert.deepEqual(r.versions, { iproute2: "6.1.0", openvswitch: "3.1.0", iptables: "1.8.9", iptablesBackend: "nf_tables", dnsmasq: "2.90", libvirt: "9.0.0" });
+        assert.deepEqual(r.versions, {
+            iproute2: "6.1.0",
+            openvswitch: "3.1.0",
+            iptables: "1.8.9",
+            iptablesBackend: "nf_tables",
+            dnsmasq: "2.90",
+            libvirt: "9.0.0",
+        });
         assert.deepEqual(
             r.findings.map((f) => `${f.check}: ${f.detail}`),
             [
@@ -62,7 +76,9 @@ describe("HostPreflight planner", () => {
 
     it("names a missing binary (exit 127) with the package to install", () => {
         const p = { ...healthy(), dnsmasq: { rc: 127, out: "sh: 1: dnsmasq: not found" } };
-        assert.deepEqual(failed(evaluate(p, spec, "root")), [{ check: "dnsmasq", ok: false, detail: "dnsmasq not found (exit 127)", fix: "install dnsmasq-base" }]);
+        assert.deepEqual(failed(evaluate(p, spec, "root")), [
+            { check: "dnsmasq", ok: false, detail: "dnsmasq not found (exit 127)", fix: "install dnsmasq-base" },
+        ]);
         const noVirsh = { ...healthy(), virsh: { rc: 127, out: "" } };
         assert.deepEqual(
             failed(evaluate(noVirsh, spec, "root")).map((f) => f.fix),
@@ -76,7 +92,9 @@ describe("HostPreflight planner", () => {
 
     it("refuses versions below the minimum and unreadable ones", () => {
         const old = { ...healthy(), ovs: { rc: 0, out: "ovs-vsctl (Open vSwitch) 2.5.9" } };
-        assert.deepEqual(failed(evaluate(old, spec, "root")), [{ check: "openvswitch", ok: false, detail: "version 2.5.9 < 2.8", fix: "upgrade openvswitch-switch to 2.8 or later" }]);
+        assert.deepEqual(failed(evaluate(old, spec, "root")), [
+            { check: "openvswitch", ok: false, detail: "version 2.5.9 < 2.8", fix: "upgrade openvswitch-switch to 2.8 or later" },
+        ]);
         assert.equal(versionAtLeast("2.8", "2.8"), true);
         assert.equal(versionAtLeast("2.10.1", "2.8"), true);
         assert.equal(versionAtLeast("2.7.99", "2.8"), false);
@@ -86,7 +104,12 @@ describe("HostPreflight planner", () => {
     it("a non-root login without become: sudo is told what to set", () => {
         const p = { ...healthy(), uid: { rc: 0, out: "1000" } };
         assert.deepEqual(failed(evaluate(p, spec, "debian")), [
-            { check: "privilege", ok: false, detail: "commands run as uid 1000 (debian), not root", fix: "set become: sudo for this host (and give debian passwordless sudo), or log in as root" },
+            {
+                check: "privilege",
+                ok: false,
+                detail: "commands run as uid 1000 (debian), not root",
+                fix: "set become: sudo for this host (and give debian passwordless sudo), or log in as root",
+            },
         ]);
         const viaSudo = hostPreflightSchema.parse({ ...spec, connection: { host: "192.0.2.10", user: "debian", become: "sudo" } });
         assert.equal(evaluate(healthy(), viaSudo, "debian").findings[0].detail, "root through sudo as debian");
@@ -95,7 +118,12 @@ describe("HostPreflight planner", () => {
     it("the tunnel address must be the host's, its interface must carry the MTU plus 50", () => {
         const other = hostPreflightSchema.parse({ ...spec, tunnelIp: "192.0.2.11" });
         assert.deepEqual(failed(evaluate(healthy(), other, "root")), [
-            { check: "tunnel address", ok: false, detail: "192.0.2.11 is not an address of this host", fix: "set the host's tunnelIp (or address) to one of its own IPv4 addresses" },
+            {
+                check: "tunnel address",
+                ok: false,
+                detail: "192.0.2.11 is not an address of this host",
+                fix: "set the host's tunnelIp (or address) to one of its own IPv4 addresses",
+            },
         ]);
         const big = hostPreflightSchema.parse({ ...spec, mtu: 1451 });
         assert.deepEqual(failed(evaluate(healthy(), big, "root")), [
@@ -113,12 +141,19 @@ describe("HostPreflight planner", () => {
         assert.deepEqual(failed(evaluate(onlySystem, spec, "root")), [
             { check: "ovs datapaths", ok: false, detail: "none usable (offered: system)", fix: "load the openvswitch kernel module (modprobe openvswitch)" },
         ]);
-        const down = { ...healthy(), ovsdb: { rc: 1, out: "ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed (No such file or directory)" } };
+        const down = {
+            ...healthy(),
+            ovsdb: { rc: 1, out: "ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed (No such file or directory)" },
+        };
         assert.equal(failed(evaluate(down, spec, "root"))[0].fix, "start Open vSwitch (systemctl start openvswitch-switch)");
     });
 
     it("bridge netfilter and physdev are required for security groups", () => {
-        const p = { ...healthy(), brnf: { rc: 1, out: "cat: /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory" }, physdev: { rc: 2, out: "iptables v1.8.9 (nf_tables): Couldn't load match `physdev'" } };
+        const p = {
+            ...healthy(),
+            brnf: { rc: 1, out: "cat: /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory" },
+            physdev: { rc: 2, out: "iptables v1.8.9 (nf_tables): Couldn't load match `physdev'" },
+        };
         assert.deepEqual(
             failed(evaluate(p, spec, "root")).map((f) => f.check),
             ["iptables physdev", "bridge netfilter"],
@@ -130,7 +165,12 @@ describe("HostPreflight planner", () => {
         assert.equal(evaluate(ovsKernel, spec, "root").findings.at(-1)!.detail, "held by Open vSwitch");
         const foreignKernel = { ...ovsKernel, vxlandev: { rc: 0, out: '[{"ifname":"flannel.1"}]' } };
         assert.deepEqual(failed(evaluate(foreignKernel, spec, "root")), [
-            { check: "udp 4789", ok: false, detail: "in use by a kernel vxlan device", fix: "free UDP 4789 (another VXLAN user) or give the topology another vxlanPort" },
+            {
+                check: "udp 4789",
+                ok: false,
+                detail: "in use by a kernel vxlan device",
+                fix: "free UDP 4789 (another VXLAN user) or give the topology another vxlanPort",
+            },
         ]);
         const proc = { ...healthy(), udp: { rc: 0, out: 'UNCONN 0 0 0.0.0.0:4789 0.0.0.0:* users:(("socat",pid=77,fd=5))' } };
         assert.equal(failed(evaluate(proc, spec, "root"))[0].detail, "in use by socat");
@@ -151,10 +191,30 @@ describe("HostPreflight planner", () => {
 describe("the remote command line", () => {
     it("runs as root with root's PATH and a timeout; through sudo -n when the host asks", () => {
         assert.deepEqual(remoteArgv({}, ["ovs-vsctl", "show"], 60), [
-            "env", "LC_ALL=C", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "timeout", "-k", "2", "60", "ovs-vsctl", "show",
+            "env",
+            "LC_ALL=C",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "timeout",
+            "-k",
+            "2",
+            "60",
+            "ovs-vsctl",
+            "show",
         ]);
         assert.deepEqual(remoteArgv({ become: "sudo" }, ["ip", "-j", "link"], 5), [
-            "sudo", "-n", "--", "env", "LC_ALL=C", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "timeout", "-k", "2", "5", "ip", "-j", "link",
+            "sudo",
+            "-n",
+            "--",
+            "env",
+            "LC_ALL=C",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "timeout",
+            "-k",
+            "2",
+            "5",
+            "ip",
+            "-j",
+            "link",
         ]);
     });
 });

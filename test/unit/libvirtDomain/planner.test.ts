@@ -32,7 +32,11 @@ const seed = libvirtDomainSchema.parse({
     owner: "dvrlab:p/s",
     name: "cirros",
     memoryMiB: 96,
-    boot: { kernel: "/var/lib/dvrlab/images/vmlinux", initrd: "/var/lib/dvrlab/images/initrd.img", cmdline: "console=ttyS0 root=/dev/vda quiet ipv6.disable=1" },
+    boot: {
+        kernel: "/var/lib/dvrlab/images/vmlinux",
+        initrd: "/var/lib/dvrlab/images/initrd.img",
+        cmdline: "console=ttyS0 root=/dev/vda quiet ipv6.disable=1",
+    },
     disk: { base: "/var/lib/dvrlab/images/base.qcow2" },
     interfaces: [{ bridge: "qbr-cirros", tap: "tap-cirros", mac: "FA:16:3E:FF:AA:66" }],
 });
@@ -196,12 +200,19 @@ describe("LibvirtDomain planner", () => {
         assert.throws(() => mem("<memory unit='TiB'>1</memory>"), /^Error: unknown memory unit TiB$/);
         assert.throws(() => parseDomainXml("<network><name>x</name></network>"), /^Error: not a libvirt domain XML$/);
         const bare = parseDomainXml("<domain type='qemu'><name>x</name><memory>1024</memory></domain>");
-        assert.deepEqual([bare.vcpus, bare.cmdline, bare.disk, bare.interfaces, bare.consoleLog, bare.channelSocket], [1, undefined, undefined, [], undefined, undefined]);
+        assert.deepEqual(
+            [bare.vcpus, bare.cmdline, bare.disk, bare.interfaces, bare.consoleLog, bare.channelSocket],
+            [1, undefined, undefined, [], undefined, undefined],
+        );
     });
 
     it("validates against libvirt's schema (virt-xml-validate)", function () {
         // scripts/setup.sh installs both (libvirt-clients, libxml2-utils): missing is a failure, never a skip
-        assert.equal(spawnSync("sh", ["-c", "command -v virt-xml-validate && command -v xmllint"]).status, 0, "virt-xml-validate or xmllint missing: run scripts/setup.sh");
+        assert.equal(
+            spawnSync("sh", ["-c", "command -v virt-xml-validate && command -v xmllint"]).status,
+            0,
+            "virt-xml-validate or xmllint missing: run scripts/setup.sh",
+        );
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dvrlt-xml-"));
         try {
             for (const [i, d] of [seed, libvirtDomainSchema.parse({ ...seed, boot: {}, interfaces: [] })].entries()) {
@@ -216,8 +227,13 @@ describe("LibvirtDomain planner", () => {
     });
 
     it("creates the overlay (or the seed's convert) with qemu-img, and defines from stdin", () => {
-        assert.deepEqual(planDisk(seed), [["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", "/var/lib/dvrlab/images/base.qcow2", "/var/lib/libvirt/images/cirros.qcow2"]]);
-        const raw = libvirtDomainSchema.parse({ ...seed, disk: { base: "/images/cirros.img", baseFormat: "raw", from: "convert", path: "/var/lib/libvirt/images/c.qcow2" } });
+        assert.deepEqual(planDisk(seed), [
+            ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", "/var/lib/dvrlab/images/base.qcow2", "/var/lib/libvirt/images/cirros.qcow2"],
+        ]);
+        const raw = libvirtDomainSchema.parse({
+            ...seed,
+            disk: { base: "/images/cirros.img", baseFormat: "raw", from: "convert", path: "/var/lib/libvirt/images/c.qcow2" },
+        });
         assert.deepEqual(planDisk(raw), [["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", "/images/cirros.img", "/var/lib/libvirt/images/c.qcow2"]]);
         assert.deepEqual(planDefine(), ["virsh", "-q", "-c", "qemu:///system", "define", "/dev/stdin"]);
         assert.deepEqual(planDirs(seed), [["mkdir", "-p", "/var/lib/libvirt/images", "/var/lib/libvirt/qemu", "/var/log/libvirt/qemu"]]);
@@ -272,7 +288,10 @@ describe("LibvirtDomain planner", () => {
             interfaceXml(seed.interfaces[0]),
             '<interface type="bridge">\n  <source bridge="qbr-cirros"/>\n  <target dev="tap-cirros"/>\n  <mac address="fa:16:3e:ff:aa:66"/>\n  <model type="virtio"/>\n</interface>\n',
         );
-        assert.equal(markXml(seed, true), '<dvrlab:domain xmlns:dvrlab="urn:dvrlab:libvirt-domain:1" owner="dvrlab:p/s" disk="/var/lib/libvirt/images/cirros.qcow2" diskCreated="yes"/>\n');
+        assert.equal(
+            markXml(seed, true),
+            '<dvrlab:domain xmlns:dvrlab="urn:dvrlab:libvirt-domain:1" owner="dvrlab:p/s" disk="/var/lib/libvirt/images/cirros.qcow2" diskCreated="yes"/>\n',
+        );
     });
 
     it("detects usable kvm: hardware virtualisation, /dev/kvm and libvirt's capabilities", () => {

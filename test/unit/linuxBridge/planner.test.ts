@@ -39,7 +39,23 @@ describe("LinuxBridge planner", () => {
 
     it("sets, converges and reports the MTU only when asked (the network's, as Nova sets it on qbr)", () => {
         const s = linuxBridgeSchema.parse({ ...spec, mtu: 1450 });
-        assert.deepEqual(planCreate(s)[0], ["ip", "link", "add", "name", "qbr-cirros", "mtu", "1450", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
+        assert.deepEqual(planCreate(s)[0], [
+            "ip",
+            "link",
+            "add",
+            "name",
+            "qbr-cirros",
+            "mtu",
+            "1450",
+            "type",
+            "bridge",
+            "stp_state",
+            "0",
+            "forward_delay",
+            "0",
+            "mcast_snooping",
+            "0",
+        ]);
         const cur = { isBridge: true, stp: false, forwardDelay: 0, multicastSnooping: false, up: true, mtu: 1500, alias: "dvrlab:proj/dev" };
         assert.deepEqual(planConverge(cur, s), [["ip", "link", "set", "dev", "qbr-cirros", "mtu", "1450"]]);
         assert.deepEqual(planConverge({ ...cur, mtu: 1450 }, s), []);
@@ -66,14 +82,45 @@ describe("LinuxBridge planner", () => {
     });
 
     it("STP on, a 15 s delay, snooping on, nf_call_iptables: parsed, created and converged (STP off first), each drift alone", () => {
-        const on = parseLink(JSON.stringify([{ ifname: "qbr-x", flags: ["BROADCAST"], mtu: 1450, linkinfo: { info_kind: "bridge", info_data: { stp_state: 1, forward_delay: 1500, mcast_snooping: 1, nf_call_iptables: 1 } } }]));
-        assert.deepEqual({ ...on }, { isBridge: true, stp: true, forwardDelay: 15, multicastSnooping: true, up: false, nfCallIptables: true, mtu: 1450, alias: undefined });
+        const on = parseLink(
+            JSON.stringify([
+                {
+                    ifname: "qbr-x",
+                    flags: ["BROADCAST"],
+                    mtu: 1450,
+                    linkinfo: { info_kind: "bridge", info_data: { stp_state: 1, forward_delay: 1500, mcast_snooping: 1, nf_call_iptables: 1 } },
+                },
+            ]),
+        );
+        assert.deepEqual(
+            { ...on },
+            { isBridge: true, stp: true, forwardDelay: 15, multicastSnooping: true, up: false, nfCallIptables: true, mtu: 1450, alias: undefined },
+        );
         const bare = parseLink(JSON.stringify({ ifname: "qbr-x", mtu: 1500 }));
-        assert.deepEqual({ ...bare }, { isBridge: false, stp: false, forwardDelay: 0, multicastSnooping: true, up: false, nfCallIptables: undefined, mtu: 1500, alias: undefined });
+        assert.deepEqual(
+            { ...bare },
+            { isBridge: false, stp: false, forwardDelay: 0, multicastSnooping: true, up: false, nfCallIptables: undefined, mtu: 1500, alias: undefined },
+        );
         assert.throws(() => parseLink("[]"), /^Error: ip returned no link$/);
         const stp = linuxBridgeSchema.parse({ ...spec, stp: true, forwardDelay: 15, multicastSnooping: true, nfCallIptables: false, up: false });
         assert.deepEqual(planCreate(stp), [
-            ["ip", "link", "add", "name", "qbr-cirros", "type", "bridge", "stp_state", "1", "forward_delay", "1500", "mcast_snooping", "1", "nf_call_iptables", "0"],
+            [
+                "ip",
+                "link",
+                "add",
+                "name",
+                "qbr-cirros",
+                "type",
+                "bridge",
+                "stp_state",
+                "1",
+                "forward_delay",
+                "1500",
+                "mcast_snooping",
+                "1",
+                "nf_call_iptables",
+                "0",
+            ],
             ["ip", "link", "set", "dev", "qbr-cirros", "alias", "dvrlab:proj/dev"],
         ]);
         const cur = { ...on, alias: "dvrlab:proj/dev", up: true };
@@ -86,8 +133,32 @@ describe("LinuxBridge planner", () => {
         assert.deepEqual(planConverge({ ...same, forwardDelay: 2 }, stp).length, 2, "forward delay alone");
         assert.deepEqual(planConverge({ ...same, multicastSnooping: false }, stp).length, 2, "snooping alone");
         assert.deepEqual(planConverge({ ...same, nfCallIptables: true }, stp).length, 2, "nf_call_iptables alone");
-        assert.deepEqual(planConverge({ ...same, nfCallIptables: true }, { ...stp, nfCallIptables: undefined }).length, 1, "unmanaged nf_call_iptables: no drift");
-        assert.deepEqual(planConverge({ ...same, stp: false }, stp)[0], ["ip", "link", "set", "dev", "qbr-cirros", "type", "bridge", "stp_state", "1", "forward_delay", "1500", "mcast_snooping", "1", "nf_call_iptables", "0"], "turning STP on: one command");
+        assert.deepEqual(
+            planConverge({ ...same, nfCallIptables: true }, { ...stp, nfCallIptables: undefined }).length,
+            1,
+            "unmanaged nf_call_iptables: no drift",
+        );
+        assert.deepEqual(
+            planConverge({ ...same, stp: false }, stp)[0],
+            [
+                "ip",
+                "link",
+                "set",
+                "dev",
+                "qbr-cirros",
+                "type",
+                "bridge",
+                "stp_state",
+                "1",
+                "forward_delay",
+                "1500",
+                "mcast_snooping",
+                "1",
+                "nf_call_iptables",
+                "0",
+            ],
+            "turning STP on: one command",
+        );
         const r = toInputs({ ...on, alias: undefined }, { ...stp, nfCallIptables: false });
         assert.deepEqual([r.owner, r.stp, r.forwardDelay, r.multicastSnooping, r.up, r.nfCallIptables], ["", true, 15, true, false, true]);
         assert.equal("nfCallIptables" in toInputs(on, spec), false);

@@ -2,11 +2,44 @@ import { strict as assert } from "assert";
 import { asScript, parseGuest, planConverge, planCreate, planDelete, toInputs } from "../../../provider/netnsGuest/planner";
 import { netnsGuestSchema } from "../../../provider/netnsGuest/schema";
 
-const g = netnsGuestSchema.parse({ connection: { host: "h" }, owner: "dvrlab:p/s", name: "vm-v2", tap: "tap-v2", bridge: "qbr-v2", mac: "FA:16:3E:00:01:02", address: "192.168.10.11/24" });
+const g = netnsGuestSchema.parse({
+    connection: { host: "h" },
+    owner: "dvrlab:p/s",
+    name: "vm-v2",
+    tap: "tap-v2",
+    bridge: "qbr-v2",
+    mac: "FA:16:3E:00:01:02",
+    address: "192.168.10.11/24",
+});
 
 // The shapes `ip -d -j link show` (host end, peer in the guest's namespace) and `ip -j addr show` print.
-const TAP = JSON.stringify([{ ifindex: 40, link_index: 2, ifname: "tap-v2", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1450, master: "qbr-v2", ifalias: "dvrlab:p/s", link_netnsid: 3, linkinfo: { info_kind: "veth" } }]);
-const NIC = JSON.stringify([{ ifindex: 2, link_index: 40, ifname: "eth0", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1450, address: "fa:16:3e:00:01:02", addr_info: [{ family: "inet", local: "192.168.10.11", prefixlen: 24 }, { family: "inet6", local: "fe80::1", prefixlen: 64 }] }]);
+const TAP = JSON.stringify([
+    {
+        ifindex: 40,
+        link_index: 2,
+        ifname: "tap-v2",
+        flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+        mtu: 1450,
+        master: "qbr-v2",
+        ifalias: "dvrlab:p/s",
+        link_netnsid: 3,
+        linkinfo: { info_kind: "veth" },
+    },
+]);
+const NIC = JSON.stringify([
+    {
+        ifindex: 2,
+        link_index: 40,
+        ifname: "eth0",
+        flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+        mtu: 1450,
+        address: "fa:16:3e:00:01:02",
+        addr_info: [
+            { family: "inet", local: "192.168.10.11", prefixlen: 24 },
+            { family: "inet6", local: "fe80::1", prefixlen: 64 },
+        ],
+    },
+]);
 
 describe("NetnsGuest planner", () => {
     it("creates namespace, veth with the guest end inside, MAC/MTU/address, tx off, tap in the bridge", () => {
@@ -31,7 +64,9 @@ describe("NetnsGuest planner", () => {
     });
 
     it("repairs drift in place: address, MAC, bridge", () => {
-        const st = parseGuest(`@@netns\nyes\n@@tap\n${TAP.replace('"master":"qbr-v2",', "")}\non\n@@nic\n${NIC.replace("192.168.10.11", "192.168.10.99").replace("fa:16:3e:00:01:02", "fa:16:3e:00:01:09")}\n`);
+        const st = parseGuest(
+            `@@netns\nyes\n@@tap\n${TAP.replace('"master":"qbr-v2",', "")}\non\n@@nic\n${NIC.replace("192.168.10.11", "192.168.10.99").replace("fa:16:3e:00:01:02", "fa:16:3e:00:01:09")}\n`,
+        );
         const cmds = planConverge(st, g).map((a) => a.join(" "));
         assert.deepEqual(cmds, [
             "ethtool -K tap-v2 tx off",
@@ -49,7 +84,8 @@ describe("NetnsGuest planner", () => {
     });
 
     it("every drift converged in order; read back as inputs; a guest without a bridge", () => {
-        const out = (tap: object, nic: object, tx = "on") => ["@@netns", "yes", "@@tap", JSON.stringify([tap]), tx, "@@nic", JSON.stringify([nic]), ""].join("\n");
+        const out = (tap: object, nic: object, tx = "on") =>
+            ["@@netns", "yes", "@@tap", JSON.stringify([tap]), tx, "@@nic", JSON.stringify([nic]), ""].join("\n");
         const st = parseGuest(
             out(
                 { ifname: "tap-v2", flags: ["BROADCAST"], mtu: 1500, master: "br-x", linkinfo: { info_kind: "veth" } },
@@ -77,7 +113,10 @@ describe("NetnsGuest planner", () => {
         const noBridge = netnsGuestSchema.parse({ ...g, bridge: undefined });
         const loose = { ...st, tap: { ...st.tap!, master: undefined } };
         assert.equal("bridge" in toInputs(loose, g), false);
-        assert.deepEqual(planConverge({ ...st, tap: { ...st.tap!, master: "br-x" } }, noBridge).filter((c) => c.includes("nomaster")), [["ip", "link", "set", "dev", "tap-v2", "nomaster"]]);
+        assert.deepEqual(
+            planConverge({ ...st, tap: { ...st.tap!, master: "br-x" } }, noBridge).filter((c) => c.includes("nomaster")),
+            [["ip", "link", "set", "dev", "tap-v2", "nomaster"]],
+        );
         const none = parseGuest(["@@netns", "no", "@@tap", "null", "@@nic", "null", ""].join("\n"));
         assert.deepEqual(none, { netns: false });
         const noAddr = toInputs({ ...st, nic: { ...st.nic!, addresses: [] } }, g);

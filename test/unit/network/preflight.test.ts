@@ -24,21 +24,28 @@ describe("DvrNetwork preflight (mocked engine)", function () {
         // parents'): it sees each resource's options as DvrNetwork made them.
         const capture: pulumi.ResourceTransformation = (r) => {
             const on = ([] as any[]).concat(r.opts.dependsOn ?? []);
-            deps.set(r.name, on.map((d: any) => d.__name ?? "?"));
+            deps.set(
+                r.name,
+                on.map((d: any) => d.__name ?? "?"),
+            );
             return undefined;
         };
         const { DvrNetwork } = await import("../../../provider");
-        const net = new DvrNetwork("n", {
-            topology: {
-                hosts: [
-                    { name: "host-a", address: "10.9.1.1", role: "network" },
-                    { name: "host-b", address: "10.9.1.2", tunnelIp: "10.9.2.2", adopt: ["br-int"] },
-                    { name: "host-c", address: "10.9.1.3" },
-                ],
-                networks: [{ name: "blue", cidr: "192.168.110.0/24", vni: 0x1b1, vlan: 11 }],
-                vms: [{ id: "ga", kind: "netns", host: "host-b", network: "blue", mac: "fa:16:3e:11:00:0a", ip: "192.168.110.10" }],
+        const net = new DvrNetwork(
+            "n",
+            {
+                topology: {
+                    hosts: [
+                        { name: "host-a", address: "10.9.1.1", role: "network" },
+                        { name: "host-b", address: "10.9.1.2", tunnelIp: "10.9.2.2", adopt: ["br-int"] },
+                        { name: "host-c", address: "10.9.1.3" },
+                    ],
+                    networks: [{ name: "blue", cidr: "192.168.110.0/24", vni: 0x1b1, vlan: 11 }],
+                    vms: [{ id: "ga", kind: "netns", host: "host-b", network: "blue", mac: "fa:16:3e:11:00:0a", ip: "192.168.110.10" }],
+                },
             },
-        }, { transformations: [capture] });
+            { transformations: [capture] },
+        );
         await new Promise((r) => net.machines.apply(r));
     });
 
@@ -47,15 +54,35 @@ describe("DvrNetwork preflight (mocked engine)", function () {
         assert.deepEqual(
             pre.map(({ name, needs, tunnelIp, mtu, connection }) => ({ name, needs, tunnelIp, mtu, host: connection.host })),
             [
-                { name: "host-a-preflight", needs: { ovs: true, iptables: false, dnsmasq: true, libvirt: false }, tunnelIp: "10.9.1.1", mtu: 1450, host: "10.9.1.1" },
-                { name: "host-b-preflight", needs: { ovs: true, iptables: true, dnsmasq: false, libvirt: false }, tunnelIp: "10.9.2.2", mtu: 1450, host: "10.9.1.2" },
-                { name: "host-c-preflight", needs: { ovs: true, iptables: false, dnsmasq: false, libvirt: false }, tunnelIp: "10.9.1.3", mtu: 1450, host: "10.9.1.3" },
+                {
+                    name: "host-a-preflight",
+                    needs: { ovs: true, iptables: false, dnsmasq: true, libvirt: false },
+                    tunnelIp: "10.9.1.1",
+                    mtu: 1450,
+                    host: "10.9.1.1",
+                },
+                {
+                    name: "host-b-preflight",
+                    needs: { ovs: true, iptables: true, dnsmasq: false, libvirt: false },
+                    tunnelIp: "10.9.2.2",
+                    mtu: 1450,
+                    host: "10.9.1.2",
+                },
+                {
+                    name: "host-c-preflight",
+                    needs: { ovs: true, iptables: false, dnsmasq: false, libvirt: false },
+                    tunnelIp: "10.9.1.3",
+                    mtu: 1450,
+                    host: "10.9.1.3",
+                },
             ],
         );
     });
 
     it("adopts only the bridges a host lists (an unlisted existing bridge is refused on the host)", () => {
-        const bridges = created.filter((c) => c.type.endsWith("dvrlab:OvsBridge")).map((c) => [c.name, c.inputs.adopt])
+        const bridges = created
+            .filter((c) => c.type.endsWith("dvrlab:OvsBridge"))
+            .map((c) => [c.name, c.inputs.adopt])
             .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
         assert.deepEqual(bridges, [
             ["host-a-br-int", undefined],

@@ -8,14 +8,47 @@ describe("OvsPort planner", () => {
     it("adds the seed's qvo with tag 1 in one transaction", () => {
         const p = ovsPortSchema.parse({ ...base, bridge: "br-int", name: "qvo-cirros", tag: 1 });
         assert.deepEqual(planCreate(p), [
-            ["ovs-vsctl", "--timeout=10", "--", "add-port", "br-int", "qvo-cirros", "--", "set", "Interface", "qvo-cirros", 'type=""', "--", "set", "Port", "qvo-cirros", 'external_ids:dvrlab-owner="dvrlab:p/s"', "tag=1"],
+            [
+                "ovs-vsctl",
+                "--timeout=10",
+                "--",
+                "add-port",
+                "br-int",
+                "qvo-cirros",
+                "--",
+                "set",
+                "Interface",
+                "qvo-cirros",
+                'type=""',
+                "--",
+                "set",
+                "Port",
+                "qvo-cirros",
+                'external_ids:dvrlab-owner="dvrlab:p/s"',
+                "tag=1",
+            ],
         ]);
     });
 
     it("adds a VXLAN port with Neutron's options and a requested ofport", () => {
-        const p = ovsPortSchema.parse({ ...base, bridge: "br-tun", name: "vxlan-64", type: "vxlan", ofportRequest: 2, options: { remoteIp: "172.30.124.64", localIp: "172.30.124.233", key: "flow", dstPort: 4789 } });
+        const p = ovsPortSchema.parse({
+            ...base,
+            bridge: "br-tun",
+            name: "vxlan-64",
+            type: "vxlan",
+            ofportRequest: 2,
+            options: { remoteIp: "172.30.124.64", localIp: "172.30.124.233", key: "flow", dstPort: 4789 },
+        });
         const [cmd] = planCreate(p);
-        assert.deepEqual(cmd.slice(8, 15), ["Interface", "vxlan-64", "type=vxlan", 'options:remote_ip="172.30.124.64"', 'options:local_ip="172.30.124.233"', 'options:key="flow"', 'options:dst_port="4789"']);
+        assert.deepEqual(cmd.slice(8, 15), [
+            "Interface",
+            "vxlan-64",
+            "type=vxlan",
+            'options:remote_ip="172.30.124.64"',
+            'options:local_ip="172.30.124.233"',
+            'options:key="flow"',
+            'options:dst_port="4789"',
+        ]);
         assert.ok(cmd.includes("ofport_request=2"));
     });
 
@@ -33,7 +66,16 @@ describe("OvsPort planner", () => {
             "",
         ].join("\n");
         const st = parsePort(out)!;
-        assert.deepEqual(st, { bridge: "br-int", tag: 1, externalIds: { "dvrlab-owner": "dvrlab:p/s" }, type: "system", options: {}, ofport: 7, ofportRequest: undefined, error: undefined });
+        assert.deepEqual(st, {
+            bridge: "br-int",
+            tag: 1,
+            externalIds: { "dvrlab-owner": "dvrlab:p/s" },
+            type: "system",
+            options: {},
+            ofport: 7,
+            ofportRequest: undefined,
+            error: undefined,
+        });
         const p = ovsPortSchema.parse({ ...base, bridge: "br-int", name: "qvo-x", tag: 1 });
         assert.deepEqual(toInputs(st, p), p);
         assert.equal(parsePort(""), undefined);
@@ -53,8 +95,22 @@ describe("OvsPort planner", () => {
     });
 
     it("converges everything in one transaction: settings, then removals of options and ids not wanted, cleared tag and ofport_request", () => {
-        const p = ovsPortSchema.parse({ ...base, bridge: "br-tun", name: "vxlan-x", type: "vxlan", options: { remoteIp: "10.0.0.2" }, externalIds: { keep: "1" } });
-        const cur = { bridge: "br-tun", tag: 3, externalIds: { "dvrlab-owner": "dvrlab:p/s", keep: "1", stale: "x" }, type: "vxlan", options: { remote_ip: "10.0.0.9", key: "flow" }, ofportRequest: 5 };
+        const p = ovsPortSchema.parse({
+            ...base,
+            bridge: "br-tun",
+            name: "vxlan-x",
+            type: "vxlan",
+            options: { remoteIp: "10.0.0.2" },
+            externalIds: { keep: "1" },
+        });
+        const cur = {
+            bridge: "br-tun",
+            tag: 3,
+            externalIds: { "dvrlab-owner": "dvrlab:p/s", keep: "1", stale: "x" },
+            type: "vxlan",
+            options: { remote_ip: "10.0.0.9", key: "flow" },
+            ofportRequest: 5,
+        };
         assert.deepEqual(planConverge(cur, p), [
             [
                 ...["ovs-vsctl", "--timeout=10", "--", "set", "Interface", "vxlan-x", "type=vxlan", 'options:remote_ip="10.0.0.2"'],
@@ -65,19 +121,72 @@ describe("OvsPort planner", () => {
                 ...["--", "clear", "Interface", "vxlan-x", "ofport_request"],
             ],
         ]);
-        const same = ovsPortSchema.parse({ ...p, tag: 3, ofportRequest: 5, options: { remoteIp: "10.0.0.2", key: "flow" }, externalIds: { keep: "1", stale: "x" } });
-        assert.deepEqual(planConverge(cur, same)[0].filter((a) => a === "remove" || a === "clear"), [], "nothing to remove or clear");
+        const same = ovsPortSchema.parse({
+            ...p,
+            tag: 3,
+            ofportRequest: 5,
+            options: { remoteIp: "10.0.0.2", key: "flow" },
+            externalIds: { keep: "1", stale: "x" },
+        });
+        assert.deepEqual(
+            planConverge(cur, same)[0].filter((a) => a === "remove" || a === "clear"),
+            [],
+            "nothing to remove or clear",
+        );
         assert.deepEqual(planDelete("br-tun", "vxlan-x"), [["ovs-vsctl", "--timeout=10", "--if-exists", "del-port", "br-tun", "vxlan-x"]]);
     });
 
     it("reads a tunnel port back: options in input names, key flow or a number, owner apart from other ids, a failed ofport (-1) as none", () => {
         const out = [
             " br-tun ",
-            JSON.stringify({ data: [[["set", []], ["map", [["dvrlab-owner", "dvrlab:p/s"], ["keep", "1"]]]]], headings: ["tag", "external_ids"] }),
-            JSON.stringify({ data: [["vxlan", ["map", [["remote_ip", "10.0.0.2"], ["local_ip", "10.0.0.1"], ["key", "77"], ["dst_port", "4790"], ["peer", "x"]]], -1, 9, "could not open"]], headings: ["type", "options", "ofport", "ofport_request", "error"] }),
+            JSON.stringify({
+                data: [
+                    [
+                        ["set", []],
+                        [
+                            "map",
+                            [
+                                ["dvrlab-owner", "dvrlab:p/s"],
+                                ["keep", "1"],
+                            ],
+                        ],
+                    ],
+                ],
+                headings: ["tag", "external_ids"],
+            }),
+            JSON.stringify({
+                data: [
+                    [
+                        "vxlan",
+                        [
+                            "map",
+                            [
+                                ["remote_ip", "10.0.0.2"],
+                                ["local_ip", "10.0.0.1"],
+                                ["key", "77"],
+                                ["dst_port", "4790"],
+                                ["peer", "x"],
+                            ],
+                        ],
+                        -1,
+                        9,
+                        "could not open",
+                    ],
+                ],
+                headings: ["type", "options", "ofport", "ofport_request", "error"],
+            }),
         ].join("\n");
         const st = parsePort(out)!;
-        assert.deepEqual(st, { bridge: "br-tun", tag: undefined, externalIds: { "dvrlab-owner": "dvrlab:p/s", keep: "1" }, type: "vxlan", options: { remote_ip: "10.0.0.2", local_ip: "10.0.0.1", key: "77", dst_port: "4790", peer: "x" }, ofport: undefined, ofportRequest: 9, error: "could not open" });
+        assert.deepEqual(st, {
+            bridge: "br-tun",
+            tag: undefined,
+            externalIds: { "dvrlab-owner": "dvrlab:p/s", keep: "1" },
+            type: "vxlan",
+            options: { remote_ip: "10.0.0.2", local_ip: "10.0.0.1", key: "77", dst_port: "4790", peer: "x" },
+            ofport: undefined,
+            ofportRequest: 9,
+            error: "could not open",
+        });
         const olds = ovsPortSchema.parse({ ...base, bridge: "br-old", name: "vxlan-x", type: "vxlan", tag: 4, options: { remoteIp: "10.0.0.2" } });
         const r = toInputs(st, olds);
         assert.deepEqual([r.bridge, r.owner, r.type, r.tag, r.ofportRequest, r.externalIds], ["br-tun", "dvrlab:p/s", "vxlan", undefined, 9, { keep: "1" }]);
@@ -87,9 +196,32 @@ describe("OvsPort planner", () => {
         assert.equal(toInputs({ ...st, externalIds: {} }, olds).owner, "", "no owner id: not ours");
         assert.equal("ofportRequest" in toInputs({ ...st, ofportRequest: undefined }, olds), false, "neither requested nor set: not read back");
         assert.equal(parsePort("br-int\n\n"), undefined, "port-to-br only");
-        assert.equal(parsePort(["br-int", JSON.stringify({ data: [], headings: ["tag"] }), JSON.stringify({ data: [], headings: ["type"] })].join("\n")), undefined, "rows vanished between the reads");
-        assert.equal(parsePort(["br-int", JSON.stringify({ data: [[1, ["map", []]]], headings: ["tag", "external_ids"] }), JSON.stringify({ data: [], headings: ["type"] })].join("\n")), undefined, "no Interface row");
-        const zero = parsePort(["br-int", JSON.stringify({ data: [[1, ["map", []]]], headings: ["tag", "external_ids"] }), JSON.stringify({ data: [["internal", ["map", []], 0, ["set", []], ["set", []]]], headings: ["type", "options", "ofport", "ofport_request", "error"] })].join("\n"))!;
+        assert.equal(
+            parsePort(["br-int", JSON.stringify({ data: [], headings: ["tag"] }), JSON.stringify({ data: [], headings: ["type"] })].join("\n")),
+            undefined,
+            "rows vanished between the reads",
+        );
+        assert.equal(
+            parsePort(
+                [
+                    "br-int",
+                    JSON.stringify({ data: [[1, ["map", []]]], headings: ["tag", "external_ids"] }),
+                    JSON.stringify({ data: [], headings: ["type"] }),
+                ].join("\n"),
+            ),
+            undefined,
+            "no Interface row",
+        );
+        const zero = parsePort(
+            [
+                "br-int",
+                JSON.stringify({ data: [[1, ["map", []]]], headings: ["tag", "external_ids"] }),
+                JSON.stringify({
+                    data: [["internal", ["map", []], 0, ["set", []], ["set", []]]],
+                    headings: ["type", "options", "ofport", "ofport_request", "error"],
+                }),
+            ].join("\n"),
+        )!;
         assert.deepEqual([zero.ofport, zero.type], [0, "internal"], "ofport 0 (LOCAL) is a port number");
     });
 });

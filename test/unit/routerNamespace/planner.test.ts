@@ -4,7 +4,17 @@ import { parseNamespace, planConverge, planCreate, planDelete, toInputs } from "
 
 const spec = routerNamespaceSchema.parse({ connection: { host: "h" }, owner: "dvrlab:p/s", name: "qrouter-r1" });
 const shown = (o: { alias?: string; sysctl?: string; devices?: string }) =>
-    ["@@ns", "yes", "@@lo", JSON.stringify([{ ifname: "lo", ...(o.alias ? { ifalias: o.alias } : {}) }]), "@@sysctl", o.sysctl ?? "1\n1\n2", "@@devices", o.devices ?? "", ""].join("\n");
+    [
+        "@@ns",
+        "yes",
+        "@@lo",
+        JSON.stringify([{ ifname: "lo", ...(o.alias ? { ifalias: o.alias } : {}) }]),
+        "@@sysctl",
+        o.sysctl ?? "1\n1\n2",
+        "@@devices",
+        o.devices ?? "",
+        "",
+    ].join("\n");
 
 describe("RouterNamespace planner", () => {
     it("creates the namespace, lo up, marks lo's ifalias, sets Neutron's sysctls in one call", () => {
@@ -12,13 +22,31 @@ describe("RouterNamespace planner", () => {
             ["ip", "netns", "add", "qrouter-r1"],
             ["ip", "-n", "qrouter-r1", "link", "set", "dev", "lo", "up"],
             ["ip", "-n", "qrouter-r1", "link", "set", "dev", "lo", "alias", "dvrlab:p/s"],
-            ["ip", "netns", "exec", "qrouter-r1", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2"],
+            [
+                "ip",
+                "netns",
+                "exec",
+                "qrouter-r1",
+                "sysctl",
+                "-q",
+                "-w",
+                "net.ipv4.ip_forward=1",
+                "net.ipv4.conf.all.arp_ignore=1",
+                "net.ipv4.conf.all.arp_announce=2",
+            ],
         ]);
     });
 
     it("reads owner, sysctls and devices with their OVS owner; converges only what differs", () => {
         const st = parseNamespace(shown({ alias: "dvrlab:p/s", sysctl: "0\n1\n2", devices: 'qr-a "dvrlab:p/s"\nveth0 ' }))!;
-        assert.deepEqual(st, { owner: "dvrlab:p/s", sysctls: { ipForward: 0, arpIgnore: 1, arpAnnounce: 2 }, devices: [{ name: "qr-a", owner: "dvrlab:p/s" }, { name: "veth0", owner: "" }] });
+        assert.deepEqual(st, {
+            owner: "dvrlab:p/s",
+            sysctls: { ipForward: 0, arpIgnore: 1, arpAnnounce: 2 },
+            devices: [
+                { name: "qr-a", owner: "dvrlab:p/s" },
+                { name: "veth0", owner: "" },
+            ],
+        });
         assert.deepEqual(toInputs(st, spec), { ...spec, ipForward: false });
         assert.deepEqual(planConverge(st, spec), [["ip", "netns", "exec", "qrouter-r1", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]]);
         assert.deepEqual(planConverge(parseNamespace(shown({ alias: "dvrlab:p/s" }))!, spec), []);
@@ -40,7 +68,7 @@ describe("RouterNamespace planner", () => {
     });
 
     it("unreadable sysctls stay as stored; no lo alias is no owner; another owner is re-marked", () => {
-        const st = parseNamespace(shown({ sysctl: "x\n 1 \n", devices: "  \nqr-b   \"dvrlab:o/t\"  \n" }))!;
+        const st = parseNamespace(shown({ sysctl: "x\n 1 \n", devices: '  \nqr-b   "dvrlab:o/t"  \n' }))!;
         assert.deepEqual(st, { sysctls: { arpIgnore: 1 }, devices: [{ name: "qr-b", owner: "dvrlab:o/t" }] });
         const r = toInputs(st, { ...spec, ipForward: true, arpAnnounce: 2 });
         assert.deepEqual([r.owner, r.ipForward, r.arpIgnore, r.arpAnnounce], ["", true, 1, 2]);
@@ -51,7 +79,18 @@ describe("RouterNamespace planner", () => {
         ]);
         const off = routerNamespaceSchema.parse({ ...spec, ipForward: false, arpIgnore: 0, arpAnnounce: 0 });
         assert.deepEqual(planConverge({ owner: "dvrlab:p/s", sysctls: { ipForward: 1, arpIgnore: 1, arpAnnounce: 2 }, devices: [] }, off), [
-            ["ip", "netns", "exec", "qrouter-r1", "sysctl", "-q", "-w", "net.ipv4.ip_forward=0", "net.ipv4.conf.all.arp_ignore=0", "net.ipv4.conf.all.arp_announce=0"],
+            [
+                "ip",
+                "netns",
+                "exec",
+                "qrouter-r1",
+                "sysctl",
+                "-q",
+                "-w",
+                "net.ipv4.ip_forward=0",
+                "net.ipv4.conf.all.arp_ignore=0",
+                "net.ipv4.conf.all.arp_announce=0",
+            ],
         ]);
         assert.deepEqual(planDelete("qrouter-r1", []), [["ip", "netns", "delete", "qrouter-r1"]]);
     });

@@ -3,7 +3,15 @@ import { routerPortSchema } from "../../../provider/routerPort/schema";
 import { conflicts, parseRouterPort, toInputs } from "../../../provider/routerPort/planner";
 import { planInternalPort, planNsLink } from "../../../provider/netns/planner";
 
-const spec = routerPortSchema.parse({ connection: { host: "h" }, owner: "dvrlab:p/s", name: "qr-0a1b2c3d-4e", namespace: "qrouter-r1", tag: 2, mac: "FA:16:3E:00:20:01", address: "192.168.20.1/24" });
+const spec = routerPortSchema.parse({
+    connection: { host: "h" },
+    owner: "dvrlab:p/s",
+    name: "qr-0a1b2c3d-4e",
+    namespace: "qrouter-r1",
+    tag: 2,
+    mac: "FA:16:3E:00:20:01",
+    address: "192.168.20.1/24",
+});
 const shown = (o: { tag?: any; mac?: string; addr?: string; tx?: string; host?: boolean } = {}) =>
     [
         "@@ns",
@@ -13,7 +21,17 @@ const shown = (o: { tag?: any; mac?: string; addr?: string; tx?: string; host?: 
         JSON.stringify({ data: [[o.tag ?? 2, ["map", [["dvrlab-owner", "dvrlab:p/s"]]]]], headings: ["tag", "external_ids"] }),
         JSON.stringify({ data: [["internal", 5]], headings: ["type", "ofport"] }),
         "@@link",
-        o.host ? "[]" : JSON.stringify([{ ifname: spec.name, flags: ["BROADCAST", "UP"], mtu: 1450, address: o.mac ?? "fa:16:3e:00:20:01", addr_info: [{ family: "inet", local: o.addr ?? "192.168.20.1", prefixlen: 24 }] }]),
+        o.host
+            ? "[]"
+            : JSON.stringify([
+                  {
+                      ifname: spec.name,
+                      flags: ["BROADCAST", "UP"],
+                      mtu: 1450,
+                      address: o.mac ?? "fa:16:3e:00:20:01",
+                      addr_info: [{ family: "inet", local: o.addr ?? "192.168.20.1", prefixlen: 24 }],
+                  },
+              ]),
         "@@hostlink",
         o.host ? JSON.stringify([{ ifname: spec.name }]) : "[]",
         "@@tx",
@@ -24,7 +42,25 @@ const shown = (o: { tag?: any; mac?: string; addr?: string; tx?: string; host?: 
 describe("RouterPort planner", () => {
     it("adds a tagged internal port, moves it into the namespace, gateway MAC before MTU, address and up, offload off", () => {
         assert.deepEqual(planInternalPort(spec, false), [
-            ["ovs-vsctl", "--timeout=10", "--", "add-port", "br-int", "qr-0a1b2c3d-4e", "--", "set", "Interface", "qr-0a1b2c3d-4e", "type=internal", "--", "set", "Port", "qr-0a1b2c3d-4e", "tag=2", 'external_ids:dvrlab-owner="dvrlab:p/s"'],
+            [
+                "ovs-vsctl",
+                "--timeout=10",
+                "--",
+                "add-port",
+                "br-int",
+                "qr-0a1b2c3d-4e",
+                "--",
+                "set",
+                "Interface",
+                "qr-0a1b2c3d-4e",
+                "type=internal",
+                "--",
+                "set",
+                "Port",
+                "qr-0a1b2c3d-4e",
+                "tag=2",
+                'external_ids:dvrlab-owner="dvrlab:p/s"',
+            ],
         ]);
         const ns = ["ip", "-n", "qrouter-r1"];
         assert.deepEqual(planNsLink(spec, { inHostNamespace: true }, false), {
@@ -54,7 +90,11 @@ describe("RouterPort planner", () => {
             ["ip", "-n", "qrouter-r1", "-4", "addr", "flush", "dev", "qr-0a1b2c3d-4e"],
             ["ip", "-n", "qrouter-r1", "addr", "add", "192.168.20.1/24", "dev", "qr-0a1b2c3d-4e"],
         ]);
-        assert.deepEqual(conflicts(drift, spec), ["tag none (want 2)", "MAC fa:16:3e:99:99:99 (want fa:16:3e:00:20:01)", "addresses 192.168.20.9/24 (want 192.168.20.1/24)"]);
+        assert.deepEqual(conflicts(drift, spec), [
+            "tag none (want 2)",
+            "MAC fa:16:3e:99:99:99 (want fa:16:3e:00:20:01)",
+            "addresses 192.168.20.9/24 (want 192.168.20.1/24)",
+        ]);
     });
 
     it("a device back in the host's namespace reads as outside it", () => {
@@ -86,7 +126,12 @@ describe("RouterPort planner", () => {
         assert.deepEqual(noAddr.link!.addresses, []);
         assert.deepEqual(conflicts(noAddr, spec), ["addresses none (want 192.168.20.1/24)"]);
         assert.equal(toInputs(noAddr, spec).address, "");
-        const two = parseRouterPort(shown().replace(/"addr_info":\[[^\]]*\]/, '"addr_info":[{"family":"inet","local":"192.168.20.9","prefixlen":24},{"family":"inet","local":"192.168.20.1","prefixlen":24}]'));
+        const two = parseRouterPort(
+            shown().replace(
+                /"addr_info":\[[^\]]*\]/,
+                '"addr_info":[{"family":"inet","local":"192.168.20.9","prefixlen":24},{"family":"inet","local":"192.168.20.1","prefixlen":24}]',
+            ),
+        );
         assert.equal(toInputs(two, spec).address, "192.168.20.1/24", "the wanted one among several");
         const down = parseRouterPort(shown().replace('"flags":["BROADCAST","UP"]', '"flags":["BROADCAST"]').replace("@@tx\noff", "@@tx\non"));
         assert.deepEqual([down.link!.up, down.txChecksum, toInputs(down, spec).txChecksum], [false, true, true]);

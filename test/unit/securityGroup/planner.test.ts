@@ -56,7 +56,11 @@ describe("SecurityGroup planner", () => {
                 "",
             ].join("\n"),
         );
-        assert.ok(restoreScript(sg, [true, false]).includes("\n-I FORWARD 1 -m physdev --physdev-in tap-cirros --physdev-is-bridged -m comment --comment dvrlab-sg-cirros -j dvrl-o-cirros\nCOMMIT\n"));
+        assert.ok(
+            restoreScript(sg, [true, false]).includes(
+                "\n-I FORWARD 1 -m physdev --physdev-in tap-cirros --physdev-is-bridged -m comment --comment dvrlab-sg-cirros -j dvrl-o-cirros\nCOMMIT\n",
+            ),
+        );
         assert.ok(!restoreScript(sg, [true, true]).includes("FORWARD"), "jumps that exist are not added again");
     });
 
@@ -122,7 +126,20 @@ describe("SecurityGroup planner", () => {
     it("deletes jumps by exact spec, then flushes all chains before deleting any, tolerating only absence", () => {
         const plan = planDelete(sg);
         assert.equal(plan.length, 3);
-        assert.deepEqual(plan[0].slice(4), ["FORWARD", "-m", "physdev", "--physdev-out", "tap-cirros", "--physdev-is-bridged", "-m", "comment", "--comment", "dvrlab-sg-cirros", "-j", "dvrl-i-cirros"]);
+        assert.deepEqual(plan[0].slice(4), [
+            "FORWARD",
+            "-m",
+            "physdev",
+            "--physdev-out",
+            "tap-cirros",
+            "--physdev-is-bridged",
+            "-m",
+            "comment",
+            "--comment",
+            "dvrlab-sg-cirros",
+            "-j",
+            "dvrl-i-cirros",
+        ]);
         assert.deepEqual(plan[1].slice(4), JUMP_OUT.slice(3).split(" "));
         assert.deepEqual(plan[2].slice(3), ["sh", "dvrl-i-cirros", "dvrl-o-cirros", "dvrl-s-cirros"]);
         assert.equal(
@@ -132,14 +149,28 @@ describe("SecurityGroup planner", () => {
     });
 
     it("check refuses ports on icmp, bad CIDRs and shell in the tap name", () => {
-        const bad = securityGroupSchema.safeParse({ ...sg, tap: "tap;x", ingress: [{ protocol: "icmp", port: 5 }, { protocol: "tcp", remoteCidr: "10.0.0.0/33" }], egress: [{ protocol: "any", port: 53 }] });
+        const bad = securityGroupSchema.safeParse({
+            ...sg,
+            tap: "tap;x",
+            ingress: [
+                { protocol: "icmp", port: 5 },
+                { protocol: "tcp", remoteCidr: "10.0.0.0/33" },
+            ],
+            egress: [{ protocol: "any", port: 53 }],
+        });
         assert.ok(!bad.success);
         const paths = bad.error.issues.map((i) => i.path.join("."));
         assert.deepEqual(paths.sort(), ["egress.0.port", "ingress.0.port", "ingress.1.remoteCidr", "tap"]);
     });
 
     it("normalises a rule as iptables prints it back (host bits cleared, one-port range is a port), so it is no drift", () => {
-        const r = securityGroupSchema.parse({ ...sg, ingress: [{ protocol: "tcp", port: "22:22", remoteCidr: "10.1.2.3/16" }, { protocol: "udp", port: "0080:0090", remoteCidr: "192.168.10.168/32" }] });
+        const r = securityGroupSchema.parse({
+            ...sg,
+            ingress: [
+                { protocol: "tcp", port: "22:22", remoteCidr: "10.1.2.3/16" },
+                { protocol: "udp", port: "0080:0090", remoteCidr: "192.168.10.168/32" },
+            ],
+        });
         assert.deepEqual(r.ingress, [
             { protocol: "tcp", port: 22, remoteCidr: "10.1.0.0/16" },
             { protocol: "udp", port: "80:90", remoteCidr: "192.168.10.168/32" },
@@ -153,13 +184,26 @@ describe("SecurityGroup planner", () => {
         const C = "dvrl-i-x";
         const head = [`-A ${C} -m state --state RELATED,ESTABLISHED -j ACCEPT`, `-A ${C} -p udp -m udp --sport 67 --dport 68 -j ACCEPT`];
         const tail = [`-A ${C} -m state --state INVALID -j DROP`, `-A ${C} -j DROP`];
-        assert.deepEqual(parseRules(C, "ingress", head, [...head, `-A ${C} -s 10.0.0.5 -p udp -m udp --dport 1000:2000 -j ACCEPT`, `-A ${C} -p tcp -m tcp --dport 22 -j ACCEPT`, `-A ${C} -j ACCEPT`, ...tail]), [
-            { protocol: "udp", remoteCidr: "10.0.0.5/32", port: "1000:2000" },
-            { protocol: "tcp", remoteCidr: "0.0.0.0/0", port: 22 },
-            { protocol: "any", remoteCidr: "0.0.0.0/0" },
-        ]);
+        assert.deepEqual(
+            parseRules(C, "ingress", head, [
+                ...head,
+                `-A ${C} -s 10.0.0.5 -p udp -m udp --dport 1000:2000 -j ACCEPT`,
+                `-A ${C} -p tcp -m tcp --dport 22 -j ACCEPT`,
+                `-A ${C} -j ACCEPT`,
+                ...tail,
+            ]),
+            [
+                { protocol: "udp", remoteCidr: "10.0.0.5/32", port: "1000:2000" },
+                { protocol: "tcp", remoteCidr: "0.0.0.0/0", port: 22 },
+                { protocol: "any", remoteCidr: "0.0.0.0/0" },
+            ],
+        );
         assert.deepEqual(parseRules(C, "ingress", head, [...head, ...tail]), [], "no rules: default deny");
-        assert.deepEqual(parseRules(C, "egress", [], [`-A ${C} -d 10.0.0.0/8 -p icmp -j ACCEPT`, ...tail]), [{ protocol: "icmp", remoteCidr: "10.0.0.0/8" }], "egress: the remote end is -d");
+        assert.deepEqual(
+            parseRules(C, "egress", [], [`-A ${C} -d 10.0.0.0/8 -p icmp -j ACCEPT`, ...tail]),
+            [{ protocol: "icmp", remoteCidr: "10.0.0.0/8" }],
+            "egress: the remote end is -d",
+        );
         // any other head, tail or body line is drift we cannot express
         assert.equal(parseRules(C, "egress", [], [`-A ${C} -s 10.0.0.0/8 -p icmp -j ACCEPT`, ...tail]), undefined, "egress by source");
         assert.equal(parseRules(C, "ingress", head, [head[1], head[0], ...tail]), undefined);
@@ -177,7 +221,19 @@ describe("SecurityGroup planner", () => {
     it("parseState keeps only our chains' own lines; a chain without its -N line is absent", () => {
         const st = parseState(["-N dvrl-i-cirros", "-A dvrl-i-cirros -j DROP", "-A dvrl-i-cirrosX -j DROP", "-A dvrl-s-cirros -j DROP"].join("\n"), sg);
         assert.deepEqual(st, { jumps: [false, false], ingress: ["-A dvrl-i-cirros -j DROP"], egress: undefined, source: undefined });
-        assert.deepEqual(parsePair("dvrl-s-cirros", ["-A dvrl-s-cirros -s 10.0.0.5/24 -m mac --mac-source fa:16:3e:00:00:01 -j RETURN", "-A dvrl-s-cirros -j DROP"]), undefined, "not a /32");
-        assert.deepEqual(parsePair("dvrl-s-cirros", ["-A dvrl-s-cirros -s 10.0.0.5/32 -m mac --mac-source fa:16:3e:00:00:01 -j RETURN", "-A dvrl-s-cirros -j DROP", "-A dvrl-s-cirros -j ACCEPT"]), undefined, "a line more");
+        assert.deepEqual(
+            parsePair("dvrl-s-cirros", ["-A dvrl-s-cirros -s 10.0.0.5/24 -m mac --mac-source fa:16:3e:00:00:01 -j RETURN", "-A dvrl-s-cirros -j DROP"]),
+            undefined,
+            "not a /32",
+        );
+        assert.deepEqual(
+            parsePair("dvrl-s-cirros", [
+                "-A dvrl-s-cirros -s 10.0.0.5/32 -m mac --mac-source fa:16:3e:00:00:01 -j RETURN",
+                "-A dvrl-s-cirros -j DROP",
+                "-A dvrl-s-cirros -j ACCEPT",
+            ]),
+            undefined,
+            "a line more",
+        );
     });
 });

@@ -42,7 +42,7 @@ describe("DVR stack program (mocked engine)", function () {
         );
         await import("../../../stacks/dvr/index");
         // Resources register asynchronously: wait (bounded) until no new one arrived for 200 ms.
-        for (let seen = -1, end = Date.now() + 20_000; seen !== created.length; ) {
+        for (let seen = -1, end = Date.now() + 20_000; seen !== created.length;) {
             if (Date.now() > end) throw new Error("the program kept declaring resources for 20 s");
             seen = created.length;
             await new Promise((r) => setTimeout(r, 200));
@@ -50,7 +50,12 @@ describe("DVR stack program (mocked engine)", function () {
     });
 
     it("builds br-int and br-tun with patch-int as port 1 on every host", () => {
-        assert.deepEqual(of("dvrlab:stack:DvrHost").map((c) => c.name).sort(), ["server-233", "server-64", "server-68"]);
+        assert.deepEqual(
+            of("dvrlab:stack:DvrHost")
+                .map((c) => c.name)
+                .sort(),
+            ["server-233", "server-64", "server-68"],
+        );
         assert.equal(of("dvrlab:OvsBridge").length, 6);
         const pi = of("dvrlab:OvsPort").filter((p) => p.inputs.name === "patch-int");
         assert.equal(pi.length, 3);
@@ -60,7 +65,10 @@ describe("DVR stack program (mocked engine)", function () {
     it("meshes VXLAN between every pair and floods to every tunnel port", () => {
         const vx = of("dvrlab:OvsPort").filter((p) => p.inputs.type === "vxlan");
         assert.equal(vx.length, 6);
-        const from64 = vx.filter((p) => p.inputs.connection.host === "10.9.0.64").map((p) => p.inputs.options.remoteIp).sort();
+        const from64 = vx
+            .filter((p) => p.inputs.connection.host === "10.9.0.64")
+            .map((p) => p.inputs.options.remoteIp)
+            .sort();
         assert.deepEqual(from64, ["10.9.0.233", "10.9.0.68"]);
         const flood = of("dvrlab:FlowEntry").find((f) => f.name === "server-64-tun-flood-net1")!;
         assert.equal(flood.inputs.table, 22);
@@ -98,7 +106,9 @@ describe("DVR stack program (mocked engine)", function () {
     });
 
     it("routes r1 on the hosts with VMs on net1/net2 only, with each host's DVR flows and cookies derived from the names", () => {
-        const ns = of("dvrlab:RouterNamespace").map((c) => `${c.name}:${c.inputs.name}`).sort();
+        const ns = of("dvrlab:RouterNamespace")
+            .map((c) => `${c.name}:${c.inputs.name}`)
+            .sort();
         assert.deepEqual(ns, ["server-64-qrouter-r1:qrouter-r1", "server-68-qrouter-r1:qrouter-r1"], "not server-233: no VM there");
         const qr = of("dvrlab:RouterPort").map((c) => [c.name, c.inputs.name, c.inputs.tag, c.inputs.mac, c.inputs.address]);
         assert.deepEqual(qr.sort(), [
@@ -135,7 +145,10 @@ describe("DVR stack program (mocked engine)", function () {
         ]);
         // server-64's router leaves with server-64's DVR MAC; server-68 hands server-64's frames to table 1
         const rw = flows.get("server-64-r1-dvr-process-src-rewrite-net2")!;
-        assert.deepEqual([rw.table, rw.priority, rw.match, rw.actions], [1, 1, "dl_vlan=2,dl_src=fa:16:3e:d7:eb:e3", "mod_dl_src:fa:16:3f:d2:96:61,resubmit(,2)"]);
+        assert.deepEqual(
+            [rw.table, rw.priority, rw.match, rw.actions],
+            [1, 1, "dl_vlan=2,dl_src=fa:16:3e:d7:eb:e3", "mod_dl_src:fa:16:3f:d2:96:61,resubmit(,2)"],
+        );
         const from = flows.get("server-68-int-dvr-from-server-64")!;
         assert.deepEqual([from.table, from.priority, from.match, from.actions], [0, 2, "in_port=1,dl_src=fa:16:3f:d2:96:61", "resubmit(,1)"]);
         const toWeb = flows.get("server-68-r1-dvr-to-web")!;
@@ -145,8 +158,14 @@ describe("DVR stack program (mocked engine)", function () {
         assert.equal(flows.get("cirros-arp-spoof-allow")!.cookie, "0xd7849fe40ed05c64");
         // requested ofports: 100 + FNV-1a(id) mod 60000
         assert.deepEqual(
-            of("dvrlab:OvsPort").filter((p) => /^qvo-/.test(p.inputs.name)).map((p) => [p.inputs.name, p.inputs.ofportRequest]).sort(),
-            [["qvo-cirros", 16351], ["qvo-web", 7925]],
+            of("dvrlab:OvsPort")
+                .filter((p) => /^qvo-/.test(p.inputs.name))
+                .map((p) => [p.inputs.name, p.inputs.ofportRequest])
+                .sort(),
+            [
+                ["qvo-cirros", 16351],
+                ["qvo-web", 7925],
+            ],
         );
     });
 });

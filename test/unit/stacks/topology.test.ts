@@ -33,14 +33,29 @@ describe("DVR topology", () => {
         const p = resolve(parseTopology(devTopology()));
         assert.equal(p.dhcpHost, "server-233");
         const { gatewayMac, ...net1 } = p.networks[0];
-        assert.deepEqual(net1, { name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, gateway: "192.168.10.1", dhcpIp: "192.168.10.2", mtu: 1450 });
+        assert.deepEqual(net1, {
+            name: "net1",
+            cidr: "192.168.10.0/24",
+            prefix: 24,
+            vni: 0x813,
+            vlan: 1,
+            gateway: "192.168.10.1",
+            dhcpIp: "192.168.10.2",
+            mtu: 1450,
+        });
         assert.equal(gatewayMac, "fa:16:3e:54:88:14");
         assert.equal(p.networks[1].gatewayMac, "fa:16:3e:d7:eb:e3", "one gateway MAC per network");
         // the distributed router: on every host with a VM of its networks, one DVR MAC per host from Neutron's base
-        assert.deepEqual(p.routers.map((r) => [r.id, r.namespace, r.networks.map((n) => n.name), r.hosts]), [["r1", "qrouter-r1", ["net1", "net2"], ["server-233", "server-64", "server-68"]]]);
+        assert.deepEqual(
+            p.routers.map((r) => [r.id, r.namespace, r.networks.map((n) => n.name), r.hosts]),
+            [["r1", "qrouter-r1", ["net1", "net2"], ["server-233", "server-64", "server-68"]]],
+        );
         assert.deepEqual(p.dvrMacs, { "server-233": "fa:16:3f:39:60:57", "server-64": "fa:16:3f:d2:96:61", "server-68": "fa:16:3f:fb:74:ed" });
         const cirros = p.vms.find((v) => v.id === "cirros")!;
-        assert.deepEqual([cirros.host, cirros.qbr, cirros.qvb, cirros.qvo, cirros.tap, cirros.vlan, cirros.mac, cirros.ip], ["server-64", "qbr-cirros", "qvb-cirros", "qvo-cirros", "tap-cirros", 1, "fa:16:3e:ff:aa:66", "192.168.10.168"]);
+        assert.deepEqual(
+            [cirros.host, cirros.qbr, cirros.qvb, cirros.qvo, cirros.tap, cirros.vlan, cirros.mac, cirros.ip],
+            ["server-64", "qbr-cirros", "qvb-cirros", "qvo-cirros", "tap-cirros", 1, "fa:16:3e:ff:aa:66", "192.168.10.168"],
+        );
         assert.deepEqual(cirros.ingress, [{ protocol: "icmp", remoteCidr: "0.0.0.0/0" }]);
         // undeclared default group: Neutron's, ingress from its members (locked is its only one), egress unset (all)
         assert.deepEqual(p.vms.find((v) => v.id === "locked")!.ingress, [{ protocol: "any", remoteCidr: "192.168.10.68/32" }]);
@@ -58,7 +73,10 @@ describe("DVR topology", () => {
         t.networks[0].mtu = 9000;
         const p = resolve(parseTopology(t));
         assert.equal(p.networks[0].mtu, 9000);
-        assert.deepEqual(p.vms.map((v) => v.mtu), p.vms.map(() => 9000));
+        assert.deepEqual(
+            p.vms.map((v) => v.mtu),
+            p.vms.map(() => 9000),
+        );
         assert.equal(resolve(parseTopology(small())).networks[0].mtu, 1450);
         for (const bad of [575, 9001, 1450.5, "1450"]) {
             const b: any = small();
@@ -77,12 +95,20 @@ describe("DVR topology", () => {
         const t = small();
         t.hosts.push({ name: "h3", address: "10.0.0.3" });
         const p = resolve(parseTopology(t));
-        assert.deepEqual(p.tunnels.filter((x) => x.host === "h1").map((x) => x.port), ["vxlan-0a000002", "vxlan-0a000003"]);
+        assert.deepEqual(
+            p.tunnels.filter((x) => x.host === "h1").map((x) => x.port),
+            ["vxlan-0a000002", "vxlan-0a000003"],
+        );
     });
 
     it("names the config key of every problem", () => {
         const bad = {
-            securityGroups: { ssh: { ingress: [{ protocol: "tcp", port: 22, remoteGroup: "admins" }], egress: [{ protocol: "any", remoteCidr: "10.0.0.0/8", remoteGroup: "ssh" }] } },
+            securityGroups: {
+                ssh: {
+                    ingress: [{ protocol: "tcp", port: 22, remoteGroup: "admins" }],
+                    egress: [{ protocol: "any", remoteCidr: "10.0.0.0/8", remoteGroup: "ssh" }],
+                },
+            },
             hosts: [{ name: "h1", address: "10.0.0.1;reboot", role: "network" }],
             networks: [{ name: "n1", cidr: "192.168.10.1/24", vni: 1 << 24, vlan: 4095 }],
             vms: [
@@ -124,7 +150,13 @@ describe("DVR topology", () => {
         const p = resolve(parseTopology(devTopology()));
         assert.deepEqual(
             p.vms.map((v) => [v.id, v.ofport]),
-            [["cirros", 16351], ["peer", 8013], ["vm233", 21740], ["locked", 4919], ["web", 7925]],
+            [
+                ["cirros", 16351],
+                ["peer", 8013],
+                ["vm233", 21740],
+                ["locked", 4919],
+                ["web", 7925],
+            ],
         );
         const t: any = small();
         t.vms.push({ id: "b", host: "h2", network: "n1", mac: "fa:16:3e:00:00:02", ip: "192.168.10.6", ofport: 42320 }); // vmOfport("a")
@@ -264,8 +296,21 @@ describe("DVR topology: routers and duplicates", () => {
         ok.domainPrefix = "lab2-";
         ok.hosts[1] = { ...ok.hosts[1], port: 2222, user: "admin" };
         const p = resolve(parseTopology(ok));
-        assert.deepEqual(p.vms.map((v) => [v.domain, v.ofport]), [["lab2-a", 42320], ["lab2-b", 100], ["lab2-c", 57558]]);
-        assert.deepEqual(p.hosts[1], { name: "h2", role: "compute", connection: { host: "10.0.0.2", port: 2222, user: "admin", name: "h2" }, tunnelIp: "10.0.0.2", adopt: [] });
+        assert.deepEqual(
+            p.vms.map((v) => [v.domain, v.ofport]),
+            [
+                ["lab2-a", 42320],
+                ["lab2-b", 100],
+                ["lab2-c", 57558],
+            ],
+        );
+        assert.deepEqual(p.hosts[1], {
+            name: "h2",
+            role: "compute",
+            connection: { host: "10.0.0.2", port: 2222, user: "admin", name: "h2" },
+            tunnelIp: "10.0.0.2",
+            adopt: [],
+        });
         const adopting: any = routed();
         adopting.hosts[1] = { ...adopting.hosts[1], adopt: ["br-int"] };
         assert.deepEqual(resolve(parseTopology(adopting)).hosts[1].adopt, ["br-int"]);
@@ -281,8 +326,14 @@ describe("DVR topology: routers and duplicates", () => {
         clash.hosts[2].name = "h648";
         clash.hosts[3].name = "h654";
         clash.vms = [];
-        assert.match(problems(clash), /dvrlab:topology\.dvrBaseMac: dvrMacs: hosts h648 and h654 both derive fa:16:3f:07:96:43; use host indexes or another base/);
-        assert.throws(() => parseTopology({ ...routed(), vms: [{ ...routed().vms[0], mac: "fb:16:3e:00:00:01" }] }, "my:topo"), /^Error: invalid configuration:\n {2}my:topo\.vms\[0\]\.mac: a multicast MAC \(odd first octet\) cannot be a NIC's address$/);
+        assert.match(
+            problems(clash),
+            /dvrlab:topology\.dvrBaseMac: dvrMacs: hosts h648 and h654 both derive fa:16:3f:07:96:43; use host indexes or another base/,
+        );
+        assert.throws(
+            () => parseTopology({ ...routed(), vms: [{ ...routed().vms[0], mac: "fb:16:3e:00:00:01" }] }, "my:topo"),
+            /^Error: invalid configuration:\n {2}my:topo\.vms\[0\]\.mac: a multicast MAC \(odd first octet\) cannot be a NIC's address$/,
+        );
     });
 });
 

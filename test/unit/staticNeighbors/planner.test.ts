@@ -37,7 +37,9 @@ describe("StaticNeighbors planner", () => {
     });
 
     it("update changes exactly the changed entries; removes ours only while still as we set them", () => {
-        const st = parseNeighbors(shown([perm("192.168.10.9", "fa:16:3e:00:00:09"), perm("192.168.10.12", "fa:16:3e:00:00:12"), perm("192.168.10.50", "fa:16:3e:00:00:50")]));
+        const st = parseNeighbors(
+            shown([perm("192.168.10.9", "fa:16:3e:00:00:09"), perm("192.168.10.12", "fa:16:3e:00:00:12"), perm("192.168.10.50", "fa:16:3e:00:00:50")]),
+        );
         assert.deepEqual(permanentAmong(st, ["192.168.10.12", "192.168.10.9"]), spec.entries);
         const next = [{ ip: "192.168.10.12", mac: "fa:16:3e:00:00:99" }];
         assert.equal(
@@ -47,7 +49,9 @@ describe("StaticNeighbors planner", () => {
         assert.equal(planChange(spec, st, spec.entries, spec.entries), undefined, "nothing to do");
         const moved = parseNeighbors(shown([perm("192.168.10.9", "fa:16:3e:00:00:01")]));
         assert.equal(planChange(spec, moved, [], spec.entries), undefined, "changed by someone since: not ours to delete");
-        assert.deepEqual(foreignConflicts(st, [{ ip: "192.168.10.50", mac: "fa:16:3e:00:00:51" }], spec.entries), ["192.168.10.50 is permanent at fa:16:3e:00:00:50 (want fa:16:3e:00:00:51)"]);
+        assert.deepEqual(foreignConflicts(st, [{ ip: "192.168.10.50", mac: "fa:16:3e:00:00:51" }], spec.entries), [
+            "192.168.10.50 is permanent at fa:16:3e:00:00:50 (want fa:16:3e:00:00:51)",
+        ]);
     });
 
     it("the host's namespace when none is given; a missing device reads as gone", () => {
@@ -87,6 +91,10 @@ describe("StaticNeighbors planner", () => {
         assert.deepEqual(foreignConflicts(st, wanted, [{ ip: "192.168.10.100", mac: "fa:16:3e:00:01:00" }]), [], "ours: ours to change");
         const none = parseNeighbors(["@@ns", "no", "@@dev", "no", "@@neigh", ""].join("\n"));
         assert.deepEqual(none, { namespace: false, device: false, neighbors: [] });
-        assert.equal(planChange({ namespace: "qrouter-r1", device: "qr-a" }, st, [{ ip: "192.168.10.12", mac: "fa:16:3e:00:00:12" }], []), undefined, "nothing to change");
+        assert.equal(
+            planChange({ namespace: "qrouter-r1", device: "qr-a" }, st, [{ ip: "192.168.10.12", mac: "fa:16:3e:00:00:12" }], []),
+            undefined,
+            "nothing to change",
+        );
     });
 });

@@ -78,7 +78,12 @@ describe("verify check registry", () => {
     });
 
     it("lanes: leases all at once, pings one at a time per source, counters and captures one at a time", () => {
-        const lanes = (kind: string) => new Set(planChecks(dev).filter((c) => c.kind === kind).map((c) => checkKind(kind).lane(c)));
+        const lanes = (kind: string) =>
+            new Set(
+                planChecks(dev)
+                    .filter((c) => c.kind === kind)
+                    .map((c) => checkKind(kind).lane(c)),
+            );
         assert.equal(lanes("dhcp").size, 5);
         assert.deepEqual([...lanes("ping")].sort(), ["cirros", "locked", "peer", "vm233", "web"]);
         assert.deepEqual([...lanes("arp-spoof")], ["table 24"]);
@@ -87,13 +92,16 @@ describe("verify check registry", () => {
     });
 
     it("--only matches kinds and names as case-insensitive regular expressions; several are or-ed", () => {
-        assert.deepEqual(selectChecks(dev, ["^dhcp$"]).map((c) => c.name), [
-            "cirros holds 192.168.10.168 from DHCP",
-            "peer holds 192.168.10.10 from DHCP",
-            "vm233 holds 192.168.10.233 from DHCP",
-            "locked holds 192.168.10.68 from DHCP",
-            "web holds 192.168.20.68 from DHCP",
-        ]);
+        assert.deepEqual(
+            selectChecks(dev, ["^dhcp$"]).map((c) => c.name),
+            [
+                "cirros holds 192.168.10.168 from DHCP",
+                "peer holds 192.168.10.10 from DHCP",
+                "vm233 holds 192.168.10.233 from DHCP",
+                "locked holds 192.168.10.68 from DHCP",
+                "web holds 192.168.20.68 from DHCP",
+            ],
+        );
         assert.deepEqual(selectChecks(dev, ["ROUTED, SAME HOST", "underlay"]).map(line), [
             "ping  ping locked → web (routed, same host)",
             "routed-on-source  web → cirros is routed on web's host: on the underlay it carries cirros's network VNI and web's host DVR MAC",

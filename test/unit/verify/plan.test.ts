@@ -1,5 +1,16 @@
 import { strict as assert } from "assert";
-import { allowsIcmpFrom, arpTrace, dhcpTrace, fdbRowsFor, packetsOf, pingTrace, routedTrace, ruleCounter, spoofAddress, StackOutputs } from "../../../provider/verify/plan";
+import {
+    allowsIcmpFrom,
+    arpTrace,
+    dhcpTrace,
+    fdbRowsFor,
+    packetsOf,
+    pingTrace,
+    routedTrace,
+    ruleCounter,
+    spoofAddress,
+    StackOutputs,
+} from "../../../provider/verify/plan";
 import { planChecks } from "../../../provider/verify/checks";
 
 const vm = (id: string, host: string, ip: string, icmp: boolean, ofport = 2) => ({
@@ -29,9 +40,15 @@ const outputs: StackOutputs = {
 describe("verify plan", () => {
     it("plans the seed's checks: leases, pings local and across the tunnel, the blocked VM, ARP spoofing per VM", () => {
         const c = planChecks(outputs);
-        assert.deepEqual(c.filter((x) => x.kind === "dhcp").map((x) => (x as any).vm), ["x", "y", "z"]);
+        assert.deepEqual(
+            c.filter((x) => x.kind === "dhcp").map((x) => (x as any).vm),
+            ["x", "y", "z"],
+        );
         const pings = c.filter((x) => x.kind === "ping") as any[];
-        const replies = pings.filter((p) => p.expect === "reply").map((p) => `${p.from}>${p.to}:${p.scope}`).sort();
+        const replies = pings
+            .filter((p) => p.expect === "reply")
+            .map((p) => `${p.from}>${p.to}:${p.scope}`)
+            .sort();
         assert.deepEqual(replies, ["x>y:across the tunnel", "y>x:across the tunnel", "z>x:across the tunnel", "z>y:same host"]);
         const blocked = pings.filter((p) => p.expect === "blocked");
         assert.equal(blocked.length, 1);
@@ -55,7 +72,10 @@ describe("verify plan", () => {
 
     it("traces a cross-host ping on both hosts' bridges, tunnel port by Neutron's name", () => {
         const t = pingTrace(outputs, outputs.machines[0], outputs.machines[1], outputs.machines[1].mac);
-        assert.deepEqual(t.map((s) => `${s.host}/${s.bridge}`), ["a/br-int", "a/br-tun", "b/br-tun", "b/br-int"]);
+        assert.deepEqual(
+            t.map((s) => `${s.host}/${s.bridge}`),
+            ["a/br-int", "a/br-tun", "b/br-tun", "b/br-int"],
+        );
         assert.match(t[0].flow, /^in_port=2,icmp,dl_src=/);
         assert.match(t[2].flow, /^in_port=\{port:vxlan-0a000001\},tun_id=0x813,/);
         assert.equal(pingTrace(outputs, outputs.machines[1], outputs.machines[2], "m").length, 1, "same host: br-int only");
@@ -77,12 +97,20 @@ describe("verify plan", () => {
             router: { networks: ["net1"], dvrMacs: { b: "fa:16:3f:00:00:02", a: "fa:16:3f:00:00:01" } },
         };
         assert.deepEqual(
-            planChecks(routed).filter((c) => c.kind === "gateway-mac-local").map((c) => (c as any).host),
+            planChecks(routed)
+                .filter((c) => c.kind === "gateway-mac-local")
+                .map((c) => (c as any).host),
             ["a", "b"],
         );
         assert.equal(planChecks(outputs).filter((c) => c.kind === "gateway-mac-local").length, 0, "no router, no check");
         // rows as OVS 3.1 prints them (ovs-appctl fdb/show), a gateway MAC learnt on patch-tun (port 1); MACs compare case-blind
-        const fdb = [" port  VLAN  MAC                Age", "    3     1  fa:16:3e:00:10:01   95", "    1     7  FA:16:3E:54:88:14    1", "    2     2  fa:16:3e:20:00:0c    1", "LOCAL     0  36:9e:e6:44:d5:4b    5"].join("\n");
+        const fdb = [
+            " port  VLAN  MAC                Age",
+            "    3     1  fa:16:3e:00:10:01   95",
+            "    1     7  FA:16:3E:54:88:14    1",
+            "    2     2  fa:16:3e:20:00:0c    1",
+            "LOCAL     0  36:9e:e6:44:d5:4b    5",
+        ].join("\n");
         assert.deepEqual(fdbRowsFor(fdb, ["fa:16:3e:54:88:14", "fa:16:3e:00:10:01"]), [
             { port: "3", vlan: 1, mac: "fa:16:3e:00:10:01" },
             { port: "1", vlan: 7, mac: "fa:16:3e:54:88:14" },
@@ -93,10 +121,18 @@ describe("verify plan", () => {
     it("builds each trace exactly (the flows test/integration/verify/traces.test.ts runs through OVS)", () => {
         const [x, y, z] = outputs.machines;
         assert.deepEqual(dhcpTrace(x), [
-            { host: "a", bridge: "br-int", flow: "in_port=2,udp,dl_src=fa:16:3e:00:00:11,dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67" },
+            {
+                host: "a",
+                bridge: "br-int",
+                flow: "in_port=2,udp,dl_src=fa:16:3e:00:00:11,dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67",
+            },
         ]);
         assert.deepEqual(arpTrace(z, "192.168.10.254"), [
-            { host: "b", bridge: "br-int", flow: "in_port=3,arp,arp_op=2,dl_src=fa:16:3e:00:00:13,dl_dst=ff:ff:ff:ff:ff:ff,arp_sha=fa:16:3e:00:00:13,arp_spa=192.168.10.254,arp_tpa=192.168.10.254" },
+            {
+                host: "b",
+                bridge: "br-int",
+                flow: "in_port=3,arp,arp_op=2,dl_src=fa:16:3e:00:00:13,dl_dst=ff:ff:ff:ff:ff:ff,arp_sha=fa:16:3e:00:00:13,arp_spa=192.168.10.254,arp_tpa=192.168.10.254",
+            },
         ]);
         const icmp = "icmp,dl_src=fa:16:3e:00:00:11,dl_dst=fa:16:3e:00:00:12,nw_src=192.168.10.11,nw_dst=192.168.10.12,icmp_type=8";
         assert.deepEqual(pingTrace(outputs, x, y, y.mac), [
@@ -109,7 +145,16 @@ describe("verify plan", () => {
             ...outputs,
             networks: [
                 { ...outputs.networks[0], gatewayMac: "fa:16:3e:54:88:14" },
-                { name: "net2", cidr: "192.168.20.0/24", prefix: 24, vni: 0x814, vlan: 2, dhcpIp: "192.168.20.2", gateway: "192.168.20.1", gatewayMac: "fa:16:3e:d7:eb:e3" },
+                {
+                    name: "net2",
+                    cidr: "192.168.20.0/24",
+                    prefix: 24,
+                    vni: 0x814,
+                    vlan: 2,
+                    dhcpIp: "192.168.20.2",
+                    gateway: "192.168.20.1",
+                    gatewayMac: "fa:16:3e:d7:eb:e3",
+                },
             ],
             machines: [...outputs.machines, { ...vm("w", "b", "192.168.20.14", true, 7), network: "net2", vlan: 2, mac: "fa:16:3e:00:00:14" }],
             router: { networks: ["net1", "net2"], dvrMacs: { a: "fa:16:3f:00:00:01", b: "fa:16:3f:00:00:02" } },
@@ -140,26 +185,32 @@ describe("verify plan", () => {
     });
 
     it("names every check as verify prints it", () => {
-        assert.deepEqual(planChecks(outputs).map((c) => c.name), [
-            "x holds 192.168.10.11 from DHCP",
-            "y holds 192.168.10.12 from DHCP",
-            "z holds 192.168.10.13 from DHCP",
-            "ping y → x (across the tunnel)",
-            "ping z → x (across the tunnel)",
-            "ping x → y (across the tunnel)",
-            "ping z → y (same host)",
-            "z's security group (default) has no ICMP rule: x → z gets no reply",
-            "x: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
-            "y: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
-            "z: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
-            "x: echoes from 192.168.10.253 dropped by dvrl-s-x, its own pass",
-            "y: echoes from 192.168.10.253 dropped by dvrl-s-y, its own pass",
-            "z: echoes from 192.168.10.253 dropped by dvrl-s-z, its own pass",
-        ]);
+        assert.deepEqual(
+            planChecks(outputs).map((c) => c.name),
+            [
+                "x holds 192.168.10.11 from DHCP",
+                "y holds 192.168.10.12 from DHCP",
+                "z holds 192.168.10.13 from DHCP",
+                "ping y → x (across the tunnel)",
+                "ping z → x (across the tunnel)",
+                "ping x → y (across the tunnel)",
+                "ping z → y (same host)",
+                "z's security group (default) has no ICMP rule: x → z gets no reply",
+                "x: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+                "y: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+                "z: ARP reply claiming 192.168.10.254 dropped at br-int table 24, its real one passes",
+                "x: echoes from 192.168.10.253 dropped by dvrl-s-x, its own pass",
+                "y: echoes from 192.168.10.253 dropped by dvrl-s-y, its own pass",
+                "z: echoes from 192.168.10.253 dropped by dvrl-s-z, its own pass",
+            ],
+        );
         // only same-host sources lack ICMP: the blocked check is same host
         const one = { ...outputs, machines: [outputs.machines[1], outputs.machines[2]] };
         const blocked = planChecks(one).filter((c) => c.kind === "ping" && c.expect === "blocked");
-        assert.deepEqual(blocked.map((c: any) => [c.from, c.to, c.scope]), [["y", "z", "same host"]]);
+        assert.deepEqual(
+            blocked.map((c: any) => [c.from, c.to, c.scope]),
+            [["y", "z", "same host"]],
+        );
         // "any" opens ICMP too; another protocol does not
         assert.equal(allowsIcmpFrom({ ...outputs.machines[2], ingress: [{ protocol: "any" }] }, "10.9.9.9"), true);
         assert.equal(allowsIcmpFrom({ ...outputs.machines[2], ingress: [{ protocol: "udp" }] }, "10.9.9.9"), false);
@@ -172,9 +223,14 @@ describe("verify plan", () => {
             machines: [outputs.machines[0]],
         };
         assert.throws(() => spoofAddress(tiny, tiny.machines[0]), /^Error: no free address in 192\.168\.10\.0\/30 to spoof$/);
-        const small: StackOutputs = { ...tiny, networks: [{ ...tiny.networks[0], cidr: "192.168.10.0/29", prefix: 29 }], machines: [{ ...outputs.machines[0], ip: "192.168.10.6" }] };
+        const small: StackOutputs = {
+            ...tiny,
+            networks: [{ ...tiny.networks[0], cidr: "192.168.10.0/29", prefix: 29 }],
+            machines: [{ ...outputs.machines[0], ip: "192.168.10.6" }],
+        };
         assert.equal(spoofAddress(small, small.machines[0]), "192.168.10.5", "the highest free host address, never the broadcast (.7)");
-        const dump = " cookie=0x1, table=0, n_packets=12, priority=9,in_port=2 actions=resubmit(,25)\n cookie=0x2, table=0, priority=10,arp,in_port=2 actions=resubmit(,24)";
+        const dump =
+            " cookie=0x1, table=0, n_packets=12, priority=9,in_port=2 actions=resubmit(,25)\n cookie=0x2, table=0, priority=10,arp,in_port=2 actions=resubmit(,24)";
         assert.equal(packetsOf(dump, ["priority=9", "in_port=2"]), 12);
         assert.equal(packetsOf(dump, ["priority=10", "in_port=2"]), undefined, "a matching line without a counter");
         assert.equal(packetsOf(dump, ["priority=9", "in_port=3"]), undefined, "every part must match");
@@ -189,9 +245,36 @@ describe("verify plan", () => {
                 { name: "a", host: "10.0.0.1", port: 22, user: "root", tunnelIp: "10.0.0.1", role: "network" },
             ],
             networks: [
-                { name: "net3", cidr: "192.168.30.0/24", prefix: 24, vni: 3, vlan: 3, dhcpIp: "192.168.30.2", gateway: "192.168.30.1", gatewayMac: "fa:16:3e:00:30:01" },
-                { name: "net1", cidr: "192.168.10.0/24", prefix: 24, vni: 0x813, vlan: 1, dhcpIp: "192.168.10.2", gateway: "192.168.10.1", gatewayMac: "fa:16:3e:54:88:14" },
-                { name: "net2", cidr: "192.168.20.0/24", prefix: 24, vni: 0x814, vlan: 2, dhcpIp: "192.168.20.2", gateway: "192.168.20.1", gatewayMac: "fa:16:3e:d7:eb:e3" },
+                {
+                    name: "net3",
+                    cidr: "192.168.30.0/24",
+                    prefix: 24,
+                    vni: 3,
+                    vlan: 3,
+                    dhcpIp: "192.168.30.2",
+                    gateway: "192.168.30.1",
+                    gatewayMac: "fa:16:3e:00:30:01",
+                },
+                {
+                    name: "net1",
+                    cidr: "192.168.10.0/24",
+                    prefix: 24,
+                    vni: 0x813,
+                    vlan: 1,
+                    dhcpIp: "192.168.10.2",
+                    gateway: "192.168.10.1",
+                    gatewayMac: "fa:16:3e:54:88:14",
+                },
+                {
+                    name: "net2",
+                    cidr: "192.168.20.0/24",
+                    prefix: 24,
+                    vni: 0x814,
+                    vlan: 2,
+                    dhcpIp: "192.168.20.2",
+                    gateway: "192.168.20.1",
+                    gatewayMac: "fa:16:3e:d7:eb:e3",
+                },
             ],
             machines: [
                 { ...vm("x", "a", "192.168.10.11", true), network: "net1" },
@@ -209,24 +292,32 @@ describe("verify plan", () => {
         // the routed trace across the tunnel: the source host's tunnel port and DVR MAC, the destination network's VNI
         const [x, w] = [o.machines[0], o.machines[1]];
         const t = routedTrace(o, x, w);
-        assert.equal(t[2].flow, "in_port={port:vxlan-0a000001},tun_id=0x814,dl_src=fa:16:3f:00:00:01,dl_dst=fa:16:3e:00:00:14,icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8");
+        assert.equal(
+            t[2].flow,
+            "in_port={port:vxlan-0a000001},tun_id=0x814,dl_src=fa:16:3f:00:00:01,dl_dst=fa:16:3e:00:00:14,icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8",
+        );
         assert.equal(t[0].flow, "in_port=2,dl_src=fa:16:3e:00:00:11,dl_dst=fa:16:3e:54:88:14,icmp,nw_src=192.168.10.11,nw_dst=192.168.20.14,icmp_type=8");
         const back = pingTrace(o, w, { ...x, network: "net1" }, x.mac);
-        assert.equal(back[2].flow, "in_port={port:vxlan-0a000002},tun_id=0x813,icmp,dl_src=fa:16:3e:00:00:14,dl_dst=fa:16:3e:00:00:11,nw_src=192.168.20.14,nw_dst=192.168.10.11,icmp_type=8");
+        assert.equal(
+            back[2].flow,
+            "in_port={port:vxlan-0a000002},tun_id=0x813,icmp,dl_src=fa:16:3e:00:00:14,dl_dst=fa:16:3e:00:00:11,nw_src=192.168.20.14,nw_dst=192.168.10.11,icmp_type=8",
+        );
         // no router: the trace falls back to the destination gateway MAC as source
         const noRouter = { ...o, router: undefined };
         assert.match(routedTrace(noRouter, x, w)[2].flow, /dl_src=fa:16:3e:d7:eb:e3,/);
     });
 
     it("reads one iptables rule's packet counter by its spec (iptables-nft and -legacy put -c in different places)", () => {
-        const nft = [
-            "-N dvrl-i-web -c 0 0",
-            "-A dvrl-i-web -m state --state INVALID -c 4 240 -j DROP",
-            "-A dvrl-i-web -c 17 1428 -j DROP",
-        ].join("\n");
+        const nft = ["-N dvrl-i-web -c 0 0", "-A dvrl-i-web -m state --state INVALID -c 4 240 -j DROP", "-A dvrl-i-web -c 17 1428 -j DROP"].join("\n");
         assert.equal(ruleCounter(nft, "-A dvrl-i-web -j DROP"), 17);
         assert.equal(ruleCounter(nft, "-A dvrl-i-web -m state --state INVALID -j DROP"), 4);
-        assert.equal(ruleCounter("-A dvrl-s-web -s 10.0.0.5/32 -m mac --mac-source FA:16:3E:00:00:01 -j RETURN -c 3 180", "-A dvrl-s-web -s 10.0.0.5/32 -m mac --mac-source FA:16:3E:00:00:01 -j RETURN"), 3);
+        assert.equal(
+            ruleCounter(
+                "-A dvrl-s-web -s 10.0.0.5/32 -m mac --mac-source FA:16:3E:00:00:01 -j RETURN -c 3 180",
+                "-A dvrl-s-web -s 10.0.0.5/32 -m mac --mac-source FA:16:3E:00:00:01 -j RETURN",
+            ),
+            3,
+        );
         assert.equal(ruleCounter(nft, "-A dvrl-i-web -p icmp -j ACCEPT"), undefined);
     });
 });

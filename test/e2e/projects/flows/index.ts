@@ -15,7 +15,17 @@ const tun = new OvsBridge("br-tun", { connection, name: `${p}t`, datapathType: "
 
 new OvsPort("patch-tun", { connection, bridge: int.name, name: `${p}pt`, type: "patch", options: { peer: `${p}pi` } });
 new OvsPort("patch-int", { connection, bridge: tun.name, name: `${p}pi`, type: "patch", ofportRequest: 1, options: { peer: `${p}pt` } });
-peers.forEach((ip, k) => new OvsPort(`vxlan-${k + 2}`, { connection, bridge: tun.name, name: `${p}v${k + 2}`, type: "vxlan", ofportRequest: k + 2, options: { remoteIp: ip, key: "flow" } }));
+peers.forEach(
+    (ip, k) =>
+        new OvsPort(`vxlan-${k + 2}`, {
+            connection,
+            bridge: tun.name,
+            name: `${p}v${k + 2}`,
+            type: "vxlan",
+            ofportRequest: k + 2,
+            options: { remoteIp: ip, key: "flow" },
+        }),
+);
 const qvo = new OvsPort("qvo", { connection, bridge: int.name, name: `${p}q`, type: "internal", tag: 1 });
 
 for (const [name, spec] of Object.entries(brTun.caseB({ patchPort: 1, tunPorts: peers.map((_, k) => k + 2), vlan: 1, vni: 0x813 }))) {

@@ -16,6 +16,11 @@ if (cfg.requireBoolean("server")) {
 }
 // One resource per MAC (the lease's identity): changing a lease's IP or name is an update in place.
 for (const l of leases) {
-    new DhcpLease(`lease-${l.mac.replace(/:/g, "")}`, { connection, network: server?.network ?? network, serverAddress: server?.address ?? serverAddress, ...l });
+    new DhcpLease(`lease-${l.mac.replace(/:/g, "")}`, {
+        connection,
+        network: server?.network ?? network,
+        serverAddress: server?.address ?? serverAddress,
+        ...l,
+    });
 }
 export const dnsmasqPid = server?.pid;
