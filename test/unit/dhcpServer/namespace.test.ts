@@ -1,11 +1,12 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { dhcpServerSchema } from "../../../provider/dhcpServer/schema";
 import { parseServer, planLink, showServer, toInputs } from "../../../provider/dhcpServer/planner";
 import { shellJoin } from "../../../provider/ssh/quote";
+import { inPrivateNet } from "../../helpers/privateNet";
+import type { Argv } from "../../../provider/ssh/quote";
 
 // showServer's port sections (netns NS_PORT_SHOW) and planLink run for real in a private network and
 // mount namespace (unshare, a tmpfs on /run/netns). The device is a veth standing in for the OVS
@@ -32,22 +33,13 @@ describe("DhcpServer port sections on a real device in a private namespace", () 
     });
     afterEach(() => rmSync(bin, { recursive: true, force: true }));
 
-    function inPrivateNet(steps: string[]): string[] {
-        const script = ["set -e", "mount -t tmpfs dvrlab-test /run/netns", ...steps.map((s, i) => `echo @@@step${i}; ${s}`)].join("\n");
-        const r = spawnSync("unshare", ["-m", "-n", "--propagation", "private", "sh", "-c", script], {
-            encoding: "utf8",
-            timeout: 30_000,
-            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-        });
-        assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
-        return r.stdout.split(/^@@@step\d+\n/m).slice(1);
-    }
+    const inNet = (steps: (string | Argv)[]) => inPrivateNet(steps, { binDir: bin });
     // showServer with a files directory that does not exist: only the namespace and port sections matter here
     const show = () => shellJoin([...showServer(seed).slice(0, 6), "/nonexistent/dvrlab", "/nonexistent/dvrlab/pid"]);
     const device = "ip link add tapnet1 type veth peer name tapnet1-peer && ip link set dev tapnet1 address fa:16:3e:00:00:02";
 
     it("a port still in the host's namespace: moved in, MTU, address, up and tx off in one plan; then read back in place", () => {
-        const [, before] = inPrivateNet([`ip netns add qdhcp-net1 && ip -n qdhcp-net1 link set lo up && ${device}`, show()]);
+        const [, before] = inNet([`ip netns add qdhcp-net1 && ip -n qdhcp-net1 link set lo up && ${device}`, show()]);
         const st = parseServer(before);
         assert.deepEqual(
             { namespace: st.namespace, inHostNamespace: st.inHostNamespace, link: st.link, port: st.port, tx: st.txChecksum },
@@ -71,7 +63,7 @@ describe("DhcpServer port sections on a real device in a private namespace", () 
                 "ip netns exec qdhcp-net1 ethtool -K tapnet1 tx off",
             ],
         );
-        const [, , after] = inPrivateNet([
+        const [, , after] = inNet([
             `ip netns add qdhcp-net1 && ip -n qdhcp-net1 link set lo up && ${device}`,
             plan.cmds.map(shellJoin).join(" && ") + " >/dev/null",
             show(),
@@ -87,11 +79,11 @@ describe("DhcpServer port sections on a real device in a private namespace", () 
     });
 
     it("without the namespace: no link, no tx; a second address is readdressing", () => {
-        const [none] = inPrivateNet([show()]);
+        const [none] = inNet([show()]);
         const st = parseServer(none);
         assert.deepEqual([st.namespace, st.inHostNamespace, st.link, st.txChecksum], [false, false, undefined, undefined]);
         assert.equal(toInputs(st, seed).address, "");
-        const [, , two] = inPrivateNet([
+        const [, , two] = inNet([
             `ip netns add qdhcp-net1 && ${device} && ip link set dev tapnet1 netns qdhcp-net1`,
             "ip -n qdhcp-net1 addr add 10.9.9.9/8 dev tapnet1 && ip -n qdhcp-net1 addr add 192.168.10.2/24 dev tapnet1",
             show(),

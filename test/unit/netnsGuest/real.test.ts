@@ -1,21 +1,15 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import { asScript, parseGuest, planConverge, planCreate, planDelete, showGuest, toInputs } from "../../../provider/netnsGuest/planner";
 import { netnsGuestSchema } from "../../../provider/netnsGuest/schema";
-import { shellJoin } from "../../../provider/ssh/quote";
 import { Argv } from "../../../provider/ssh/quote";
+import { inPrivateNet } from "../../helpers/privateNet";
 
 // The plans run for real, inside a private network and mount namespace (unshare -m -n, a tmpfs on
 // /run/netns): real ip/ethtool/veth/bridge, nothing of the machine's own network touched, so it
 // can run in parallel with itself (Stryker runs two).
 
 /** Runs the steps in a fresh private namespace; returns each step's stdout, in order (a failing step fails). */
-function inPrivateNet(setup: string, steps: Argv[]): string[] {
-    const script = ["set -e", "mount -t tmpfs dvrlab-test /run/netns", setup, ...steps.map((s, i) => `echo @@@step${i}; ${shellJoin(s)}`)].join("\n");
-    const r = spawnSync("unshare", ["-m", "-n", "--propagation", "private", "sh", "-c", script], { encoding: "utf8", timeout: 30_000 });
-    assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
-    return r.stdout.split(/^@@@step\d+\n/m).slice(1);
-}
+const inPrivateNetWith = (setup: string, steps: Argv[]) => inPrivateNet(steps, { setup });
 
 const g = netnsGuestSchema.parse({
     connection: { host: "h" },
@@ -31,7 +25,7 @@ const g = netnsGuestSchema.parse({
 
 describe("NetnsGuest plans on real veths in a private namespace", () => {
     it("create, then read back: the inputs, nothing to converge; delete leaves nothing", () => {
-        const [created, shown, deleted, gone] = inPrivateNet("ip link add qbr-v2 type bridge", [
+        const [created, shown, deleted, gone] = inPrivateNetWith("ip link add qbr-v2 type bridge", [
             asScript(planCreate(g)),
             showGuest(g),
             planDelete(g)[0],
@@ -64,7 +58,7 @@ describe("NetnsGuest plans on real veths in a private namespace", () => {
         ].join("\n");
         const plain = netnsGuestSchema.parse({ ...g, gateway: undefined });
         // create without the gateway, drift, show; then converge (planned from what was shown) and show again
-        const [, , before] = inPrivateNet(`ip link add qbr-v2 type bridge`, [asScript(planCreate(plain)), asScript([["sh", "-c", drift]]), showGuest(g)]);
+        const [, , before] = inPrivateNetWith(`ip link add qbr-v2 type bridge`, [asScript(planCreate(plain)), asScript([["sh", "-c", drift]]), showGuest(g)]);
         const st = parseGuest(before);
         assert.deepEqual(st.tap, { isVeth: true, alias: "someone", master: undefined, up: true, mtu: 1500, txOff: false, peerInNs: true });
         assert.deepEqual(st.nic, { mac: "fa:16:3e:00:09:09", mtu: 1400, up: false, addresses: ["10.0.0.9/8"] });
@@ -84,7 +78,7 @@ describe("NetnsGuest plans on real veths in a private namespace", () => {
                 "ip link set dev tap-v2 master qbr-v2",
             ],
         );
-        const [, , , after] = inPrivateNet(`ip link add qbr-v2 type bridge`, [
+        const [, , , after] = inPrivateNetWith(`ip link add qbr-v2 type bridge`, [
             asScript(planCreate(plain)),
             asScript([["sh", "-c", drift]]),
             asScript(fix),
@@ -96,7 +90,11 @@ describe("NetnsGuest plans on real veths in a private namespace", () => {
     });
 
     it("delete removes the namespace and a tap left in the host, and tolerates their absence", () => {
-        const [, , shown] = inPrivateNet("ip netns add vm-v2; ip link add tap-v2 type veth peer name x0", [planDelete(g)[0], planDelete(g)[0], showGuest(g)]);
+        const [, , shown] = inPrivateNetWith("ip netns add vm-v2; ip link add tap-v2 type veth peer name x0", [
+            planDelete(g)[0],
+            planDelete(g)[0],
+            showGuest(g),
+        ]);
         assert.deepEqual(parseGuest(shown), { netns: false });
     });
 });

@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseNamespace, planConverge, planCreate, planDelete, showNamespace, toInputs } from "../../../provider/routerNamespace/planner";
 import { routerNamespaceSchema } from "../../../provider/routerNamespace/schema";
 import { Argv, shellJoin } from "../../../provider/ssh/quote";
+import { inPrivateNet } from "../../helpers/privateNet";
 
 // The plans and showNamespace run for real inside a private network and mount namespace (unshare,
 // a tmpfs on /run/netns), with a stub ovs-vsctl first on PATH answering for one port's owner.
@@ -25,24 +25,11 @@ describe("RouterNamespace plans in a private network namespace", () => {
     });
     afterEach(() => rmSync(bin, { recursive: true, force: true }));
 
-    function inPrivateNet(steps: (Argv | string)[]): string[] {
-        const script = [
-            "set -e",
-            "mount -t tmpfs dvrlab-test /run/netns",
-            ...steps.map((s, i) => `echo @@@step${i}; ${typeof s === "string" ? s : shellJoin(s)}`),
-        ].join("\n");
-        const r = spawnSync("unshare", ["-m", "-n", "--propagation", "private", "sh", "-c", script], {
-            encoding: "utf8",
-            timeout: 30_000,
-            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-        });
-        assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
-        return r.stdout.split(/^@@@step\d+\n/m).slice(1);
-    }
+    const inNet = (steps: (string | Argv)[]) => inPrivateNet(steps, { binDir: bin });
     const script = (cmds: Argv[]) => cmds.map(shellJoin).join(" && ");
 
     it("created, it reads back as its inputs with its devices and their OVS owners; deleted, it is gone", () => {
-        const [missing, , , shown, , gone] = inPrivateNet([
+        const [missing, , , shown, , gone] = inNet([
             showNamespace("qrouter-r1"),
             script(planCreate(spec)),
             // an OVS-style port of ours, one of OVS's without our owner, a device OVS does not know
@@ -71,7 +58,7 @@ describe("RouterNamespace plans in a private network namespace", () => {
 
     it("drift in sysctls and the owner mark is converged", () => {
         const custom = routerNamespaceSchema.parse({ ...spec, ipForward: false, arpIgnore: 2, arpAnnounce: 0 });
-        const [, , before] = inPrivateNet([
+        const [, , before] = inNet([
             script(planCreate(spec)),
             "ip -n qrouter-r1 link set dev lo alias someone-else && ip netns exec qrouter-r1 sysctl -q -w net.ipv4.conf.all.arp_ignore=0",
             showNamespace("qrouter-r1"),
@@ -95,7 +82,7 @@ describe("RouterNamespace plans in a private network namespace", () => {
                 "net.ipv4.conf.all.arp_announce=0",
             ],
         ]);
-        const [, , , after] = inPrivateNet([
+        const [, , , after] = inNet([
             script(planCreate(spec)),
             "ip -n qrouter-r1 link set dev lo alias someone-else",
             script(fix),

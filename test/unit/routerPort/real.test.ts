@@ -1,11 +1,12 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { routerPortSchema } from "../../../provider/routerPort/schema";
 import { conflicts, parseRouterPort, showRouterPort, toInputs } from "../../../provider/routerPort/planner";
 import { shellJoin } from "../../../provider/ssh/quote";
+import { inPrivateNet } from "../../helpers/privateNet";
+import type { Argv } from "../../../provider/ssh/quote";
 
 // showRouterPort run for real in a private network and mount namespace (unshare, a tmpfs on
 // /run/netns); a veth stands in for the OVS internal port, a stub ovs-vsctl first on PATH prints
@@ -40,16 +41,7 @@ describe("RouterPort read back from a real device in a private namespace", () =>
     });
     afterEach(() => rmSync(bin, { recursive: true, force: true }));
 
-    function inPrivateNet(steps: string[]): string[] {
-        const script = ["set -e", "mount -t tmpfs dvrlab-test /run/netns", ...steps.map((s, i) => `echo @@@step${i}; ${s}`)].join("\n");
-        const r = spawnSync("unshare", ["-m", "-n", "--propagation", "private", "sh", "-c", script], {
-            encoding: "utf8",
-            timeout: 30_000,
-            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-        });
-        assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
-        return r.stdout.split(/^@@@step\d+\n/m).slice(1);
-    }
+    const inNet = (steps: (string | Argv)[]) => inPrivateNet(steps, { binDir: bin });
     const device = [
         "ip netns add qrouter-r1",
         "ip link add qr-0a1b2c3d-4e type veth peer name peer0",
@@ -61,7 +53,7 @@ describe("RouterPort read back from a real device in a private namespace", () =>
 
     it("a port in its namespace reads back as its inputs, without conflicts", () => {
         assert.deepEqual(showRouterPort(spec).slice(3), ["sh", "qrouter-r1", "qr-0a1b2c3d-4e"]);
-        const [, shown] = inPrivateNet([device, shellJoin(showRouterPort(spec))]);
+        const [, shown] = inNet([device, shellJoin(showRouterPort(spec))]);
         const st = parseRouterPort(shown);
         assert.deepEqual(st, {
             namespace: true,
@@ -75,14 +67,14 @@ describe("RouterPort read back from a real device in a private namespace", () =>
     });
 
     it("without the namespace: not in it, nothing read from the device", () => {
-        const [, shown] = inPrivateNet(["ip link add qr-0a1b2c3d-4e type veth peer name peer0", shellJoin(showRouterPort(spec))]);
+        const [, shown] = inNet(["ip link add qr-0a1b2c3d-4e type veth peer name peer0", shellJoin(showRouterPort(spec))]);
         const st = parseRouterPort(shown);
         assert.deepEqual([st.namespace, st.inHostNamespace, st.link, st.txChecksum], [false, true, undefined, undefined]);
         assert.deepEqual(conflicts(st, spec), ["not in qrouter-r1"]);
         const r = toInputs(st, spec);
         assert.deepEqual([r.namespace, r.mac, r.address, r.mtu], ["", "", "", spec.mtu]);
         // an address-less device in the namespace
-        const [, bare] = inPrivateNet([
+        const [, bare] = inNet([
             `ip netns add qrouter-r1 && ip link add qr-0a1b2c3d-4e type veth peer name peer0 && ip link set dev qr-0a1b2c3d-4e netns qrouter-r1`,
             shellJoin(showRouterPort(spec)),
         ]);

@@ -1,19 +1,13 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import { staticNeighborsSchema } from "../../../provider/staticNeighbors/schema";
 import { parseNeighbors, permanentAmong, planChange, showNeighbors } from "../../../provider/staticNeighbors/planner";
 import { shellJoin } from "../../../provider/ssh/quote";
+import { inPrivateNet } from "../../helpers/privateNet";
 
 // showNeighbors and the ip -batch of planChange run for real inside a private network and mount
 // namespace (unshare, a tmpfs on /run/netns): in a named namespace and in the (private) host one.
 
 /** Runs shell steps in a fresh private namespace; each step's stdout, in order. `stdin` feeds the step given. */
-function inPrivateNet(steps: string[]): string[] {
-    const script = ["set -e", "mount -t tmpfs dvrlab-test /run/netns", ...steps.map((s, i) => `echo @@@step${i}; ${s}`)].join("\n");
-    const r = spawnSync("unshare", ["-m", "-n", "--propagation", "private", "sh", "-c", script], { encoding: "utf8", timeout: 30_000 });
-    assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
-    return r.stdout.split(/^@@@step\d+\n/m).slice(1);
-}
 const heredoc = (argv: readonly string[], stdin: string) => `${shellJoin(argv)} <<'EOF'\n${stdin}EOF`;
 
 const spec = staticNeighborsSchema.parse({

@@ -1,18 +1,12 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import { vethPairSchema } from "../../../provider/vethPair/schema";
 import { parsePair, planConverge, planCreate, planDelete, showPair, toInputs } from "../../../provider/vethPair/planner";
 import { shellJoin } from "../../../provider/ssh/quote";
+import { inPrivateNet } from "../../helpers/privateNet";
 
 // The seed's qvb/qvo pair made, read, drifted, converged and deleted for real inside a private
 // network namespace (unshare): real veths, a Linux bridge, ethtool.
 
-function inPrivateNet(steps: string[]): string[] {
-    const script = ["set -e", ...steps.map((s, i) => `echo @@@step${i}; ${s}`)].join("\n");
-    const r = spawnSync("unshare", ["-n", "sh", "-c", script], { encoding: "utf8", timeout: 30_000 });
-    assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
-    return r.stdout.split(/^@@@step\d+\n/m).slice(1);
-}
 const run = (cmds: readonly (readonly string[])[]) => cmds.map((c) => shellJoin(c)).join(" >/dev/null && ") + " >/dev/null";
 
 const spec = vethPairSchema.parse({
