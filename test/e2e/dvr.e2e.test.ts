@@ -111,7 +111,7 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
             });
         const list = cli("--list");
         assert.equal(list.status, 0, list.stderr);
-        assert.match(list.stdout, /^33 checks on this stack, in run order:$/m);
+        assert.match(list.stdout, /^38 checks on this stack, in run order:$/m);
         assert.match(list.stdout, /^ {2}gateway-mac-local {2}server-233: br-int has learnt no gateway MAC on patch-tun/m);
         const t0 = Date.now();
         const r = cli("--only", "^dhcp$", "--only", "gateway-mac", "--json");
