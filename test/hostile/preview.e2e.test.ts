@@ -111,6 +111,12 @@ const HOSTILE: Hostile[] = [
         bad: ["name", "tap", "mac", "address"],
     },
     {
+        kind: "HostPreflight",
+        name: "preflight",
+        args: { tunnelIp: "10.0.0.1;reboot", mtu: "1450", vxlanPort: 0, needs: { ovs: "yes" } },
+        bad: ["tunnelIp", "mtu", "vxlanPort", "needs.ovs"],
+    },
+    {
         kind: "HostFile",
         name: "file",
         args: { path: "/tmp/x;reboot", source: "relative", sha256: "x", mode: "0999" },
