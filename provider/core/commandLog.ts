@@ -56,9 +56,15 @@ export function commandLine(
     return [head, ...cmds.map((a) => `  $ ${shellJoin(a)}`)].join("\n");
 }
 
+/** The pooled executor under a logging wrapper (what shared per-process state, e.g. flow batches, must key on). */
+export function baseOf(ex: Executor): Executor {
+    return (ex as { base?: Executor }).base ?? ex;
+}
+
 /** An executor that logs every command it runs (`opts.logAs` names the commands a batch stands for). */
-export function logged(ex: Executor, label: string, log: (message: string) => void = debugLog): Executor {
+export function logged(ex: Executor, label: string, log: (message: string) => void = debugLog): Executor & { base: Executor } {
     return {
+        base: baseOf(ex),
         async run(c: Connection, argv: Argv, opts?: ExecOptions): Promise<ExecResult> {
             const t0 = Date.now();
             const cmds = opts?.logAs ?? [argv];

@@ -273,7 +273,9 @@ export function providerFor<S extends z.ZodObject<any>, O extends object>(spec: 
             // Only the way to the host changed (a new address, bastion or name added): the object
             // on the host is the same, nothing to do there; the state takes the new connection.
             const op = spec.schema.safeParse(o);
-            if (!spec.updateOnConnectionChange && op.success && changedKeys(spec, op.data, n, o.hostResolved ?? {}).every((k) => k === "connection")) {
+            const changed = op.success ? changedKeys(spec, op.data, n, o.hostResolved ?? {}) : [];
+            // An update with nothing seen to change still converges (the host may have drifted).
+            if (!spec.updateOnConnectionChange && changed.length && changed.every((k) => k === "connection")) {
                 const outs = Object.fromEntries(Object.entries(o).filter(([k]) => !(k in shape) && k !== "hostResolved"));
                 return { outs: stamp({ ...n, ...outs, hostResolved: o.hostResolved ?? {} }) };
             }

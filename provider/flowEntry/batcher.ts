@@ -34,6 +34,7 @@ import {
     writeAndRead,
 } from "./planner";
 import { FlowEntrySpec } from "./schema";
+import { baseOf, logged } from "../core/commandLog";
 
 type FlowText = Pick<FlowEntrySpec, "cookie" | "table" | "priority" | "match" | "actions" | "idleTimeout" | "hardTimeout">;
 
@@ -403,15 +404,18 @@ function touchedCookies(lines: string[]): Set<string> {
 const registry = new WeakMap<Executor, Map<string, BridgeFlows>>();
 
 export function bridgeFlows(ex: Executor, conn: ConnectionSpec, bridge: string): BridgeFlows {
-    let m = registry.get(ex);
-    if (!m) registry.set(ex, (m = new Map()));
+    // Keyed by the pooled executor, not the per-operation logging wrapper around it: the batch
+    // serves every resource's operation on the bridge at once (one dump for many reads).
+    const root = baseOf(ex);
+    let m = registry.get(root);
+    if (!m) registry.set(root, (m = new Map()));
     const key = `${conn.user}@${conn.host}:${conn.port}/${bridge}`;
     let b = m.get(key);
-    if (!b) m.set(key, (b = new BridgeFlows(ex, conn, bridge)));
+    if (!b) m.set(key, (b = new BridgeFlows(logged(root, `FlowEntry batch ${bridge}`), conn, bridge)));
     return b;
 }
 
 /** Drops every cached dump (tests that change a bridge behind the provider's back). */
 export function invalidateFlowCaches(ex: Executor): void {
-    for (const b of registry.get(ex)?.values() ?? []) b.invalidate();
+    for (const b of registry.get(baseOf(ex))?.values() ?? []) b.invalidate();
 }
