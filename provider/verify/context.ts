@@ -2,7 +2,7 @@
 // keys, per-command timeouts, channel limit) and its guests over their command channels, reached
 // through the same connections. Also the helpers several checks share.
 import { Connection, ExecOptions, ExecResult, SshPool } from "../ssh/executor";
-import { guestExec, GuestSocket, hostSocket } from "../guest/channel";
+import { guestExec, GuestExecResult, GuestSocket, hostSocket } from "../guest/channel";
 import { Argv } from "../ssh/quote";
 import type { VerifyContext } from "./checks/check";
 import type { Machine, StackOutputs, TraceStep } from "./plan";
@@ -40,6 +40,7 @@ export class StackContext implements VerifyContext {
     }
 
     guestSocket(vm: Machine): GuestSocket {
+        if (vm.kind === "netns" || !vm.channelSocket) throw new Error(`${vm.id} is a namespace guest: it has no command channel`);
         let s = this.sockets.get(vm.id);
         if (!s) {
             s = hostSocket(this.pool, this.conn(vm.host), vm.channelSocket, vm.id);
@@ -48,7 +49,12 @@ export class StackContext implements VerifyContext {
         return s;
     }
 
-    guest(vm: Machine, argv: string[], timeoutMs = 15_000) {
+    async guest(vm: Machine, argv: string[], timeoutMs = 15_000): Promise<GuestExecResult> {
+        if (vm.kind === "netns") {
+            // A namespace guest is its host's tools in its own network namespace.
+            const r = await this.host(vm.host, ["ip", "netns", "exec", vm.namespace!, ...argv], { timeoutMs });
+            return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+        }
         return guestExec(this.guestSocket(vm), argv, { timeoutMs });
     }
 

@@ -34,7 +34,10 @@ export const outputsSchema = z.object({
             ofport: z.number(),
             securityGroup: z.string(),
             ingress: z.array(z.object({ protocol: z.string(), remoteCidr: z.string().optional(), port: z.union([z.number(), z.string()]).optional() })),
-            channelSocket: z.string(),
+            /** libvirt guests are reached through their command channel, netns guests with `ip netns exec` on their host. */
+            kind: z.enum(["libvirt", "netns"]).optional(),
+            channelSocket: z.string().optional(),
+            namespace: z.string().optional(),
         }),
     ),
     /** Routed networks (the DistributedRouter), when the stack has one. */

@@ -10,7 +10,8 @@ export const dhcp = defineCheck<{ kind: "dhcp"; name: string; vm: string }>({
     needs: ["machines", "networks"],
     phase: PHASE.leases,
     lane: (c) => c.vm, // all guests at once
-    plan: (o) => o.machines.map((vm) => ({ kind: "dhcp", name: `${vm.id} holds ${vm.ip} from DHCP`, vm: vm.id })),
+    // Namespace guests are addressed statically (they have no DHCP client of their own).
+    plan: (o) => o.machines.filter((vm) => vm.kind !== "netns").map((vm) => ({ kind: "dhcp", name: `${vm.id} holds ${vm.ip} from DHCP`, vm: vm.id })),
     async run(ctx, c) {
         const vm = ctx.machine(c.vm);
         const net = ctx.network(vm.network);

@@ -2,6 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { outputsSchema, StackOutputs } from "../../../provider/verify/plan";
+import { StackContext } from "../../../provider/verify/context";
+import type { SshPool } from "../../../provider/ssh/executor";
 import { CHECKS, checkKind, inRunOrder, listText, onlyMatcher, planChecks, selectChecks } from "../../../provider/verify/checks";
 
 // The dev stack's outputs (Pulumi.dev.yaml: 3 hosts, net1 + net2 routed by r1, 5 VMs), as the stack exports them.
@@ -89,6 +91,48 @@ describe("verify check registry", () => {
         assert.deepEqual([...lanes("arp-spoof")], ["table 24"]);
         assert.deepEqual([...lanes("ip-spoof")].sort(), ["cirros", "locked", "peer", "vm233", "web"]);
         assert.deepEqual([...new Set([...lanes("routed-on-source"), ...lanes("no-gateway-arp"), ...lanes("same-host-local")])], ["underlay"]);
+    });
+
+    it("a namespace guest needs no command channel: it gets every check but the DHCP one (its address is static)", () => {
+        const raw = JSON.parse(fs.readFileSync(path.join(__dirname, "../../fixtures/verify-outputs-dev.json"), "utf8"));
+        const web = raw.machines.find((m: { id: string }) => m.id === "web");
+        delete web.channelSocket;
+        Object.assign(web, { kind: "netns", namespace: "dvr-web" });
+        const o = outputsSchema.parse(raw);
+        assert.equal(o.machines.find((m) => m.id === "web")!.kind, "netns");
+        assert.equal(o.machines.find((m) => m.id === "cirros")!.kind, undefined); // libvirt guests (and older outputs) have no kind
+        const checks = planChecks(o);
+        assert.equal(checks.length, 37);
+        assert.deepEqual(
+            checks.filter((c) => c.kind === "dhcp").map((c) => c.name),
+            [
+                "cirros holds 192.168.10.168 from DHCP",
+                "peer holds 192.168.10.10 from DHCP",
+                "vm233 holds 192.168.10.233 from DHCP",
+                "locked holds 192.168.10.68 from DHCP",
+            ],
+        );
+        assert.ok(checks.some((c) => c.name === "ping web → cirros (routed, across the tunnel)"));
+    });
+
+    it("a namespace guest's commands run on its host under `ip netns exec`; it has no channel to open", async () => {
+        const raw = JSON.parse(fs.readFileSync(path.join(__dirname, "../../fixtures/verify-outputs-dev.json"), "utf8"));
+        const web = raw.machines.find((m: { id: string }) => m.id === "web");
+        delete web.channelSocket;
+        Object.assign(web, { kind: "netns", namespace: "dvr-web" });
+        const o = outputsSchema.parse(raw);
+        const ran: { host: string; argv: readonly string[]; timeoutMs?: number }[] = [];
+        const pool = {
+            run: async (c: { name?: string }, argv: readonly string[], opts?: { timeoutMs?: number }) => {
+                ran.push({ host: c.name!, argv, timeoutMs: opts?.timeoutMs });
+                return { stdout: "3 packets received\n", stderr: "", code: 0 };
+            },
+        };
+        const ctx = new StackContext(o, pool as unknown as SshPool, 1000);
+        const r = await ctx.guest(ctx.machine("web"), ["ping", "-c", "3", "192.168.10.168"], 7000);
+        assert.deepEqual(r, { stdout: "3 packets received\n", stderr: "", code: 0 });
+        assert.deepEqual(ran, [{ host: "server-68", argv: ["ip", "netns", "exec", "dvr-web", "ping", "-c", "3", "192.168.10.168"], timeoutMs: 7000 }]);
+        assert.throws(() => ctx.guestSocket(ctx.machine("web")), /web is a namespace guest: it has no command channel/);
     });
 
     it("--only matches kinds and names as case-insensitive regular expressions; several are or-ed", () => {
