@@ -12,6 +12,7 @@ import {
     planMkdirParent,
     planRemove,
     planRemoveStaleTmp,
+    planRemoveEmptyParents,
     planRename,
     planStat,
     planWriteStdin,
@@ -110,5 +111,7 @@ export const hostFileKind: KindSpec<typeof hostFileSchema, Outputs<typeof hostFi
     async delete(ctx, _id, olds) {
         await check(ctx.ex, ctx.conn, planRemove(olds.path));
         await check(ctx.ex, ctx.conn, planRemoveStaleTmp(olds.path));
+        // e.g. an image version's directory once its last file is gone
+        await check(ctx.ex, ctx.conn, planRemoveEmptyParents(olds.path));
     },
 };

@@ -41,3 +41,16 @@ export const planRename = (tmp: string, p: string): Argv => ["mv", "-f", "-T", "
 export const planRemove = (p: string): Argv => ["rm", "-f", "--", p];
 /** Removes the temp files of cut-off uploads of `p` (a dropped connection or a killed provider cannot remove its own). */
 export const planRemoveStaleTmp = (p: string): Argv => ["sh", "-c", 'rm -f -- "$1".tmp.*', "sh", p];
+
+/** dvrlab's own state directory: parents below it that a delete leaves empty are ours to remove. */
+export const STATE_DIR = "/var/lib/dvrlab";
+
+/** Removes the now-empty parent directories of `p` strictly below STATE_DIR (never a directory with anything left in it, never outside). */
+export const planRemoveEmptyParents = (p: string): Argv => [
+    "sh",
+    "-c",
+    'd=$(dirname -- "$1"); while [ "${d#"$2"/}" != "$d" ]; do rmdir -- "$d" 2>/dev/null || break; d=$(dirname -- "$d"); done',
+    "sh",
+    p,
+    STATE_DIR,
+];

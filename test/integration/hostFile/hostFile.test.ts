@@ -144,6 +144,9 @@ describe("HostFile provider on a lab host", function () {
     it("delete removes the file; delete of a missing file succeeds; read of it is gone", async () => {
         await p().delete(id, outs);
         assert.equal(exists(FILE), false);
+        // its parents below /var/lib/dvrlab went with it once empty; DIR still holds adir/
+        assert.equal(exists(`${DIR}/sub`), false);
+        assert.equal(exists(`${DIR}/adir`), true);
         await p().delete(id, outs);
         assert.deepEqual(await p().read(id, outs), {});
     });

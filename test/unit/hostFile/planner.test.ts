@@ -1,4 +1,8 @@
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as planner from "../../../provider/hostFile/planner";
 import { uploadTimeoutMs } from "../../../provider/hostFile/kind";
 
@@ -20,6 +24,29 @@ describe("HostFile planner", () => {
         assert.deepEqual(planner.planStat(P), ["stat", "-c", "%a %F", "--", P]);
         assert.deepEqual(planner.planRemove(P), ["rm", "-f", "--", P]);
         assert.deepEqual(planner.planMkdirParent("/f"), ["mkdir", "-p", "--", "/"]);
+    });
+
+    it("after a delete, removes the empty parents strictly below /var/lib/dvrlab, and nothing else (the script run on a temp tree)", () => {
+        const argv = planner.planRemoveEmptyParents("/var/lib/dvrlab/images/7/vmlinuz");
+        assert.deepEqual(argv.slice(3), ["sh", "/var/lib/dvrlab/images/7/vmlinuz", "/var/lib/dvrlab"]);
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "dvrlt-rmdir-"));
+        const state = path.join(root, "state");
+        const run = (p: string) => execFileSync(argv[0], [argv[1], argv[2], argv[3], p, state]);
+        fs.mkdirSync(path.join(state, "images/7"), { recursive: true });
+        fs.mkdirSync(path.join(state, "images/8"), { recursive: true });
+        fs.writeFileSync(path.join(state, "images/8/kept"), "");
+        fs.mkdirSync(path.join(root, "outside/empty"), { recursive: true });
+        run(path.join(state, "images/7/vmlinuz"));
+        assert.deepEqual(fs.readdirSync(path.join(state, "images")), ["8"]); // 7 went; images/ holds 8
+        run(path.join(state, "images/8/gone"));
+        assert.deepEqual(fs.readdirSync(path.join(state, "images/8")), ["kept"]); // not empty: stays
+        run(path.join(root, "outside/empty/f"));
+        assert.equal(fs.existsSync(path.join(root, "outside/empty")), true); // not below the state dir
+        fs.rmSync(path.join(state, "images/8/kept"));
+        run(path.join(state, "images/8/kept"));
+        assert.deepEqual(fs.readdirSync(root).sort(), ["outside", "state"]); // empty up to, not including, the state dir
+        assert.deepEqual(fs.readdirSync(state), []);
+        fs.rmSync(root, { recursive: true });
     });
 
     it("parses stat into a 4-digit mode and the file type", () => {
