@@ -30,6 +30,7 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
     let work: string;
     let topology: any;
     const numbers: Record<string, string> = {};
+    let lastResults: CheckResult[] = [];
     const stackFile = () => path.join(repoRoot, `Pulumi.${stack.stack}.yaml`);
 
     function writeConfig(): void {
@@ -53,6 +54,7 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         const outputs: StackOutputs = outputsSchema.parse(JSON.parse(stack.run(["stack", "output", "--json"]).stdout));
         const t0 = Date.now();
         const results: CheckResult[] = await verify(outputs, (c) => credentialsFor(c));
+        lastResults = results;
         numbers[what] = `${results.length} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
         const failed = results.filter((r) => !r.pass);
         assert.equal(failed.length, 0, `verify failed:\n${failed.map((f) => [f.name, ...f.evidence, ...(f.trace ?? [])].join("\n  ")).join("\n")}`);
@@ -135,7 +137,16 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
 
     it("a config change (VM added, local VLAN changed) previews as exactly those changes, and up applies them", async () => {
         topology.networks[0].vlan = 7;
-        topology.vms.push({ id: "extra", host: "server-68", network: "net1", mac: "fa:16:3e:ff:00:69", ip: "192.168.10.69", securityGroup: "icmp" });
+        // a namespace guest: verify checks it with the host's own tools (ip netns exec)
+        topology.vms.push({
+            id: "extra",
+            kind: "netns",
+            host: "server-68",
+            network: "net1",
+            mac: "fa:16:3e:ff:00:69",
+            ip: "192.168.10.69",
+            securityGroup: "icmp",
+        });
         writeConfig();
         const steps: { op: string; urn: string }[] = JSON.parse(stack.run(["preview", "--json"]).stdout).steps;
         const changed = steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
@@ -168,6 +179,11 @@ describe("DVR stack end to end: pulumi CLI + verify on a lab of its own", functi
         timed("up with the change", ["up", "--yes", "--skip-preview"]);
         assert.match(onHost("server-64", "ovs-vsctl get Port qvo-cirros tag"), /^7\s*$/);
         await verifyAll("verify after change");
+        assert.ok(
+            lastResults.some((r) => r.kind === "arp-spoof" && r.name.startsWith("extra:") && r.pass),
+            "the namespace guest's ARP spoofing was checked",
+        );
+        assert.ok(lastResults.some((r) => r.name === "ping extra → cirros (across the tunnel)" && r.pass));
     });
 
     it("a flow, a port and a domain deleted by hand: refresh reports them, up repairs them", async () => {

@@ -1,8 +1,8 @@
 // ARP anti-spoofing (br-int table 24): a VM's ARP reply claiming an address that is not its own
 // is dropped, its real one passes; read from the flows' packet counters.
-import { arpTrace, packetsOf, spoofAddress } from "../plan";
+import { arpTrace, Machine, packetsOf, spoofAddress } from "../plan";
 import { sleep } from "../context";
-import { defineCheck, PHASE } from "./check";
+import { defineCheck, PHASE, VerifyContext } from "./check";
 
 export const arpSpoof = defineCheck<{ kind: "arp-spoof"; name: string; vm: string; spoofedIp: string }>({
     kind: "arp-spoof",
@@ -25,7 +25,8 @@ export const arpSpoof = defineCheck<{ kind: "arp-spoof"; name: string; vm: strin
         const dump = async () => (await ctx.host(vm.host, ["ovs-ofctl", "dump-flows", "br-int", "table=24"])).stdout;
         const drop = (d: string) => packetsOf(d, ["priority=0", "actions=drop"]) ?? NaN;
         const allow = (d: string) => packetsOf(d, [`in_port=${vm.ofport},`, `arp_spa=${vm.ip} `]) ?? NaN;
-        const arping = (ip: string) => ctx.guest(vm, ["arping", "-A", "-c", "2", "-w", "2", "-s", ip, "-I", "eth0", ip]);
+        const argv = await arpReplyArgv(ctx, vm);
+        const arping = (ip: string) => ctx.guest(vm, argv(ip));
         // The attack: claim an unused address of the subnet (busybox arping must bind it, so it is added for the moment).
         const d0 = await dump();
         await ctx.guest(vm, ["ip", "addr", "add", `${c.spoofedIp}/32`, "dev", "eth0"]);
@@ -47,7 +48,11 @@ export const arpSpoof = defineCheck<{ kind: "arp-spoof"; name: string; vm: strin
         const spoofDropped = drop(d1) - drop(d0);
         const realAllowed = allow(d2) - allow(d1);
         const realDropped = drop(d2) - drop(d1);
-        const sent = (r: { stdout: string }) => r.stdout.match(/Sent (\d+)/)?.[1] ?? "?";
+        const sent = (r: { stdout: string }) =>
+            r.stdout
+                .match(/Sent (\d+)|(\d+) packets transmitted/)
+                ?.slice(1)
+                .find(Boolean) ?? "?";
         const evidence = [
             `spoofed: ${vm.id} sent ${sent(spoof)} ARP replies claiming ${c.spoofedIp}: table 24 drop flow +${spoofDropped}`,
             `real: ${vm.id} sent ${sent(real)} ARP replies claiming ${vm.ip}: table 24 allow flow (in_port=${vm.ofport},arp_spa=${vm.ip}) +${realAllowed}, drop flow +${realDropped}`,
@@ -56,3 +61,15 @@ export const arpSpoof = defineCheck<{ kind: "arp-spoof"; name: string; vm: strin
         return { pass, evidence, trace: pass ? undefined : await ctx.trace([...arpTrace(vm, c.spoofedIp), ...arpTrace(vm, vm.ip)]) };
     },
 });
+
+/**
+ * Two unsolicited ARP replies claiming `ip` from the guest's eth0. busybox (the lab guest) and
+ * iputils spell it `-A -s IP -I IF`; a namespace guest runs its host's arping, which may be Thomas
+ * Habets' (Debian's `arping` package), where `-s` is a MAC: `-P -U -S IP -i IF` there.
+ */
+export async function arpReplyArgv(ctx: VerifyContext, vm: Machine): Promise<(ip: string) => string[]> {
+    const habets = vm.kind === "netns" && /Habets/.test(Object.values(await ctx.guest(vm, ["arping", "--help"])).join(" "));
+    return habets
+        ? (ip) => ["arping", "-P", "-U", "-c", "2", "-S", ip, "-i", "eth0", ip]
+        : (ip) => ["arping", "-A", "-c", "2", "-w", "2", "-s", ip, "-I", "eth0", ip];
+}
