@@ -39,12 +39,13 @@ export class DvrHost extends pulumi.ComponentResource {
         this.brTun = new OvsBridge(`${h}-br-tun`, { connection, name: tun, failMode: "secure", protocols: PROTOCOLS, ...adopt(tun) }, parent);
         this.patchTun = new OvsPort(
             `${h}-patch-tun`,
-            { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", ofportRequest: PATCH_TUN_OFPORT, options: { peer: "patch-int" } },
+            // On an adopted bridge (a Neutron node's) its patch port may be there already: adopted with it.
+            { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", ofportRequest: PATCH_TUN_OFPORT, options: { peer: "patch-int" }, ...adopt(int) },
             parent,
         );
         this.patchInt = new OvsPort(
             `${h}-patch-int`,
-            { connection, bridge: this.brTun.name, name: "patch-int", type: "patch", ofportRequest: PATCH_INT_OFPORT, options: { peer: "patch-tun" } },
+            { connection, bridge: this.brTun.name, name: "patch-int", type: "patch", ofportRequest: PATCH_INT_OFPORT, options: { peer: "patch-tun" }, ...adopt(tun) },
             parent,
         );
 

@@ -95,6 +95,19 @@ describe("DvrNetwork preflight (mocked engine)", function () {
             ["host-c-br-int", undefined],
             ["host-c-br-tun", true],
         ]);
+        // a patch port on an adopted bridge may be the host's own: adopted with its bridge
+        const patches = created
+            .filter((c) => c.type.endsWith("dvrlab:OvsPort") && c.inputs.type === "patch")
+            .map((c) => [c.name, c.inputs.adopt])
+            .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+        assert.deepEqual(patches, [
+            ["host-a-patch-int", undefined],
+            ["host-a-patch-tun", undefined],
+            ["host-b-patch-int", undefined],
+            ["host-b-patch-tun", true],
+            ["host-c-patch-int", true],
+            ["host-c-patch-tun", undefined],
+        ]);
     });
 
     it("each preflight checks that host's bridges, adopted or not, before anything changes", () => {
