@@ -31,9 +31,7 @@ export const hostPreflightSchema = z
          * The OVS bridges the stack puts on this host: one that exists without dvrlab's owner mark
          * fails preflight unless `adopt` (checked here so that no host changes before the refusal).
          */
-        bridges: z
-            .array(z.object({ name: ifName, adopt: z.boolean().default(false) }).strict())
-            .default([]),
+        bridges: z.array(z.object({ name: ifName, adopt: z.boolean().default(false) }).strict()).default([]),
     })
     .strict();
 

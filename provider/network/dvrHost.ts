@@ -40,12 +40,28 @@ export class DvrHost extends pulumi.ComponentResource {
         this.patchTun = new OvsPort(
             `${h}-patch-tun`,
             // On an adopted bridge (a Neutron node's) its patch port may be there already: adopted with it.
-            { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", ofportRequest: PATCH_TUN_OFPORT, options: { peer: "patch-int" }, ...adopt(int) },
+            {
+                connection,
+                bridge: this.brInt.name,
+                name: "patch-tun",
+                type: "patch",
+                ofportRequest: PATCH_TUN_OFPORT,
+                options: { peer: "patch-int" },
+                ...adopt(int),
+            },
             parent,
         );
         this.patchInt = new OvsPort(
             `${h}-patch-int`,
-            { connection, bridge: this.brTun.name, name: "patch-int", type: "patch", ofportRequest: PATCH_INT_OFPORT, options: { peer: "patch-tun" }, ...adopt(tun) },
+            {
+                connection,
+                bridge: this.brTun.name,
+                name: "patch-int",
+                type: "patch",
+                ofportRequest: PATCH_INT_OFPORT,
+                options: { peer: "patch-tun" },
+                ...adopt(tun),
+            },
             parent,
         );
 

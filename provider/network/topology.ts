@@ -83,7 +83,10 @@ export const topologySchema = z
                          * This host's bridge names (a host whose br-int is someone else's can use others):
                          * int is Neutron's br-int, tun its br-tun. Default br-int and br-tun.
                          */
-                        bridges: z.object({ int: ifName.default("br-int"), tun: ifName.default("br-tun") }).strict().optional(),
+                        bridges: z
+                            .object({ int: ifName.default("br-int"), tun: ifName.default("br-tun") })
+                            .strict()
+                            .optional(),
                     })
                     .strict()
                     .superRefine((h, ctx) => {

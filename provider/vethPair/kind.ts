@@ -43,7 +43,14 @@ export const vethPairKind: KindSpec<typeof vethPairSchema, Outputs<typeof vethPa
         const [a, b] = await current(ctx, v);
         if (a || b) {
             if (!isPair(a, b)) throw new Error(`${where}: ${a ? v.name : v.peer} exists and is not one end of the pair ${v.name}/${v.peer}`);
-            claim({ where, exists: true, owner: a.alias, want: v.owner, mark: "owner alias (ip link alias)", fix: `remove it (ip link del ${v.name}) or use other names` });
+            claim({
+                where,
+                exists: true,
+                owner: a.alias,
+                want: v.owner,
+                mark: "owner alias (ip link alias)",
+                fix: `remove it (ip link del ${v.name}) or use other names`,
+            });
             await runPlan(ctx.ex, ctx.conn, planConverge([a, b!], v, tx));
             return { txChecksum: tx };
         }

@@ -15,7 +15,8 @@ describe("ownership: what create does with an object found under its name", () =
             message: "OvsPort qvo-x on root@10.0.0.1:22: exists and belongs to dvrlab:p/other",
         });
         assert.throws(() => claim({ ...found, exists: true }), {
-            message: "OvsPort qvo-x on root@10.0.0.1:22: exists and dvrlab did not create it (no external_ids:dvrlab-owner); dvrlab does not take it over: remove it",
+            message:
+                "OvsPort qvo-x on root@10.0.0.1:22: exists and dvrlab did not create it (no external_ids:dvrlab-owner); dvrlab does not take it over: remove it",
         });
         assert.throws(() => claim({ ...found, exists: true, owner: "", adopt: false }), /dvrlab did not create it/);
     });

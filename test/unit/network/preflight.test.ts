@@ -140,10 +140,13 @@ describe("DvrNetwork preflight (mocked engine)", function () {
     it("a host's own bridge names are used by every resource on it: bridges, patch ports, VM and tunnel ports, flows", () => {
         const onC = created.filter((c) => c.inputs?.connection?.host === "10.9.1.3");
         const kinds = (suffix: string) => onC.filter((c) => c.type.endsWith(suffix));
-        assert.deepEqual(kinds("dvrlab:OvsBridge").map((c) => [c.name, c.inputs.name]), [
-            ["host-c-br-int", "dvr-int"],
-            ["host-c-br-tun", "dvr-tun"],
-        ]);
+        assert.deepEqual(
+            kinds("dvrlab:OvsBridge").map((c) => [c.name, c.inputs.name]),
+            [
+                ["host-c-br-int", "dvr-int"],
+                ["host-c-br-tun", "dvr-tun"],
+            ],
+        );
         assert.deepEqual(
             kinds("dvrlab:OvsPort")
                 .map((c) => `${c.inputs.bridge} ${c.inputs.name}`)

@@ -264,7 +264,20 @@ describe("OvsPort planner: adoption", () => {
     it("a port dvrlab created loses what the spec does not have; read hides the marks", () => {
         const ours = { ...host, externalIds: { "dvrlab-owner": "dvrlab:p/s", "neutron-id": "n1" } };
         const cmd = planConverge(ours, p)[0];
-        assert.deepEqual(cmd.slice(-12), ["--", "remove", "Interface", "patch-tun", "options", "extra", "--", "remove", "Port", "patch-tun", "external_ids", "neutron-id"]);
+        assert.deepEqual(cmd.slice(-12), [
+            "--",
+            "remove",
+            "Interface",
+            "patch-tun",
+            "options",
+            "extra",
+            "--",
+            "remove",
+            "Port",
+            "patch-tun",
+            "external_ids",
+            "neutron-id",
+        ]);
         const adopted = { ...host, externalIds: { "dvrlab-owner": "dvrlab:p/s", "dvrlab-adopted": "true", "neutron-id": "n1" } };
         assert.equal(planConverge(adopted, p)[0].includes("remove"), false, "an adopted port keeps the host's ids and options");
         assert.deepEqual(toInputs(adopted, p).externalIds, { "neutron-id": "n1" });

@@ -97,7 +97,13 @@ describe("SecurityGroup planner", () => {
             egress: [{ protocol: "any", remoteCidr: "0.0.0.0/0" }],
             problems: ["FORWARD jump missing"],
         });
-        assert.deepEqual(parseState("-P FORWARD ACCEPT", sg), { jumps: [false, false], marked: false, ingress: undefined, egress: undefined, source: undefined });
+        assert.deepEqual(parseState("-P FORWARD ACCEPT", sg), {
+            jumps: [false, false],
+            marked: false,
+            ingress: undefined,
+            egress: undefined,
+            source: undefined,
+        });
     });
 
     it("a deleted allow rule is a rule fewer; a deleted or edited fixed rule is reported broken", () => {
