@@ -44,7 +44,7 @@ describe("OvsPort on a lab host: refused unless adopted, adopted ports kept on d
                 `set adopt: true to use it (destroy then leaves it, removing only dvrlab's marks); it differs: tag 5 (want 7); or remove it (ovs-vsctl del-port ${FOREIGN}), or use another name`,
         });
         assert.deepEqual([portIds(FOREIGN), sh('ovs-vsctl get Port "$1" tag', FOREIGN).stdout], before);
-        assert.equal(before[0], '{neutron-id=n1}');
+        assert.equal(before[0], "{neutron-id=n1}");
     });
 
     it("adopts it when asked: converged and marked, the host's own external_ids kept; destroy leaves the port without our marks", async () => {
@@ -55,7 +55,7 @@ describe("OvsPort on a lab host: refused unless adopted, adopted ports kept on d
         assert.deepEqual(back.props.externalIds, { "neutron-id": "n1" });
         await p().delete(r.id, r.outs);
         assert.equal(hasPort(FOREIGN), true);
-        assert.equal(portIds(FOREIGN), '{neutron-id=n1}');
+        assert.equal(portIds(FOREIGN), "{neutron-id=n1}");
     });
 
     it("a port dvrlab made is found again by its mark after a lost state (converged, same ofport); destroy deletes it, twice is fine", async () => {
