@@ -1,6 +1,8 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { hasKernelDatapath, pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
+import { claim } from "../core/ownership";
+import { OWNER_KEY } from "../ovs/vsctl";
 import { dhcpServerSchema, DhcpServerSpec, namespaceOf, portOf, DhcpServerOutputs, dhcpServerOutputs } from "./schema";
 import { dhcpFiles } from "../host/paths";
 import {
@@ -46,13 +48,22 @@ function outputs(d: DhcpServerSpec, st: ServerState, txChecksum: boolean): DhcpS
     };
 }
 
-/** Refuses a namespace/port/directory that another owner (or nobody) marked. */
+/**
+ * Refuses a port, directory or namespace that another owner marked or nobody did. The namespace has
+ * no mark of its own: the server's directory (its owner file, written before the namespace is made)
+ * is the mark of the whole server.
+ */
 function ownership(ctx: OpContext, d: DhcpServerSpec, st: ServerState, ...owners: string[]): void {
-    for (const [what, own] of [
-        [`port ${portOf(d)}`, st.port ? (st.port.owner ?? "nobody (unmanaged)") : undefined],
-        [dhcpFiles(d.network).dir, st.dir ? (st.owner ?? "nobody (unmanaged)") : undefined],
-    ] as const) {
-        if (own !== undefined && !owners.includes(own)) throw new Error(`${where(ctx, d)}: ${what} exists and belongs to ${own}`);
+    const f = dhcpFiles(d.network);
+    const ns = namespaceOf(d.network);
+    const objects: [string, boolean, string | undefined, string, string][] = [
+        [`port ${portOf(d)}`, !!st.port, st.port?.owner, `external_ids:${OWNER_KEY}`, `ovs-vsctl del-port ${portOf(d)}`],
+        [f.dir, st.dir, st.owner, `owner file ${f.owner}`, `rm -r ${f.dir}`],
+        [`namespace ${ns}`, st.namespace, st.dir ? st.owner : undefined, `owner file ${f.owner}, the server's mark`, `ip netns delete ${ns}`],
+    ];
+    for (const [what, exists, owner, mark, remove] of objects) {
+        if (!exists || (owner !== undefined && owners.includes(owner))) continue;
+        claim({ where: `${where(ctx, d)}: ${what}`, exists, owner, want: owners[0], mark, fix: `remove it (${remove}) or use another network name` });
     }
 }
 

@@ -3,6 +3,7 @@
 // missing and how to fix it. Nothing here changes a host.
 import type { Argv } from "../ssh/quote";
 import type { Finding, HostPreflightSpec } from "./schema";
+import { OWNER_KEY, rows } from "../ovs/vsctl";
 
 /** One probe: a name and the command whose exit code and output it records. Constants only. */
 const PROBES: readonly [string, string][] = [
@@ -20,6 +21,7 @@ const PROBES: readonly [string, string][] = [
     ["domcaps", "virsh -c qemu:///system capabilities"],
     ["udp", 'ss -Hlunp "sport = :$1"'],
     ["vxlandev", "ip -d -j link show type vxlan"],
+    ["bridges", "ovs-vsctl --timeout=5 --format=json --columns=name,external_ids list Bridge"],
 ];
 
 const MARK = "@@dvrlab-probe";
@@ -228,7 +230,40 @@ export function evaluate(p: Record<string, Probe>, spec: HostPreflightSpec, user
         }
     }
     findings.push(udpFinding(p, spec.vxlanPort));
+    if (spec.needs.ovs && spec.bridges.length) findings.push(...bridgeFindings(p.bridges, spec.bridges));
     return { findings, versions };
+}
+
+/**
+ * The stack's bridges against the host's: absent (made), marked by dvrlab (converged; another
+ * stack's is refused by OvsBridge itself) or listed to adopt are fine; an unmarked one is the
+ * host's own (a Neutron/OVN node's br-int) and fails, before anything on any host changed.
+ */
+export function bridgeFindings(probe: Probe | undefined, wanted: HostPreflightSpec["bridges"]): Finding[] {
+    if (probe?.rc !== 0) return []; // ovsdb unreachable: "ovs datapaths" already says so
+    let found: Map<string, Record<string, string>>;
+    try {
+        found = new Map(rows(probe.out).map((r) => [String(r.name), r.external_ids ?? {}]));
+    } catch {
+        return [{ check: "bridges", ok: false, detail: `cannot read the bridge list: ${probe.out.split("\n")[0]}`, fix: "check ovs-vsctl" }];
+    }
+    const out: Finding[] = [];
+    const seen: string[] = [];
+    for (const b of wanted) {
+        const ids = found.get(b.name);
+        if (!ids) seen.push(`${b.name} absent`);
+        else if (ids[OWNER_KEY]) seen.push(`${b.name} marked by ${ids[OWNER_KEY]}`);
+        else if (b.adopt) seen.push(`${b.name} exists, adopted`);
+        else
+            out.push({
+                check: `bridge ${b.name}`,
+                ok: false,
+                detail: `${b.name} exists and dvrlab did not create it (no external_ids:${OWNER_KEY}); dvrlab never takes over a bridge it was not asked to`,
+                fix: `to use it, list it in this host's adopt (topology hosts[].adopt: [${b.name}]; destroy then leaves it, removing only what dvrlab added), or remove it, or give the host other bridge names`,
+            });
+    }
+    if (!out.length) out.push({ check: "bridges", ok: true, detail: seen.join(", ") });
+    return out;
 }
 
 function udpFinding(p: Record<string, Probe>, port: number): Finding {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { connection, ipv4 } from "../core/schema";
+import { connection, ifName, ipv4 } from "../core/schema";
 
 /**
  * What a host must offer before dvrlab changes anything on it. The stack derives `needs` from the
@@ -27,6 +27,11 @@ export const hostPreflightSchema = z
         mtu: z.number().int().min(576).max(9000).default(1450),
         /** VXLAN's UDP port: free, or held by Open vSwitch. */
         vxlanPort: z.number().int().min(1).max(65535).default(4789),
+        /**
+         * The OVS bridges the stack puts on this host: one that exists without dvrlab's owner mark
+         * fails preflight unless `adopt` (checked here so that no host changes before the refusal).
+         */
+        bridges: z.array(z.object({ name: ifName, adopt: z.boolean().default(false) }).strict()).default([]),
     })
     .strict();
 

@@ -1,6 +1,7 @@
 import { KindSpec, Outputs } from "../core/kind";
 import { runPlan, showLinkJson } from "../core/hostops";
 import { describe } from "../ssh/executor";
+import { claim } from "../core/ownership";
 import { linuxBridgeSchema, linuxBridgeOutputs } from "./schema";
 import { BridgeState, parseLink, planConverge, planCreate, planDelete, showLink, toInputs } from "./planner";
 
@@ -22,17 +23,15 @@ export const linuxBridgeKind: KindSpec<typeof linuxBridgeSchema, Outputs<typeof 
         const where = `${b.name} on ${describe(ctx.conn)}`;
         if (cur) {
             if (!cur.isBridge) throw new Error(`LinuxBridge ${where}: a device of that name exists and is not a bridge`);
-            if (cur.alias && cur.alias !== b.owner) throw new Error(`LinuxBridge ${where}: exists and belongs to ${cur.alias}`);
-            const conflicts: string[] = [];
-            if (cur.stp !== b.stp) conflicts.push(`stp ${cur.stp} (want ${b.stp})`);
-            if (cur.forwardDelay !== b.forwardDelay) conflicts.push(`forwardDelay ${cur.forwardDelay} (want ${b.forwardDelay})`);
-            if (cur.multicastSnooping !== b.multicastSnooping) conflicts.push(`multicastSnooping ${cur.multicastSnooping} (want ${b.multicastSnooping})`);
-            if (conflicts.length && cur.alias !== b.owner) {
-                throw new Error(
-                    `LinuxBridge ${where}: an unmanaged bridge of that name exists with different settings: ${conflicts.join(", ")}; remove it or import it`,
-                );
-            }
-            // Identical (or ours from an interrupted run): adopt and mark.
+            // Ours (a run whose state was lost): converge; anyone else's, even identical, is refused.
+            claim({
+                where: `LinuxBridge ${where}`,
+                exists: true,
+                owner: cur.alias,
+                want: b.owner,
+                mark: "owner alias (ip link alias)",
+                fix: `remove it (ip link del ${b.name}) or use another name`,
+            });
             await runPlan(ctx.ex, ctx.conn, planConverge(cur, b));
             return {};
         }

@@ -1,6 +1,7 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
+import { claim } from "../core/ownership";
 import { netnsGuestSchema, NetnsGuestSpec, netnsGuestOutputs } from "./schema";
 import { asScript, GuestState, parseGuest, planConverge, planCreate, planDelete, showGuest, toInputs } from "./planner";
 
@@ -28,7 +29,14 @@ export const netnsGuestKind: KindSpec<typeof netnsGuestSchema, Outputs<typeof ne
                 throw new Error(
                     `${where}: ${st.netns ? `namespace ${g.name}` : `device ${g.tap}`} exists but is not a guest of this shape (namespace + veth ${g.tap}↔${g.guestIf}); remove it or pick other names`,
                 );
-            if (st.tap!.alias && st.tap!.alias !== g.owner) throw new Error(`${where}: exists and belongs to ${st.tap!.alias}`);
+            claim({
+                where,
+                exists: true,
+                owner: st.tap!.alias,
+                want: g.owner,
+                mark: `owner alias on ${g.tap} (ip link alias)`,
+                fix: `remove it (ip netns delete ${g.name}; ip link del ${g.tap}) or use another VM id`,
+            });
             await runPlan(ctx.ex, ctx.conn, planConverge(st, g));
             return {};
         }

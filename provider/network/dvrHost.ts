@@ -32,17 +32,36 @@ export class DvrHost extends pulumi.ComponentResource {
         const parent = { parent: this };
         // datapathType unset: the provider detects it (netdev where the kernel has no OVS module).
         // `adopt` only when the topology asks: an unasked existing bridge is refused, never taken over.
-        const adopt = (b: "br-int" | "br-tun") => (args.host.adopt.includes(b) ? { adopt: true } : {});
-        this.brInt = new OvsBridge(`${h}-br-int`, { connection, name: "br-int", failMode: "secure", protocols: PROTOCOLS, ...adopt("br-int") }, parent);
-        this.brTun = new OvsBridge(`${h}-br-tun`, { connection, name: "br-tun", failMode: "secure", protocols: PROTOCOLS, ...adopt("br-tun") }, parent);
+        const adopt = (b: string) => (args.host.adopt.includes(b) ? { adopt: true } : {});
+        // Resource names stay <host>-br-int/-br-tun whatever the host calls them: a rename is a replace of the same resource.
+        const { int, tun } = args.host.bridges;
+        this.brInt = new OvsBridge(`${h}-br-int`, { connection, name: int, failMode: "secure", protocols: PROTOCOLS, ...adopt(int) }, parent);
+        this.brTun = new OvsBridge(`${h}-br-tun`, { connection, name: tun, failMode: "secure", protocols: PROTOCOLS, ...adopt(tun) }, parent);
         this.patchTun = new OvsPort(
             `${h}-patch-tun`,
-            { connection, bridge: this.brInt.name, name: "patch-tun", type: "patch", ofportRequest: PATCH_TUN_OFPORT, options: { peer: "patch-int" } },
+            // On an adopted bridge (a Neutron node's) its patch port may be there already: adopted with it.
+            {
+                connection,
+                bridge: this.brInt.name,
+                name: "patch-tun",
+                type: "patch",
+                ofportRequest: PATCH_TUN_OFPORT,
+                options: { peer: "patch-int" },
+                ...adopt(int),
+            },
             parent,
         );
         this.patchInt = new OvsPort(
             `${h}-patch-int`,
-            { connection, bridge: this.brTun.name, name: "patch-int", type: "patch", ofportRequest: PATCH_INT_OFPORT, options: { peer: "patch-tun" } },
+            {
+                connection,
+                bridge: this.brTun.name,
+                name: "patch-int",
+                type: "patch",
+                ofportRequest: PATCH_INT_OFPORT,
+                options: { peer: "patch-tun" },
+                ...adopt(tun),
+            },
             parent,
         );
 

@@ -60,7 +60,7 @@ export class DvrNetwork extends pulumi.ComponentResource {
     readonly preflights: HostPreflight[];
     // What `npm run verify` reads (the dev stack exports them under these names); no secrets.
     /** Each host's connection (its name, user, key name, agent, become, bastion: no secrets), role and tunnel IP. */
-    readonly hosts: pulumi.Output<(Conn & { role: string; tunnelIp: string })[]>;
+    readonly hosts: pulumi.Output<(Conn & { role: string; tunnelIp: string; bridges: { int: string; tun: string } })[]>;
     readonly networks: pulumi.Output<Plan["networks"]>;
     readonly router: pulumi.Output<
         { networks: string[]; dvrMacs: Record<string, string>; routers: { id: string; namespace: string; hosts: string[]; networks: string[] }[] } | undefined
@@ -141,7 +141,7 @@ export class DvrNetwork extends pulumi.ComponentResource {
             return pulumi.output({ ...common, channelSocket: domain.channelSocketPath });
         });
 
-        this.hosts = pulumi.output(plan.hosts.map((h) => ({ ...h.connection, name: h.name, role: h.role, tunnelIp: h.tunnelIp })));
+        this.hosts = pulumi.output(plan.hosts.map((h) => ({ ...h.connection, name: h.name, role: h.role, tunnelIp: h.tunnelIp, bridges: h.bridges })));
         this.networks = pulumi.output(plan.networks);
         this.router = pulumi.output(
             plan.routers.length

@@ -12,5 +12,7 @@ export function preflightArgs(plan: Plan, h: ResolvedHost): HostPreflightResourc
         tunnelIp: h.tunnelIp,
         // The largest network MTU: every network is provisioned on every host.
         mtu: Math.max(...plan.networks.map((n) => n.mtu)),
+        // An unmarked bridge of these names is refused here, before any host changes, unless adopted.
+        bridges: [h.bridges.int, h.bridges.tun].map((name) => ({ name, adopt: h.adopt.includes(name) })),
     };
 }

@@ -3,7 +3,7 @@
 import { createHash } from "crypto";
 import { z } from "zod";
 import { dvrMacs } from "../flows/dvrMac";
-import { bastion, cidr4, configKey, hostName, ipv4, mac, vlan, vni } from "../core/schema";
+import { bastion, cidr4, configKey, hostName, ifName, ipv4, mac, vlan, vni } from "../core/schema";
 import { resolveGroups, unknownRemoteGroups } from "../securityGroup/groups";
 import { groupSchema, ruleSchema } from "../securityGroup/schema";
 import { intToIp, ipToInt, isHostAddress, subnetOf } from "../net/ipv4";
@@ -41,6 +41,14 @@ export function vmOfport(id: string): number {
     return FIRST_VM_OFPORT + (h % 60000);
 }
 
+/** The patch ports joining a host's two bridges (Neutron's names). */
+export const PATCH_PORTS = ["patch-int", "patch-tun"];
+
+/** A host's bridge names, defaults filled in. */
+export function bridgesOf(h: { bridges?: { int?: string; tun?: string } }): { int: string; tun: string } {
+    return { int: h.bridges?.int ?? "br-int", tun: h.bridges?.tun ?? "br-tun" };
+}
+
 export const topologySchema = z
     .object({
         hosts: z
@@ -70,9 +78,28 @@ export const topologySchema = z
                          * Bridges of this name already on the host (a Neutron/OVN node's br-int) that dvrlab may
                          * use: converged and marked, never deleted (destroy removes only what dvrlab added).
                          */
-                        adopt: z.array(z.enum(["br-int", "br-tun"])).optional(),
+                        adopt: z.array(ifName).optional(),
+                        /**
+                         * This host's bridge names (a host whose br-int is someone else's can use others):
+                         * int is Neutron's br-int, tun its br-tun. Default br-int and br-tun.
+                         */
+                        bridges: z
+                            .object({ int: ifName.default("br-int"), tun: ifName.default("br-tun") })
+                            .strict()
+                            .optional(),
                     })
-                    .strict(),
+                    .strict()
+                    .superRefine((h, ctx) => {
+                        const b = bridgesOf(h);
+                        if (b.int === b.tun) ctx.addIssue({ code: "custom", path: ["bridges", "tun"], message: `must differ from bridges.int (${b.int})` });
+                        // The patch ports (patch-int, patch-tun) are devices of their own: a bridge cannot share their name.
+                        for (const k of ["int", "tun"] as const)
+                            if (PATCH_PORTS.includes(b[k])) ctx.addIssue({ code: "custom", path: ["bridges", k], message: `${b[k]} is a patch port's name` });
+                        (h.adopt ?? []).forEach((a, i) => {
+                            if (a !== b.int && a !== b.tun)
+                                ctx.addIssue({ code: "custom", path: ["adopt", i], message: `${a} is not one of this host's bridges (${b.int}, ${b.tun})` });
+                        });
+                    }),
             )
             .min(1),
         networks: z
@@ -342,8 +369,10 @@ export interface ResolvedHost {
     role: "network" | "compute";
     connection: Conn;
     tunnelIp: string;
-    /** Existing bridges dvrlab may adopt on this host. */
-    adopt: ("br-int" | "br-tun")[];
+    /** Existing bridges dvrlab may adopt on this host (names among `bridges`). */
+    adopt: string[];
+    /** The host's integration and tunnel bridges. */
+    bridges: { int: string; tun: string };
 }
 
 export interface ResolvedNetwork {
@@ -449,6 +478,7 @@ export function resolve(t: Topology): Plan {
         connection: connectionOf(h),
         tunnelIp: h.tunnelIp ?? h.address,
         adopt: h.adopt ?? [],
+        bridges: bridgesOf(h),
     }));
     const networks = t.networks.map(resolveNetwork);
     const nets = new Map(networks.map((n) => [n.name, n]));

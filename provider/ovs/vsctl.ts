@@ -9,6 +9,9 @@ export const externalIds = z.record(
 
 export const OWNER_KEY = "dvrlab-owner";
 
+/** On an OVS object dvrlab adopted (not created): destroy then removes only dvrlab's marks. */
+export const ADOPTED_KEY = "dvrlab-adopted";
+
 /** An OVSDB string literal (ovs-vsctl parses double-quoted C-like strings). */
 export function ovsString(s: string): string {
     return JSON.stringify(s);

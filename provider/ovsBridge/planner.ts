@@ -1,5 +1,5 @@
 import { Argv } from "../ssh/quote";
-import { mapArgs, optional, OWNER_KEY, rows, vsctl } from "../ovs/vsctl";
+import { ADOPTED_KEY, mapArgs, optional, OWNER_KEY, rows, vsctl } from "../ovs/vsctl";
 import { OvsBridgeSpec } from "./schema";
 
 export interface BridgeRow {
@@ -40,8 +40,7 @@ export function planCreate(b: OvsBridgeSpec, datapathType: string): Argv[] {
     return [vsctl("--", "add-br", b.name, "--", "set", "Bridge", b.name, ...settings(b, datapathType))];
 }
 
-/** On a bridge dvrlab adopted (not created): destroy then removes only dvrlab's marks. */
-export const ADOPTED_KEY = "dvrlab-adopted";
+export { ADOPTED_KEY };
 
 export function planConverge(cur: BridgeRow, b: OvsBridgeSpec, datapathType: string): Argv[] {
     const adopted = cur.externalIds[ADOPTED_KEY] === "true";

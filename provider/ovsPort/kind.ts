@@ -1,9 +1,10 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
-import { OWNER_KEY } from "../ovs/vsctl";
+import { ADOPTED_KEY, OWNER_KEY } from "../ovs/vsctl";
+import { claim } from "../core/ownership";
 import { ovsPortSchema, OvsPortSpec, ovsPortOutputs } from "./schema";
-import { ovsOptions, parsePort, planConverge, planCreate, planDelete, PortState, showPort, toInputs } from "./planner";
+import { ovsOptions, parsePort, planAdopt, planConverge, planCreate, planDelete, planRelease, PortState, showPort, toInputs } from "./planner";
 import { isDeepStrictEqual } from "util";
 
 async function current(ctx: OpContext, name: string): Promise<PortState | undefined> {
@@ -46,13 +47,21 @@ export const ovsPortKind: KindSpec<typeof ovsPortSchema, Outputs<typeof ovsPortO
         const where = `OvsPort ${p.name} on ${describe(ctx.conn)}`;
         const cur = await current(ctx, p.name);
         if (cur) {
-            const own = cur.externalIds[OWNER_KEY];
-            if (own && own !== p.owner) throw new Error(`${where}: exists and belongs to ${own}`);
             const diff = conflicts(cur, p);
-            if (cur.bridge !== p.bridge || (!own && diff.length)) {
-                throw new Error(`${where}: an unmanaged port of that name exists: ${diff.join(", ")}; remove it or import it`);
-            }
-            await runPlan(ctx.ex, ctx.conn, planConverge(cur, p));
+            const how = claim({
+                where,
+                exists: true,
+                owner: cur.externalIds[OWNER_KEY],
+                want: p.owner,
+                adopt: p.adopt,
+                mark: `external_ids:${OWNER_KEY}`,
+                fix:
+                    `set adopt: true to use it (destroy then leaves it, removing only dvrlab's marks)${diff.length ? `; it differs: ${diff.join(", ")}` : ""}; ` +
+                    `or remove it (ovs-vsctl del-port ${p.name}), or use another name`,
+            });
+            // A port moves between bridges only by replacement: never from under someone.
+            if (cur.bridge !== p.bridge) throw new Error(`${where}: is on bridge ${cur.bridge}, not ${p.bridge}; remove it or use another name`);
+            await runPlan(ctx.ex, ctx.conn, how === "adopt" ? planAdopt(cur, p) : planConverge(cur, p));
         } else {
             await runPlan(ctx.ex, ctx.conn, planCreate(p));
         }
@@ -90,6 +99,8 @@ export const ovsPortKind: KindSpec<typeof ovsPortSchema, Outputs<typeof ovsPortO
         if (own !== olds.owner) {
             throw new Error(`OvsPort ${olds.name} on ${describe(ctx.conn)}: not deleting, it is owned by ${own ?? "nobody (unmanaged)"}, not ${olds.owner}`);
         }
-        await runPlan(ctx.ex, ctx.conn, planDelete(cur.bridge ?? olds.bridge, olds.name));
+        // Adopted: the host's port stays, without our marks.
+        if (cur.externalIds[ADOPTED_KEY] === "true") await runPlan(ctx.ex, ctx.conn, planRelease(olds.name));
+        else await runPlan(ctx.ex, ctx.conn, planDelete(cur.bridge ?? olds.bridge, olds.name));
     },
 };

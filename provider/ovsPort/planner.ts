@@ -1,5 +1,5 @@
 import { Argv } from "../ssh/quote";
-import { mapArgs, optional, OWNER_KEY, rows, vsctl } from "../ovs/vsctl";
+import { ADOPTED_KEY, mapArgs, optional, OWNER_KEY, rows, vsctl } from "../ovs/vsctl";
 import { OvsPortSpec } from "./schema";
 
 export interface PortState {
@@ -75,16 +75,31 @@ export function planCreate(p: OvsPortSpec): Argv[] {
 
 /** Brings an existing port to the spec in one transaction (tag, options, ids: all in place). */
 export function planConverge(cur: PortState, p: OvsPortSpec): Argv[] {
+    const adopted = cur.externalIds[ADOPTED_KEY] === "true";
     const cmd = vsctl("--", "set", "Interface", p.name, ...interfaceSettings(p), "--", "set", "Port", p.name, ...portSettings(p));
+    if (adopted) cmd.push("--", "set", "Port", p.name, `external_ids:${ADOPTED_KEY}=true`);
     const want = ovsOptions(p);
-    for (const k of Object.keys(cur.options)) if (!(k in want)) cmd.push("--", "remove", "Interface", p.name, "options", k);
-    for (const k of Object.keys(cur.externalIds)) if (k !== OWNER_KEY && !(k in p.externalIds)) cmd.push("--", "remove", "Port", p.name, "external_ids", k);
+    // An adopted port's own options and external_ids are the host's: never removed.
+    if (!adopted) {
+        for (const k of Object.keys(cur.options)) if (!(k in want)) cmd.push("--", "remove", "Interface", p.name, "options", k);
+        for (const k of Object.keys(cur.externalIds)) if (k !== OWNER_KEY && !(k in p.externalIds)) cmd.push("--", "remove", "Port", p.name, "external_ids", k);
+    }
     if (p.tag === undefined && cur.tag !== undefined) cmd.push("--", "clear", "Port", p.name, "tag");
     if (p.ofportRequest === undefined && cur.ofportRequest !== undefined) cmd.push("--", "clear", "Interface", p.name, "ofport_request");
     return [cmd];
 }
 
 export const planDelete = (bridge: string, name: string): Argv[] => [vsctl("--if-exists", "del-port", bridge, name)];
+
+/** Adopts an unmanaged port: converged to the spec and marked ours and adopted, its own ids and options kept. */
+export function planAdopt(cur: PortState, p: OvsPortSpec): Argv[] {
+    return planConverge({ ...cur, externalIds: { ...cur.externalIds, [ADOPTED_KEY]: "true" } }, p);
+}
+
+/** What destroy does to an adopted port: only dvrlab's marks go; the port stays. */
+export const planRelease = (name: string): Argv[] => [
+    vsctl("--if-exists", "remove", "Port", name, "external_ids", OWNER_KEY, "--", "--if-exists", "remove", "Port", name, "external_ids", ADOPTED_KEY),
+];
 
 /** Host state in input form. */
 export function toInputs(cur: PortState, olds: OvsPortSpec): OvsPortSpec {
@@ -95,7 +110,7 @@ export function toInputs(cur: PortState, olds: OvsPortSpec): OvsPortSpec {
     if (o.local_ip !== undefined) options.localIp = o.local_ip;
     if (o.key !== undefined) options.key = o.key === "flow" ? "flow" : Number(o.key);
     if (o.dst_port !== undefined) options.dstPort = Number(o.dst_port);
-    const { [OWNER_KEY]: own, ...ext } = cur.externalIds;
+    const { [OWNER_KEY]: own, [ADOPTED_KEY]: _adopted, ...ext } = cur.externalIds;
     const r: OvsPortSpec = { ...olds, bridge: cur.bridge ?? olds.bridge, owner: own ?? "", type: cur.type as any, options, externalIds: ext };
     if (cur.tag !== undefined) r.tag = cur.tag;
     else delete r.tag;

@@ -33,6 +33,12 @@ export const ovsPortSchema = z
             .strict()
             .default({}),
         externalIds: externalIds.default({}),
+        /**
+         * Use a port of this name that dvrlab did not create (e.g. a Neutron node's patch port on an
+         * adopted bridge): converged and marked, its own external_ids and options kept; destroy
+         * removes only dvrlab's marks, never the port. Unset: such a port is refused.
+         */
+        adopt: z.boolean().optional(),
     })
     .superRefine((p, ctx) => {
         if (p.type === "patch" && !p.options.peer) ctx.addIssue({ code: "custom", path: ["options", "peer"], message: "a patch port needs options.peer" });

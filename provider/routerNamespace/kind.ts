@@ -1,6 +1,7 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
+import { claim } from "../core/ownership";
 import { routerNamespaceSchema, RouterNamespaceSpec, routerNamespaceOutputs } from "./schema";
 import { NamespaceState, parseNamespace, planConverge, planCreate, planDelete, showNamespace, toInputs } from "./planner";
 
@@ -22,13 +23,15 @@ export const routerNamespaceKind: KindSpec<typeof routerNamespaceSchema, Outputs
     async create(ctx, p) {
         const cur = await current(ctx, p.name);
         if (cur) {
-            if (cur.owner && cur.owner !== p.owner) throw new Error(`${where(ctx, p)}: exists and belongs to ${cur.owner}`);
-            // An unmarked, empty namespace is adopted; one holding devices is someone's router.
-            if (!cur.owner && cur.devices.length) {
-                throw new Error(
-                    `${where(ctx, p)}: an unmanaged namespace of that name exists holding ${cur.devices.map((d) => d.name).join(", ")}; remove it or import it`,
-                );
-            }
+            // Even an empty unmarked namespace is someone's (a router whose ports come later).
+            claim({
+                where: where(ctx, p),
+                exists: true,
+                owner: cur.owner,
+                want: p.owner,
+                mark: "owner alias on its lo",
+                fix: `remove it (ip netns delete ${p.name}${cur.devices.length ? `, it holds ${cur.devices.map((d) => d.name).join(", ")}` : ""}) or use another router id`,
+            });
             await runPlan(ctx.ex, ctx.conn, planConverge(cur, p));
             return {};
         }

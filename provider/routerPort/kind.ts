@@ -1,6 +1,8 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { hasKernelDatapath, pollUntil, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
+import { claim } from "../core/ownership";
+import { OWNER_KEY } from "../ovs/vsctl";
 import { convergeNsPort } from "../netns/port";
 import { routerPortSchema, RouterPortSpec, RouterPortOutputs, routerPortOutputs } from "./schema";
 import { conflicts, parseRouterPort, planDelete, RouterPortState, showRouterPort, toInputs } from "./planner";
@@ -41,10 +43,15 @@ export const routerPortKind: KindSpec<typeof routerPortSchema, Outputs<typeof ro
     async create(ctx, p) {
         const st = await current(ctx, p);
         if (st.port) {
-            if (st.port.owner && st.port.owner !== p.owner) throw new Error(`${where(ctx, p)}: exists and belongs to ${st.port.owner}`);
             const diff = conflicts(st, p);
-            if (!st.port.owner && diff.length)
-                throw new Error(`${where(ctx, p)}: an unmanaged port of that name exists: ${diff.join(", ")}; remove it or import it`);
+            claim({
+                where: where(ctx, p),
+                exists: true,
+                owner: st.port.owner,
+                want: p.owner,
+                mark: `external_ids:${OWNER_KEY} on its OVS port`,
+                fix: `remove it (ovs-vsctl del-port ${p.name})${diff.length ? ` (it differs: ${diff.join(", ")})` : ""} or use another name`,
+            });
         }
         try {
             return await converge(ctx, p, st);

@@ -1,8 +1,9 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { runPlan } from "../core/hostops";
-import { check } from "../ssh/executor";
+import { check, describe } from "../ssh/executor";
+import { claim } from "../core/ownership";
 import { securityGroupSchema, SecurityGroupSpec, securityGroupOutputs } from "./schema";
-import { parseState, planApply, planDelete, readBack, restoreScript, showAll } from "./planner";
+import { parseState, planApply, planDelete, readBack, restoreScript, showAll, unmarkedChains } from "./planner";
 
 async function state(ctx: OpContext, s: Pick<SecurityGroupSpec, "portId" | "tap">) {
     return parseState(await check(ctx.ex, ctx.conn, showAll()), s);
@@ -21,9 +22,21 @@ export const securityGroupKind: KindSpec<typeof securityGroupSchema, Outputs<typ
     deleteBeforeReplace: true,
     id: (s) => `${s.connection.host}/sg/${s.portId}`,
 
-    // Our chains are named for the port: an existing one (e.g. from an interrupted run) is rewritten.
+    // Our chains are named for the port: ours from a run whose state was lost are rewritten; a chain
+    // of that name without our FORWARD jump's comment is someone else's and is refused.
     async create(ctx, s) {
-        await apply(ctx, s);
+        const st = await state(ctx, s);
+        const foreign = unmarkedChains(st, s);
+        if (foreign.length) {
+            claim({
+                where: `SecurityGroup ${s.portId} on ${describe(ctx.conn)}: chain ${foreign.join(", ")}`,
+                exists: true,
+                want: s.owner,
+                mark: `FORWARD jump with comment dvrlab-sg-${s.portId}`,
+                fix: `remove it (iptables -F ${foreign[0]}; iptables -X ${foreign[0]}) or use another port id`,
+            });
+        }
+        await check(ctx.ex, ctx.conn, planApply(), { stdin: restoreScript(s, st.jumps) });
         return {};
     },
 

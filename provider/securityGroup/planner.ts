@@ -97,6 +97,13 @@ export function restoreScript(s: SecurityGroupSpec, haveJumps: boolean[]): strin
     return lines.join("\n");
 }
 
+/** Our chains that exist without our mark: someone else's (refused by create). */
+export function unmarkedChains(st: SgState, s: Port): string[] {
+    if (st.marked) return [];
+    const c = chains(s.portId);
+    return [st.ingress && c.ingress, st.egress && c.egress, st.source && c.source].filter((x): x is string => !!x);
+}
+
 export const planApply = (): Argv => ["iptables-restore", "--noflush", "--wait"];
 
 /**
@@ -134,6 +141,8 @@ export const showAll = (): Argv => ["iptables", "-w", "-S"];
 
 export interface SgState {
     jumps: boolean[];
+    /** A FORWARD rule carries our comment (dvrlab-sg-<port>): the chains are ours (the mark is written with them, atomically). */
+    marked: boolean;
     ingress?: string[];
     egress?: string[];
     source?: string[];
@@ -144,7 +153,8 @@ export function parseState(iptablesS: string, s: Port): SgState {
     const c = chains(s.portId);
     const has = (name: string) => lines.includes(`-N ${name}`);
     const rulesOf = (name: string) => (has(name) ? lines.filter((l) => l.startsWith(`-A ${name} `)) : undefined);
-    return { jumps: jumps(s).map((j) => lines.includes(j)), ingress: rulesOf(c.ingress), egress: rulesOf(c.egress), source: rulesOf(c.source) };
+    const marked = lines.some((l) => l.startsWith("-A FORWARD ") && l.includes(` --comment ${commentOf(s.portId)} `));
+    return { jumps: jumps(s).map((j) => lines.includes(j)), marked, ingress: rulesOf(c.ingress), egress: rulesOf(c.egress), source: rulesOf(c.source) };
 }
 
 /** The IP/MAC pair of a source chain we wrote, or undefined when it is not (edited by hand). */

@@ -8,7 +8,15 @@ import { connection } from "../core/schema";
 
 export const outputsSchema = z.object({
     /** Each host's connection as its resources have it (user, key name, agent, become, bastion; no secrets), name, role, tunnel IP. */
-    hosts: z.array(connection.partial({ keyRef: true }).extend({ name: z.string(), tunnelIp: z.string(), role: z.string() })),
+    hosts: z.array(
+        connection.partial({ keyRef: true }).extend({
+            name: z.string(),
+            tunnelIp: z.string(),
+            role: z.string(),
+            /** The host's bridge names (outputs of stacks before they were configurable have none: the defaults). */
+            bridges: z.object({ int: z.string(), tun: z.string() }).optional(),
+        }),
+    ),
     networks: z.array(
         z.object({
             name: z.string(),
@@ -76,6 +84,11 @@ export function spoofAddress(o: StackOutputs, vm: Machine, skip = 0): string {
     throw new Error(`no free address in ${n.cidr} to spoof`);
 }
 
+/** A host's integration (int) and tunnel (tun) bridge names. */
+export function bridgesOf(o: Pick<StackOutputs, "hosts">, host: string): { int: string; tun: string } {
+    return o.hosts.find((h) => h.name === host)?.bridges ?? { int: "br-int", tun: "br-tun" };
+}
+
 export interface TraceStep {
     host: string;
     bridge: string;
@@ -86,13 +99,14 @@ export interface TraceStep {
 /** Where an ICMP echo from `from` to `to` goes: br-int of the source; br-tun of both hosts and br-int of the destination when it crosses. */
 export function pingTrace(o: StackOutputs, from: Machine, to: Machine, dstMac: string): TraceStep[] {
     const pkt = `icmp,dl_src=${from.mac},dl_dst=${dstMac},nw_src=${from.ip},nw_dst=${to.ip},icmp_type=8`;
-    const steps: TraceStep[] = [{ host: from.host, bridge: "br-int", flow: `in_port=${from.ofport},${pkt}` }];
+    const [a, b] = [bridgesOf(o, from.host), bridgesOf(o, to.host)];
+    const steps: TraceStep[] = [{ host: from.host, bridge: a.int, flow: `in_port=${from.ofport},${pkt}` }];
     if (from.host !== to.host) {
         const src = o.hosts.find((h) => h.name === from.host)!;
         const net = o.networks.find((n) => n.name === to.network)!;
-        steps.push({ host: from.host, bridge: "br-tun", flow: `in_port={port:patch-int},dl_vlan=${from.vlan},${pkt}` });
-        steps.push({ host: to.host, bridge: "br-tun", flow: `in_port={port:${tunnelPortName(src.tunnelIp)}},tun_id=0x${net.vni.toString(16)},${pkt}` });
-        steps.push({ host: to.host, bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},${pkt}` });
+        steps.push({ host: from.host, bridge: a.tun, flow: `in_port={port:patch-int},dl_vlan=${from.vlan},${pkt}` });
+        steps.push({ host: to.host, bridge: b.tun, flow: `in_port={port:${tunnelPortName(src.tunnelIp)}},tun_id=0x${net.vni.toString(16)},${pkt}` });
+        steps.push({ host: to.host, bridge: b.int, flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},${pkt}` });
     }
     return steps;
 }
@@ -103,39 +117,40 @@ export function routedTrace(o: StackOutputs, from: Machine, to: Machine): TraceS
     const gwFrom = net(from).gatewayMac ?? "00:00:00:00:00:00";
     const gwTo = net(to).gatewayMac ?? "00:00:00:00:00:00";
     const ip = `icmp,nw_src=${from.ip},nw_dst=${to.ip},icmp_type=8`;
+    const [a, b] = [bridgesOf(o, from.host), bridgesOf(o, to.host)];
     const steps: TraceStep[] = [
-        { host: from.host, bridge: "br-int", flow: `in_port=${from.ofport},dl_src=${from.mac},dl_dst=${gwFrom},${ip}` },
-        { host: from.host, bridge: "br-int", flow: `in_port={port:qr-${to.network}},dl_src=${gwTo},dl_dst=${to.mac},${ip}` },
+        { host: from.host, bridge: a.int, flow: `in_port=${from.ofport},dl_src=${from.mac},dl_dst=${gwFrom},${ip}` },
+        { host: from.host, bridge: a.int, flow: `in_port={port:qr-${to.network}},dl_src=${gwTo},dl_dst=${to.mac},${ip}` },
     ];
     if (from.host !== to.host) {
         const src = o.hosts.find((h) => h.name === from.host)!;
         const dvr = o.router?.dvrMacs[from.host] ?? gwTo;
         steps.push({
             host: to.host,
-            bridge: "br-tun",
+            bridge: b.tun,
             flow: `in_port={port:${tunnelPortName(src.tunnelIp)}},tun_id=0x${net(to).vni.toString(16)},dl_src=${dvr},dl_dst=${to.mac},${ip}`,
         });
-        steps.push({ host: to.host, bridge: "br-int", flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
+        steps.push({ host: to.host, bridge: b.int, flow: `in_port={port:patch-tun},dl_vlan=${to.vlan},dl_src=${dvr},dl_dst=${to.mac},${ip}` });
     }
     return steps;
 }
 
-/** A DHCPDISCOVER from the VM's port. `udp_src`/`udp_dst`: ofproto/trace refuses `tp_src`/`tp_dst` here ("prerequisites not met"). */
-export function dhcpTrace(vm: Machine): TraceStep[] {
+/** A DHCPDISCOVER from the VM's port (on `brInt`, the VM host's br-int). `udp_src`/`udp_dst`: ofproto/trace refuses `tp_src`/`tp_dst` here ("prerequisites not met"). */
+export function dhcpTrace(vm: Machine, brInt = "br-int"): TraceStep[] {
     return [
         {
             host: vm.host,
-            bridge: "br-int",
+            bridge: brInt,
             flow: `in_port=${vm.ofport},udp,dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67`,
         },
     ];
 }
 
-export function arpTrace(vm: Machine, spa: string): TraceStep[] {
+export function arpTrace(vm: Machine, spa: string, brInt = "br-int"): TraceStep[] {
     return [
         {
             host: vm.host,
-            bridge: "br-int",
+            bridge: brInt,
             flow: `in_port=${vm.ofport},arp,arp_op=2,dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,arp_sha=${vm.mac},arp_spa=${spa},arp_tpa=${spa}`,
         },
     ];

@@ -1,6 +1,7 @@
 import { KindSpec, OpContext, Outputs } from "../core/kind";
 import { hasKernelDatapath, runPlan } from "../core/hostops";
 import { check, describe } from "../ssh/executor";
+import { claim } from "../core/ownership";
 import { vethPairSchema, VethPairSpec, vethPairOutputs } from "./schema";
 import { EndState, parsePair, planConverge, planCreate, planDelete, showPair, toInputs } from "./planner";
 
@@ -42,7 +43,14 @@ export const vethPairKind: KindSpec<typeof vethPairSchema, Outputs<typeof vethPa
         const [a, b] = await current(ctx, v);
         if (a || b) {
             if (!isPair(a, b)) throw new Error(`${where}: ${a ? v.name : v.peer} exists and is not one end of the pair ${v.name}/${v.peer}`);
-            if (a.alias && a.alias !== v.owner) throw new Error(`${where}: exists and belongs to ${a.alias}`);
+            claim({
+                where,
+                exists: true,
+                owner: a.alias,
+                want: v.owner,
+                mark: "owner alias (ip link alias)",
+                fix: `remove it (ip link del ${v.name}) or use other names`,
+            });
             await runPlan(ctx.ex, ctx.conn, planConverge([a, b!], v, tx));
             return { txChecksum: tx };
         }

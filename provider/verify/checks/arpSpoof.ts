@@ -1,6 +1,6 @@
 // ARP anti-spoofing (br-int table 24): a VM's ARP reply claiming an address that is not its own
 // is dropped, its real one passes; read from the flows' packet counters.
-import { arpTrace, Machine, packetsOf, spoofAddress } from "../plan";
+import { arpTrace, bridgesOf, Machine, packetsOf, spoofAddress } from "../plan";
 import { sleep } from "../context";
 import { defineCheck, PHASE, VerifyContext } from "./check";
 
@@ -22,7 +22,8 @@ export const arpSpoof = defineCheck<{ kind: "arp-spoof"; name: string; vm: strin
         }),
     async run(ctx, c) {
         const vm = ctx.machine(c.vm);
-        const dump = async () => (await ctx.host(vm.host, ["ovs-ofctl", "dump-flows", "br-int", "table=24"])).stdout;
+        const brInt = bridgesOf(ctx.o, vm.host).int;
+        const dump = async () => (await ctx.host(vm.host, ["ovs-ofctl", "dump-flows", brInt, "table=24"])).stdout;
         const drop = (d: string) => packetsOf(d, ["priority=0", "actions=drop"]) ?? NaN;
         const allow = (d: string) => packetsOf(d, [`in_port=${vm.ofport},`, `arp_spa=${vm.ip} `]) ?? NaN;
         const argv = await arpReplyArgv(ctx, vm);
@@ -58,7 +59,7 @@ export const arpSpoof = defineCheck<{ kind: "arp-spoof"; name: string; vm: strin
             `real: ${vm.id} sent ${sent(real)} ARP replies claiming ${vm.ip}: table 24 allow flow (in_port=${vm.ofport},arp_spa=${vm.ip}) +${realAllowed}, drop flow +${realDropped}`,
         ];
         const pass = spoofDropped >= 2 && realAllowed >= 2 && realDropped === 0;
-        return { pass, evidence, trace: pass ? undefined : await ctx.trace([...arpTrace(vm, c.spoofedIp), ...arpTrace(vm, vm.ip)]) };
+        return { pass, evidence, trace: pass ? undefined : await ctx.trace([...arpTrace(vm, c.spoofedIp, brInt), ...arpTrace(vm, vm.ip, brInt)]) };
     },
 });
 

@@ -1,6 +1,6 @@
 // Every VM holds the address its DHCP lease gives it (read inside the guest).
 import { waitForAgent, guestExec } from "../../guest/channel";
-import { dhcpTrace } from "../plan";
+import { bridgesOf, dhcpTrace } from "../plan";
 import { sleep } from "../context";
 import { defineCheck, PHASE } from "./check";
 
@@ -30,7 +30,7 @@ export const dhcp = defineCheck<{ kind: "dhcp"; name: string; vm: string }>({
         return {
             pass,
             evidence: [`in ${vm.id} (on ${vm.host}): ${addr.replace(/\\\s+/g, " ") || "eth0 has no IPv4 address"}`, `lease: ${lease || "(none)"}`],
-            trace: pass ? undefined : await ctx.trace(dhcpTrace(vm)),
+            trace: pass ? undefined : await ctx.trace(dhcpTrace(vm, bridgesOf(ctx.o, vm.host).int)),
         };
     },
 });

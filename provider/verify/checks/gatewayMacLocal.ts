@@ -1,7 +1,7 @@
 // DVR: no router host's br-int has learnt a (shared) gateway MAC on patch-tun. A gateway MAC
 // leaked from another host blackholes routed traffic until it ages out; run first, as `up` left
 // it, because the guests' ARP during later checks re-teaches where the gateway is.
-import { fdbRowsFor } from "../plan";
+import { bridgesOf, fdbRowsFor } from "../plan";
 import { ofportOf } from "../context";
 import { defineCheck, PHASE } from "./check";
 
@@ -23,7 +23,7 @@ export const gatewayMacLocal = defineCheck<{ kind: "gateway-mac-local"; name: st
         const o = ctx.o;
         const gws = o.networks.filter((n) => o.router?.networks.includes(n.name) && n.gatewayMac).map((n) => n.gatewayMac!);
         const patch = await ofportOf(ctx, c.host, "patch-tun");
-        const rows = fdbRowsFor((await ctx.host(c.host, ["ovs-appctl", "fdb/show", "br-int"])).stdout, gws);
+        const rows = fdbRowsFor((await ctx.host(c.host, ["ovs-appctl", "fdb/show", bridgesOf(o, c.host).int])).stdout, gws);
         const leaked = rows.filter((r) => r.port === patch);
         const evidence = rows.length
             ? rows.map((r) => `br-int fdb: ${r.mac} vlan ${r.vlan} on port ${r.port}${r.port === patch ? " = patch-tun: leaked from another host" : ""}`)

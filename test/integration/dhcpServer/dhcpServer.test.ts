@@ -151,4 +151,16 @@ describe("DhcpServer provider on a lab host (OVS netdev + dnsmasq in qdhcp-<netw
         );
         assert.equal(left.stdout.trim(), "", "no dnsmasq left");
     });
+
+    it("a qdhcp namespace dvrlab did not make (no owner file) is refused, naming host and namespace, and left alone", async () => {
+        hostCheck(HOST, 'ip netns add "$1"', NS);
+        await assert.rejects(p().create(inputs), {
+            message:
+                `DhcpServer ${NET} on root@${HOST}:22: namespace ${NS}: exists and dvrlab did not create it (no owner file ${DIR}/owner, the server's mark); ` +
+                `dvrlab does not take it over: remove it (ip netns delete ${NS}) or use another network name`,
+        });
+        assert.equal(hostSh(HOST, 'test -e "$1"', DIR).code, 1, "no files written");
+        assert.equal(hostSh(HOST, 'ovs-vsctl port-to-br "$1"', PORT).code !== 0, true, "no port added");
+        hostCheck(HOST, 'ip netns delete "$1"', NS);
+    });
 });

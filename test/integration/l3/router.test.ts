@@ -234,4 +234,29 @@ describe("L3: RouterNamespace, RouterPort, StaticNeighbors on a lab host; same-h
         await assert.rejects(ns().delete("x", nsOut), /not deleting, it is owned by nobody \(unmanaged\)/);
         hostCheck(HOST, 'ip netns delete "$1"', NS);
     });
+
+    it("RouterNamespace create refuses a namespace it did not make, even an empty one, naming host and namespace; nothing changes", async () => {
+        hostCheck(HOST, 'ip netns add "$1"', NS);
+        await assert.rejects(ns().create(nsIn), {
+            message: `RouterNamespace ${NS} on root@${HOST}:22: exists and dvrlab did not create it (no owner alias on its lo); dvrlab does not take it over: remove it (ip netns delete ${NS}) or use another router id`,
+        });
+        assert.doesNotMatch(hostCheck(HOST, 'ip -n "$1" -d link show dev lo', NS), /alias/);
+        assert.equal(hostCheck(HOST, 'ip netns exec "$1" sysctl -n net.ipv4.ip_forward', NS).trim(), "0", "sysctls untouched");
+        hostCheck(HOST, 'ip netns delete "$1"', NS);
+        await ns().delete("x", nsOut); // missing: success
+    });
+
+    it("RouterPort create refuses an internal port it did not make, naming host and port; nothing changes", async () => {
+        const made = (await ns().create(nsIn)).outs;
+        hostCheck(HOST, 'ovs-vsctl add-port "$1" "$2" tag=1 -- set Interface "$2" type=internal', BR, QR1);
+        await assert.rejects(port().create(qr1In), {
+            message:
+                `RouterPort ${QR1} on root@${HOST}:22: exists and dvrlab did not create it (no external_ids:dvrlab-owner on its OVS port); dvrlab does not take it over: ` +
+                `remove it (ovs-vsctl del-port ${QR1}) (it differs: not in ${NS}) or use another name`,
+        });
+        assert.equal(hostCheck(HOST, 'ovs-vsctl get Port "$1" external_ids', QR1).trim(), "{}");
+        assert.equal(hostSh(HOST, 'ip link show dev "$1"', QR1).code, 0, "still in the host's namespace");
+        hostCheck(HOST, 'ovs-vsctl del-port "$1"', QR1);
+        await ns().delete("x", made);
+    });
 });

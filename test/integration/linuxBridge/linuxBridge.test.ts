@@ -92,21 +92,29 @@ describe("LinuxBridge provider on a real host", function () {
         sh(`ip link set dev ${NAME} mtu 1500`);
     });
 
-    it("create adopts an identical bridge that already exists", async () => {
-        sh(`ip link set dev ${NAME} alias ''`);
+    it("create refuses an identical bridge it did not make, naming host, bridge and the way out, and changes nothing", async () => {
         sh(`ip link add name ${OTHER} type bridge stp_state 0 forward_delay 0 mcast_snooping 0`);
+        await assert.rejects(p().create({ ...inputs, name: OTHER }), {
+            message: `LinuxBridge ${OTHER} on root@127.0.0.1:${sshd.port}: exists and dvrlab did not create it (no owner alias (ip link alias)); dvrlab does not take it over: remove it (ip link del ${OTHER}) or use another name`,
+        });
+        assert.equal(link(OTHER).ifalias, undefined);
+        assert.equal(link(OTHER).flags.includes("UP"), false, "not brought up either");
+        sh(`ip link del dev ${OTHER}`);
+    });
+
+    it("create finds its own bridge again by its mark after a lost state and converges it (same ifindex)", async () => {
         await p().create({ ...inputs, name: OTHER });
-        assert.equal(link(OTHER).ifalias, "dvrlab:itest/dev");
-        assert.ok(link(OTHER).flags.includes("UP"));
+        const ifindex = link(OTHER).ifindex;
+        sh(`ip link set dev ${OTHER} type bridge mcast_snooping 1`);
+        await p().create({ ...inputs, name: OTHER });
+        assert.equal(link(OTHER).ifindex, ifindex);
+        assert.equal(link(OTHER).linkinfo.info_data.mcast_snooping, 0);
         sh(`ip link del dev ${OTHER}`);
     });
 
     it("create fails clearly on a conflicting bridge and changes nothing", async () => {
         sh(`ip link add name ${OTHER} type bridge mcast_snooping 1`);
-        await assert.rejects(
-            p().create({ ...inputs, name: OTHER }),
-            /unmanaged bridge of that name exists with different settings: .*multicastSnooping true \(want false\)/,
-        );
+        await assert.rejects(p().create({ ...inputs, name: OTHER }), /exists and dvrlab did not create it/);
         assert.equal(link(OTHER).ifalias, undefined);
         assert.equal(link(OTHER).linkinfo.info_data.mcast_snooping, 1);
         sh(`ip link set dev ${OTHER} alias dvrlab:someone/else`);

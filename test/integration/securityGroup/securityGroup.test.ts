@@ -184,4 +184,23 @@ describe("SecurityGroup provider on a lab host", function () {
         assert.deepEqual(ours(), []);
         assert.deepEqual(await p().read("x", outs), {});
     });
+
+    it("create after a lost state finds its own chains by their FORWARD comment and rewrites them (no duplicate jump)", async () => {
+        await p().create(await checked(inputs));
+        await p().create(await checked(inputs));
+        assert.equal(ours().filter((l) => l.startsWith("-A FORWARD")).length, 2, "two jumps, not four");
+        await p().delete("x", outs);
+        assert.deepEqual(ours(), []);
+    });
+
+    it("a chain of its name that dvrlab did not make (no FORWARD comment) is refused, naming host and chain, and left alone", async () => {
+        hostCheck(HOST, 'iptables -w -N "dvrl-i-$1" && iptables -w -A "dvrl-i-$1" -j ACCEPT', PORT_ID);
+        await assert.rejects(p().create(await checked(inputs)), {
+            message:
+                `SecurityGroup ${PORT_ID} on root@${HOST}:22: chain dvrl-i-${PORT_ID}: exists and dvrlab did not create it (no FORWARD jump with comment dvrlab-sg-${PORT_ID}); ` +
+                `dvrlab does not take it over: remove it (iptables -F dvrl-i-${PORT_ID}; iptables -X dvrl-i-${PORT_ID}) or use another port id`,
+        });
+        assert.deepEqual(ours(), [`:dvrl-i-${PORT_ID} - [0:0]`, `-A dvrl-i-${PORT_ID} -j ACCEPT`]);
+        hostCheck(HOST, 'iptables -w -F "dvrl-i-$1" && iptables -w -X "dvrl-i-$1"', PORT_ID);
+    });
 });

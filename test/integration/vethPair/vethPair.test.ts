@@ -103,6 +103,16 @@ describe("VethPair provider on a real host", function () {
         sh(`ip link del dev ${QVO}`);
     });
 
+    it("create refuses a pair it did not make, naming host and pair, and changes nothing", async () => {
+        sh(`ip link add ${QVB} type veth peer name ${QVO}`);
+        await assert.rejects(p().create(inputs), {
+            message: `VethPair ${QVB}/${QVO} on root@127.0.0.1:${sshd.port}: exists and dvrlab did not create it (no owner alias (ip link alias)); dvrlab does not take it over: remove it (ip link del ${QVB}) or use other names`,
+        });
+        assert.equal(link(QVB).ifalias, undefined);
+        assert.equal(link(QVO).ifalias, undefined);
+        sh(`ip link del dev ${QVB}`);
+    });
+
     it("delete removes both ends; again is fine; a pair not ours is refused", async () => {
         await p().create(inputs);
         await p().delete("x", outs);

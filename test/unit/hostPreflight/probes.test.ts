@@ -12,6 +12,8 @@ ovs-vsctl() {
   case "$*" in
     --version) printf 'ovs-vsctl (Open vSwitch) 2.17.9\nDB Schema 8.3.0\n' ;;
     "--timeout=5 get Open_vSwitch . datapath_types") echo '[netdev, system]' ;;
+    "--timeout=5 --format=json --columns=name,external_ids list Bridge")
+      echo '{"data":[["br-int",["map",[["bridge-id","br-int"]]]],["br-tun",["map",[["dvrlab-owner","dvrlab:p/s"]]]]],"headings":["name","external_ids"]}' ;;
     *) echo "unexpected ovs-vsctl $*" >&2; return 9 ;;
   esac
 }
@@ -57,6 +59,10 @@ describe("HostPreflight probe script, run against stub tools", () => {
             domcaps: { rc: 1, out: "error: failed to connect to the hypervisor\nerror: no socket" },
             udp: { rc: 0, out: 'UNCONN 0 0 0.0.0.0:4790 0.0.0.0:* users:(("socat",pid=77,fd=5))' },
             vxlandev: { rc: 0, out: "[]" },
+            bridges: {
+                rc: 0,
+                out: '{"data":[["br-int",["map",[["bridge-id","br-int"]]]],["br-tun",["map",[["dvrlab-owner","dvrlab:p/s"]]]]],"headings":["name","external_ids"]}',
+            },
         });
     });
 
@@ -67,6 +73,7 @@ describe("HostPreflight probe script, run against stub tools", () => {
             tunnelIp: "198.51.100.7",
             mtu: 1500,
             vxlanPort: 4790,
+            bridges: [{ name: "br-int" }, { name: "br-tun" }],
         });
         const r = evaluate(parseProbes(runProbes(4790)), spec, "root");
         assert.deepEqual(r.versions, { iproute2: "5.10.0", openvswitch: "2.17.9", iptables: "1.8.7", iptablesBackend: "legacy", libvirt: "10.0.0" });
@@ -86,6 +93,8 @@ describe("HostPreflight probe script, run against stub tools", () => {
                 "ok tunnel address: 198.51.100.7 on ens3",
                 "ok underlay MTU: ens3 mtu 1550 ≥ 1500 + 50 (VXLAN)",
                 "FAIL udp 4790: in use by socat | free UDP 4790 (another VXLAN user) or give the topology another vxlanPort",
+                "FAIL bridge br-int: br-int exists and dvrlab did not create it (no external_ids:dvrlab-owner); dvrlab never takes over a bridge it was not asked to | " +
+                    "to use it, list it in this host's adopt (topology hosts[].adopt: [br-int]; destroy then leaves it, removing only what dvrlab added), or remove it, or give the host other bridge names",
             ],
         );
     });
@@ -323,5 +332,35 @@ describe("HostPreflight parsing and evaluation, edge cases", () => {
             ]),
             "preflight failed on h, nothing was changed:\n  - a: b",
         );
+    });
+});
+
+describe("HostPreflight: the stack's bridges against the host's", () => {
+    const list = (rows: [string, [string, string][]][]) => ({
+        rc: 0,
+        out: JSON.stringify({ data: rows.map(([n, ids]) => [n, ["map", ids]]), headings: ["name", "external_ids"] }),
+    });
+    const withBridges = (bridges: { name: string; adopt?: boolean }[]) => hostPreflightSchema.parse({ connection: { host: "192.0.2.10" }, bridges });
+    const lines = (probe: { rc: number; out: string }, s: ReturnType<typeof withBridges>) =>
+        evaluate({ ...base(), bridges: probe }, s, "root")
+            .findings.filter((f) => f.check === "bridges" || f.check.startsWith("bridge br"))
+            .map((f) => `${f.ok ? "ok" : "FAIL"} ${f.check}: ${f.detail}`);
+
+    it("absent, marked by dvrlab or adopted pass; an unmarked one fails naming it; the other one still passes", () => {
+        const host = list([
+            ["br-int", [["bridge-id", "br-int"]]],
+            ["br-tun", [["dvrlab-owner", "dvrlab:p/s"]]],
+        ]);
+        assert.deepEqual(lines(host, withBridges([{ name: "br-int", adopt: true }, { name: "br-tun" }, { name: "br-x" }])), [
+            "ok bridges: br-int exists, adopted, br-tun marked by dvrlab:p/s, br-x absent",
+        ]);
+        assert.deepEqual(lines(host, withBridges([{ name: "br-int" }, { name: "br-tun" }])), [
+            "FAIL bridge br-int: br-int exists and dvrlab did not create it (no external_ids:dvrlab-owner); dvrlab never takes over a bridge it was not asked to",
+        ]);
+    });
+
+    it("no bridges asked: no finding; ovsdb unreachable: left to the datapath check", () => {
+        assert.deepEqual(lines(list([["br-int", []]]), withBridges([])), []);
+        assert.deepEqual(lines({ rc: 1, out: "ovs-vsctl: unix:/run/openvswitch/db.sock: database connection failed" }, withBridges([{ name: "br-int" }])), []);
     });
 });

@@ -38,10 +38,13 @@ describe("DvrNetwork preflight (mocked engine)", function () {
                     hosts: [
                         { name: "host-a", address: "10.9.1.1", role: "network" },
                         { name: "host-b", address: "10.9.1.2", tunnelIp: "10.9.2.2", adopt: ["br-int"] },
-                        { name: "host-c", address: "10.9.1.3" },
+                        { name: "host-c", address: "10.9.1.3", bridges: { int: "dvr-int", tun: "dvr-tun" }, adopt: ["dvr-tun"] },
                     ],
                     networks: [{ name: "blue", cidr: "192.168.110.0/24", vni: 0x1b1, vlan: 11 }],
-                    vms: [{ id: "ga", kind: "netns", host: "host-b", network: "blue", mac: "fa:16:3e:11:00:0a", ip: "192.168.110.10" }],
+                    vms: [
+                        { id: "ga", kind: "netns", host: "host-b", network: "blue", mac: "fa:16:3e:11:00:0a", ip: "192.168.110.10" },
+                        { id: "gc", kind: "netns", host: "host-c", network: "blue", mac: "fa:16:3e:11:00:0c", ip: "192.168.110.12" },
+                    ],
                 },
             },
             { transformations: [capture] },
@@ -70,7 +73,7 @@ describe("DvrNetwork preflight (mocked engine)", function () {
                 },
                 {
                     name: "host-c-preflight",
-                    needs: { ovs: true, iptables: false, dnsmasq: false, libvirt: false },
+                    needs: { ovs: true, iptables: true, dnsmasq: false, libvirt: false },
                     tunnelIp: "10.9.1.3",
                     mtu: 1450,
                     host: "10.9.1.3",
@@ -90,8 +93,73 @@ describe("DvrNetwork preflight (mocked engine)", function () {
             ["host-b-br-int", true],
             ["host-b-br-tun", undefined],
             ["host-c-br-int", undefined],
-            ["host-c-br-tun", undefined],
+            ["host-c-br-tun", true],
         ]);
+        // a patch port on an adopted bridge may be the host's own: adopted with its bridge
+        const patches = created
+            .filter((c) => c.type.endsWith("dvrlab:OvsPort") && c.inputs.type === "patch")
+            .map((c) => [c.name, c.inputs.adopt])
+            .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+        assert.deepEqual(patches, [
+            ["host-a-patch-int", undefined],
+            ["host-a-patch-tun", undefined],
+            ["host-b-patch-int", undefined],
+            ["host-b-patch-tun", true],
+            ["host-c-patch-int", true],
+            ["host-c-patch-tun", undefined],
+        ]);
+    });
+
+    it("each preflight checks that host's bridges, adopted or not, before anything changes", () => {
+        const pre = created.filter((c) => c.type.endsWith("dvrlab:HostPreflight")).map((c) => [c.name, c.inputs.bridges]);
+        assert.deepEqual(pre, [
+            [
+                "host-a-preflight",
+                [
+                    { name: "br-int", adopt: false },
+                    { name: "br-tun", adopt: false },
+                ],
+            ],
+            [
+                "host-b-preflight",
+                [
+                    { name: "br-int", adopt: true },
+                    { name: "br-tun", adopt: false },
+                ],
+            ],
+            [
+                "host-c-preflight",
+                [
+                    { name: "dvr-int", adopt: false },
+                    { name: "dvr-tun", adopt: true },
+                ],
+            ],
+        ]);
+    });
+
+    it("a host's own bridge names are used by every resource on it: bridges, patch ports, VM and tunnel ports, flows", () => {
+        const onC = created.filter((c) => c.inputs?.connection?.host === "10.9.1.3");
+        const kinds = (suffix: string) => onC.filter((c) => c.type.endsWith(suffix));
+        assert.deepEqual(
+            kinds("dvrlab:OvsBridge").map((c) => [c.name, c.inputs.name]),
+            [
+                ["host-c-br-int", "dvr-int"],
+                ["host-c-br-tun", "dvr-tun"],
+            ],
+        );
+        assert.deepEqual(
+            kinds("dvrlab:OvsPort")
+                .map((c) => `${c.inputs.bridge} ${c.inputs.name}`)
+                .sort(),
+            ["dvr-int patch-tun", "dvr-int qvo-gc", "dvr-tun patch-int", "dvr-tun vxlan-0a090101", "dvr-tun vxlan-0a090202"],
+        );
+        const flowBridges = [...new Set(kinds("dvrlab:FlowEntry").map((c) => c.inputs.bridge))].sort();
+        assert.deepEqual(flowBridges, ["dvr-int", "dvr-tun"]);
+        // and no other host's resource names them
+        assert.deepEqual(
+            created.filter((c) => c.inputs?.connection?.host !== "10.9.1.3" && /dvr-(int|tun)/.test(JSON.stringify(c.inputs ?? {}))).map((c) => c.name),
+            [],
+        );
     });
 
     it("every other resource waits for every host's preflight; the preflights wait for nothing", () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { ovsPortSchema } from "../../../provider/ovsPort/schema";
-import { parsePort, planConverge, planCreate, planDelete, toInputs } from "../../../provider/ovsPort/planner";
+import { parsePort, planAdopt, planConverge, planCreate, planDelete, planRelease, toInputs } from "../../../provider/ovsPort/planner";
 
 const base = { connection: { host: "10.0.0.1" }, owner: "dvrlab:p/s" };
 
@@ -223,5 +223,86 @@ describe("OvsPort planner", () => {
             ].join("\n"),
         )!;
         assert.deepEqual([zero.ofport, zero.type], [0, "internal"], "ofport 0 (LOCAL) is a port number");
+    });
+});
+
+describe("OvsPort planner: adoption", () => {
+    const p = ovsPortSchema.parse({ ...base, bridge: "br-int", name: "patch-tun", type: "patch", options: { peer: "patch-int" }, adopt: true });
+    const host = {
+        bridge: "br-int",
+        externalIds: { "neutron-id": "n1" },
+        type: "patch",
+        options: { peer: "patch-int", extra: "1" },
+        ofport: 3,
+    };
+
+    it("adopting marks the port ours and adopted, keeping the host's own external_ids and options", () => {
+        assert.deepEqual(planAdopt(host, p), [
+            [
+                "ovs-vsctl",
+                "--timeout=10",
+                "--",
+                "set",
+                "Interface",
+                "patch-tun",
+                "type=patch",
+                'options:peer="patch-int"',
+                "--",
+                "set",
+                "Port",
+                "patch-tun",
+                'external_ids:dvrlab-owner="dvrlab:p/s"',
+                "--",
+                "set",
+                "Port",
+                "patch-tun",
+                "external_ids:dvrlab-adopted=true",
+            ],
+        ]);
+    });
+
+    it("a port dvrlab created loses what the spec does not have; read hides the marks", () => {
+        const ours = { ...host, externalIds: { "dvrlab-owner": "dvrlab:p/s", "neutron-id": "n1" } };
+        const cmd = planConverge(ours, p)[0];
+        assert.deepEqual(cmd.slice(-12), [
+            "--",
+            "remove",
+            "Interface",
+            "patch-tun",
+            "options",
+            "extra",
+            "--",
+            "remove",
+            "Port",
+            "patch-tun",
+            "external_ids",
+            "neutron-id",
+        ]);
+        const adopted = { ...host, externalIds: { "dvrlab-owner": "dvrlab:p/s", "dvrlab-adopted": "true", "neutron-id": "n1" } };
+        assert.equal(planConverge(adopted, p)[0].includes("remove"), false, "an adopted port keeps the host's ids and options");
+        assert.deepEqual(toInputs(adopted, p).externalIds, { "neutron-id": "n1" });
+        assert.equal(toInputs(adopted, p).owner, "dvrlab:p/s");
+    });
+
+    it("release (destroy of an adopted port) removes only the two marks", () => {
+        assert.deepEqual(planRelease("patch-tun"), [
+            [
+                "ovs-vsctl",
+                "--timeout=10",
+                "--if-exists",
+                "remove",
+                "Port",
+                "patch-tun",
+                "external_ids",
+                "dvrlab-owner",
+                "--",
+                "--if-exists",
+                "remove",
+                "Port",
+                "patch-tun",
+                "external_ids",
+                "dvrlab-adopted",
+            ],
+        ]);
     });
 });

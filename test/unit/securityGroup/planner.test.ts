@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { networkOf, securityGroupSchema } from "../../../provider/securityGroup/schema";
-import { chainRules, parsePair, parseRules, parseState, planDelete, readBack, restoreScript } from "../../../provider/securityGroup/planner";
+import { chainRules, parsePair, parseRules, parseState, planDelete, readBack, restoreScript, unmarkedChains } from "../../../provider/securityGroup/planner";
 
 const sg = securityGroupSchema.parse({
     connection: { host: "10.0.0.1" },
@@ -87,7 +87,7 @@ describe("SecurityGroup planner", () => {
     it("reads `iptables -S` back to rules and pair, and finds missing jumps", () => {
         const text = ["-P FORWARD DROP", "-N dvrl-i-cirros", "-N dvrl-o-cirros", "-N dvrl-s-cirros", JUMP_IN, ...INGRESS, ...EGRESS, ...SOURCE].join("\n");
         const st = parseState(text, sg);
-        assert.deepEqual(st, { jumps: [true, false], ingress: INGRESS, egress: EGRESS, source: SOURCE });
+        assert.deepEqual(st, { jumps: [true, false], marked: true, ingress: INGRESS, egress: EGRESS, source: SOURCE });
         assert.deepEqual(readBack(st, sg), {
             pair: { ip: "192.168.10.168", mac: "fa:16:3e:ff:aa:66" },
             ingress: [
@@ -97,11 +97,17 @@ describe("SecurityGroup planner", () => {
             egress: [{ protocol: "any", remoteCidr: "0.0.0.0/0" }],
             problems: ["FORWARD jump missing"],
         });
-        assert.deepEqual(parseState("-P FORWARD ACCEPT", sg), { jumps: [false, false], ingress: undefined, egress: undefined, source: undefined });
+        assert.deepEqual(parseState("-P FORWARD ACCEPT", sg), {
+            jumps: [false, false],
+            marked: false,
+            ingress: undefined,
+            egress: undefined,
+            source: undefined,
+        });
     });
 
     it("a deleted allow rule is a rule fewer; a deleted or edited fixed rule is reported broken", () => {
-        const full = { jumps: [true, true], ingress: INGRESS, egress: EGRESS, source: SOURCE };
+        const full = { jumps: [true, true], marked: true, ingress: INGRESS, egress: EGRESS, source: SOURCE };
         const lessIcmp = readBack({ ...full, ingress: INGRESS.filter((l) => !l.includes("-p icmp")) }, sg);
         assert.deepEqual(lessIcmp.ingress, [{ protocol: "tcp", port: 22, remoteCidr: "192.168.10.0/24" }]);
         assert.deepEqual(lessIcmp.problems, []);
@@ -118,7 +124,7 @@ describe("SecurityGroup planner", () => {
         // as iptables-legacy prints it: the MAC in upper case
         const src = ["-A dvrl-s-cirros -s 192.168.10.9/32 -m mac --mac-source FA:16:3E:00:00:01 -j RETURN", "-A dvrl-s-cirros -j DROP"];
         const ingress = INGRESS.map((l) => l.replace("192.168.10.168/32", "192.168.10.9/32"));
-        const r = readBack({ jumps: [true, true], ingress, egress: EGRESS, source: src }, sg);
+        const r = readBack({ jumps: [true, true], marked: true, ingress, egress: EGRESS, source: src }, sg);
         assert.deepEqual(r.pair, { ip: "192.168.10.9", mac: "fa:16:3e:00:00:01" });
         assert.deepEqual(r.problems, []);
     });
@@ -220,7 +226,7 @@ describe("SecurityGroup planner", () => {
 
     it("parseState keeps only our chains' own lines; a chain without its -N line is absent", () => {
         const st = parseState(["-N dvrl-i-cirros", "-A dvrl-i-cirros -j DROP", "-A dvrl-i-cirrosX -j DROP", "-A dvrl-s-cirros -j DROP"].join("\n"), sg);
-        assert.deepEqual(st, { jumps: [false, false], ingress: ["-A dvrl-i-cirros -j DROP"], egress: undefined, source: undefined });
+        assert.deepEqual(st, { jumps: [false, false], marked: false, ingress: ["-A dvrl-i-cirros -j DROP"], egress: undefined, source: undefined });
         assert.deepEqual(
             parsePair("dvrl-s-cirros", ["-A dvrl-s-cirros -s 10.0.0.5/24 -m mac --mac-source fa:16:3e:00:00:01 -j RETURN", "-A dvrl-s-cirros -j DROP"]),
             undefined,
@@ -235,5 +241,17 @@ describe("SecurityGroup planner", () => {
             undefined,
             "a line more",
         );
+    });
+});
+
+describe("SecurityGroup ownership: the FORWARD jump's comment marks the chains", () => {
+    it("chains with our comment in FORWARD are ours (even with a jump edited); chains of our names without it are someone else's", () => {
+        const ours = parseState(["-N dvrl-i-cirros", "-N dvrl-s-cirros", JUMP_IN, ...SOURCE].join("\n"), sg);
+        assert.deepEqual(unmarkedChains(ours, sg), []);
+        const edited = parseState(["-N dvrl-i-cirros", JUMP_IN.replace("-j dvrl-i-cirros", "-j ACCEPT")].join("\n"), sg);
+        assert.deepEqual(unmarkedChains(edited, sg), []);
+        const foreign = parseState(["-N dvrl-i-cirros", "-N dvrl-s-cirros", "-A dvrl-s-cirros -j RETURN", "-A FORWARD -j dvrl-i-cirros"].join("\n"), sg);
+        assert.deepEqual(unmarkedChains(foreign, sg), ["dvrl-i-cirros", "dvrl-s-cirros"]);
+        assert.deepEqual(unmarkedChains(parseState("-P FORWARD ACCEPT", sg), sg), []);
     });
 });

@@ -310,12 +310,13 @@ describe("DVR topology: routers and duplicates", () => {
             connection: { host: "10.0.0.2", port: 2222, user: "admin", name: "h2" },
             tunnelIp: "10.0.0.2",
             adopt: [],
+            bridges: { int: "br-int", tun: "br-tun" },
         });
         const adopting: any = routed();
         adopting.hosts[1] = { ...adopting.hosts[1], adopt: ["br-int"] };
         assert.deepEqual(resolve(parseTopology(adopting)).hosts[1].adopt, ["br-int"]);
         adopting.hosts[1].adopt = ["br-ex"];
-        assert.match(problems(adopting), /dvrlab:topology\.hosts\[1\]\.adopt\[0\]: /);
+        assert.match(problems(adopting), /dvrlab:topology\.hosts\[1\]\.adopt\[0\]: br-ex is not one of this host's bridges \(br-int, br-tun\)/);
         assert.equal(p.dhcpHost, "h1");
         const second: any = routed();
         second.hosts = [second.hosts[1], second.hosts[0], second.hosts[2], second.hosts[3]];
@@ -378,5 +379,40 @@ describe("topology: how each host is reached (SSH settings per host)", () => {
                 "  dvrlab:topology.hosts[1].bastion.user: a Unix user name\n" +
                 '  dvrlab:topology.hosts[1].bastion: Unrecognized key: "via"',
         );
+    });
+});
+
+describe("topology: bridge names per host", () => {
+    it("defaults to br-int/br-tun; a host may name its own, and adopt lists those names", () => {
+        const t: any = small();
+        t.hosts[1] = { ...t.hosts[1], bridges: { int: "dvr-int" }, adopt: ["dvr-int"] };
+        const p = resolve(parseTopology(t));
+        assert.deepEqual(
+            p.hosts.map((h) => [h.name, h.bridges, h.adopt]),
+            [
+                ["h1", { int: "br-int", tun: "br-tun" }, []],
+                ["h2", { int: "dvr-int", tun: "br-tun" }, ["dvr-int"]],
+            ],
+        );
+    });
+
+    it("refuses bad names at preview, naming the field: Linux/OVS name rules, the same name twice, a patch port's name, adopting another name", () => {
+        const t: any = small();
+        t.hosts[0] = { ...t.hosts[0], bridges: { int: "my integration", tun: "a-very-long-bridge" } };
+        t.hosts[1] = { ...t.hosts[1], bridges: { int: "brx", tun: "brx" }, adopt: ["br-int"] };
+        assert.equal(
+            problems(t),
+            "invalid configuration:\n" +
+                "  dvrlab:topology.hosts[0].bridges.int: letters, digits, '_', '.', '-' only, starting with a letter or digit\n" +
+                "  dvrlab:topology.hosts[0].bridges.tun: interface names are at most 15 characters (IFNAMSIZ)\n" +
+                "  dvrlab:topology.hosts[1].bridges.tun: must differ from bridges.int (brx)\n" +
+                "  dvrlab:topology.hosts[1].adopt[0]: br-int is not one of this host's bridges (brx, brx)",
+        );
+        const patch: any = small();
+        patch.hosts[0] = { ...patch.hosts[0], bridges: { tun: "patch-int" } };
+        assert.equal(problems(patch), "invalid configuration:\n  dvrlab:topology.hosts[0].bridges.tun: patch-int is a patch port's name");
+        const extra: any = small();
+        extra.hosts[0] = { ...extra.hosts[0], bridges: { ex: "br-ex" } };
+        assert.equal(problems(extra), 'invalid configuration:\n  dvrlab:topology.hosts[0].bridges: Unrecognized key: "ex"');
     });
 });

@@ -321,3 +321,24 @@ describe("verify plan", () => {
         assert.equal(ruleCounter(nft, "-A dvrl-i-web -p icmp -j ACCEPT"), undefined);
     });
 });
+
+describe("verify plan: a host's own bridge names", () => {
+    it("traces and flow reads use each host's bridges (outputs without bridges: br-int/br-tun)", () => {
+        const o: StackOutputs = {
+            ...outputs,
+            hosts: [outputs.hosts[0], { ...outputs.hosts[1], bridges: { int: "dvr-int", tun: "dvr-tun" } }],
+        };
+        const [x, y] = o.machines;
+        assert.deepEqual(
+            pingTrace(o, x, y, y.mac).map((s) => `${s.host} ${s.bridge}`),
+            ["a br-int", "a br-tun", "b dvr-tun", "b dvr-int"],
+        );
+        assert.deepEqual(
+            pingTrace(o, y, x, x.mac).map((s) => `${s.host} ${s.bridge}`),
+            ["b dvr-int", "b dvr-tun", "a br-tun", "a br-int"],
+        );
+        assert.equal(dhcpTrace(y, "dvr-int")[0].bridge, "dvr-int");
+        assert.equal(arpTrace(y, "192.168.10.99", "dvr-int")[0].bridge, "dvr-int");
+        assert.equal(dhcpTrace(x)[0].bridge, "br-int");
+    });
+});
