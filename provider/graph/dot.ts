@@ -59,8 +59,9 @@ export function toDot(g: GraphInput): string {
                 o.networks.findIndex((n) => n.name === net),
             ) % NETWORK_FILLS.length
         ];
-    const node = (id: string, label: string, a: Record<string, string | undefined>) => lines.push(`    ${q(id)} ${attrs({ label, ...a })};`);
-    const edge = (from: string, to: string, a: Record<string, string | undefined>) => lines.push(`    ${q(from)} -> ${q(to)} ${attrs(a)};`);
+    let indent = "    "; // inside a cluster; tunnels, between clusters, are drawn at the top level
+    const node = (id: string, label: string, a: Record<string, string | undefined>) => lines.push(`${indent}${q(id)} ${attrs({ label, ...a })};`);
+    const edge = (from: string, to: string, a: Record<string, string | undefined>) => lines.push(`${indent}${q(from)} -> ${q(to)} ${attrs(a)};`);
     const find = <K extends StateObject["kind"]>(kind: K, host: string, pred: (x: Extract<StateObject, { kind: K }>) => boolean) =>
         state.find((s) => s.kind === kind && s.host === host && pred(s as Extract<StateObject, { kind: K }>)) as Extract<StateObject, { kind: K }> | undefined;
 
@@ -159,6 +160,7 @@ export function toDot(g: GraphInput): string {
         lines.push(`  }`);
     }
 
+    indent = "  ";
     // tunnels: one edge per pair of hosts, naming each side's VXLAN port (so a port missing on one side shows on the pair)
     const byTunnelIp = new Map(o.hosts.map((h) => [h.tunnelIp, h.name]));
     const ends: { host: string; bridge: string; name: string; remoteIp?: string; status: Status }[] = [];
