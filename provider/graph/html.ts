@@ -98,7 +98,7 @@ small { color: #666; font-weight: normal; }
 </style></head>
 <body>
 <h1>dvrlab network: stack ${esc(g.stack)}</h1>
-<p>Read ${esc(generatedAt)} from the stack's state and the hosts. Dashed <span class="missing">red</span>: in the state, missing on the host; dashed <span style="color:${EXTRA}">orange</span>: on the host, not in the state.</p>
+<p>Read ${esc(generatedAt)} from the stack's state and the hosts. Dashed red: in the state, missing on the host; dashed orange: on the host, not in the state. Fills: one colour per network.</p>
 <div class="graph">
 ${inlineSvg(svg)}
 </div>
