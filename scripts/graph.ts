@@ -76,7 +76,8 @@ async function main(): Promise<number> {
         await Promise.all(
             outputs.hosts.map(async (h) => {
                 const bridges = state.filter((s) => s.kind === "bridge" && s.host === h.name).map((s) => s.name);
-                live[h.name] = await readHost(pool, connectionOf(h), bridges);
+                const domains = state.some((s) => s.kind === "domain" && s.host === h.name);
+                live[h.name] = await readHost(pool, connectionOf(h), bridges, domains);
             }),
         );
     } finally {

@@ -108,7 +108,12 @@ export function toDot(g: GraphInput): string {
         for (const m of o.machines.filter((x) => x.host === h.name)) {
             const fill = fillOf(m.network);
             const veth = find("veth", h.name, (v) => v.peer === m.qvo);
-            const guest = m.namespace ? find("netns", h.name, (n) => n.name === m.namespace) : undefined;
+            // a netns guest is its namespace; a libvirt guest its running domain
+            const guest = m.namespace
+                ? find("netns", h.name, (n) => n.name === m.namespace)
+                : m.domain
+                  ? find("domain", h.name, (d) => d.name === m.domain)
+                  : undefined;
             const vmStatus = guest ? statusOf(guest, live) : "ok";
             node(id(`vm/${m.id}`), mark(`${m.id}${m.kind ? ` (${m.kind})` : ""}\n${m.mac}\n${m.ip} · ${m.network}`, vmStatus, h.name), {
                 shape: "ellipse",

@@ -25,6 +25,7 @@ export const graphOutputsSchema = z.object({
                 qvo: z.string(),
                 kind: z.string().optional(),
                 namespace: z.string().optional(),
+                domain: z.string().optional(),
             })
             .passthrough(),
     ),
@@ -43,7 +44,8 @@ export type StateObject =
     | { kind: "port"; host: string; bridge: string; name: string; type: string; tag?: number; remoteIp?: string; namespace?: string; address?: string }
     | { kind: "linuxBridge"; host: string; name: string }
     | { kind: "veth"; host: string; name: string; peer: string; master?: string }
-    | { kind: "netns"; host: string; name: string; role: "router" | "dhcp" | "guest" };
+    | { kind: "netns"; host: string; name: string; role: "router" | "dhcp" | "guest" }
+    | { kind: "domain"; host: string; name: string };
 
 /**
  * The objects of `pulumi stack export`'s resources that graph draws, keyed by the host in their
@@ -72,6 +74,7 @@ export function stateObjects(exported: any): StateObject[] {
         else if (type === "VethPair") out.push({ kind: "veth", host: h, name: o.name, peer: o.peer, master: o.nameEnd?.master });
         else if (type === "RouterNamespace") out.push({ kind: "netns", host: h, name: o.name, role: "router" });
         else if (type === "NetnsGuest") out.push({ kind: "netns", host: h, name: o.name, role: "guest" });
+        else if (type === "LibvirtDomain") out.push({ kind: "domain", host: h, name: o.name });
     }
     return out;
 }
@@ -89,6 +92,8 @@ export interface HostLive {
     bridges: { name: string; ports: LivePort[] }[];
     links: { name: string; master?: string; up: boolean }[];
     netns: string[];
+    /** Running libvirt domains (read only when the state has a domain on the host). */
+    domains?: string[];
     /** `ovs-ofctl dump-flows` per bridge, one flow a line. */
     flows: Record<string, string[]>;
 }
@@ -144,6 +149,15 @@ export function parseNetns(json: string): string[] {
     return json.trim() ? (JSON.parse(json) as { name: string }[]).map((n) => n.name).sort() : [];
 }
 
+/** `virsh -q list --name`: running domains, one a line. */
+export function parseDomains(text: string): string[] {
+    return text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .sort();
+}
+
 /** `ovs-ofctl dump-flows`: the flow lines, without the reply header. */
 export function parseFlows(text: string): string[] {
     return text
@@ -167,6 +181,8 @@ export function statusOf(o: StateObject, live: HostLive | undefined): Status {
                 return live.links.some((l) => l.name === o.name) && live.links.some((l) => l.name === o.peer);
             case "netns":
                 return live.netns.includes(o.name);
+            case "domain":
+                return live.domains?.includes(o.name) ?? true;
         }
     })();
     return has ? "ok" : "missing";

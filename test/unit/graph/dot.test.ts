@@ -81,6 +81,19 @@ describe("graph: DOT text", () => {
         assert.doesNotMatch(text, /MISSING on a/);
     });
 
+    it("a libvirt VM whose domain is not running: drawn missing, its tap too (libvirt removes it)", () => {
+        const g = structuredClone(input);
+        g.outputs.machines[0] = { ...g.outputs.machines[0], kind: "libvirt", namespace: undefined, domain: "t-vm1" };
+        g.state.push({ kind: "domain", host: "b", name: "t-vm1" });
+        g.live.b.domains = ["t-vm1"];
+        assert.match(toDot(g), /"b\/vm\/vm1" \[label="vm1 \(libvirt\)\\nfa:16:3e:00:00:05\\n192.168.10.5 · net1", shape="ellipse", fillcolor="#cfe2ff"/);
+        g.live.b.domains = [];
+        g.live.b.links = g.live.b.links.filter((l) => l.name !== "tap-vm1");
+        const text = toDot(g);
+        assert.match(text, /"b\/vm\/vm1" \[label="vm1 \(libvirt\)\\nfa:16:3e:00:00:05\\n192.168.10.5 · net1\\nMISSING on b", shape="ellipse", color="#d62728"/);
+        assert.match(text, /"b\/tap-vm1" \[label="tap-vm1\\nMISSING on b"/);
+    });
+
     it("a tunnel on the host to no host of the stack: its own node, orange", () => {
         const stray = structuredClone(input);
         stray.live.a.bridges[1].ports.push({ name: "vxlan-c0a80001", type: "vxlan", ofport: 7, options: { remote_ip: "192.168.0.1" } });

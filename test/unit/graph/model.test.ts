@@ -1,5 +1,15 @@
 import { strict as assert } from "assert";
-import { driftLines, extraPorts, graphOutputsSchema, parseFlows, parseLinks, parseNetns, parseOvs, stateObjects } from "../../../provider/graph/model";
+import {
+    driftLines,
+    extraPorts,
+    graphOutputsSchema,
+    parseDomains,
+    parseFlows,
+    parseLinks,
+    parseNetns,
+    parseOvs,
+    stateObjects,
+} from "../../../provider/graph/model";
 import { input, live, state } from "./fixture";
 
 describe("graph: state and host readers", () => {
@@ -35,6 +45,7 @@ describe("graph: state and host readers", () => {
         );
         assert.deepEqual(parseNetns('[{"name":"qrouter-r1","id":1},{"name":"graphdev-cirros","id":3}]'), ["graphdev-cirros", "qrouter-r1"]);
         assert.deepEqual(parseNetns(""), []); // ip prints nothing when there is no namespace
+        assert.deepEqual(parseDomains("vm233\ncirros\n\n"), ["cirros", "vm233"]);
         assert.deepEqual(
             parseFlows(
                 "NXST_FLOW reply (xid=0x4):\n cookie=0x1, table=0, priority=1,in_port=1 actions=resubmit(,1)\n cookie=0x2, table=22, priority=0 actions=drop\n",
@@ -80,6 +91,7 @@ describe("graph: state and host readers", () => {
                         type: "pulumi-nodejs:dynamic/dvrlab:DhcpServer",
                         outputs: { connection: conn("a"), namespace: "qdhcp-net1", bridge: "br-int", portName: "tapnet1", tag: 1, address: "192.168.10.2/24" },
                     },
+                    { type: "pulumi-nodejs:dynamic/dvrlab:LibvirtDomain", outputs: { connection: conn("b"), name: "e2e1-cirros", tap: "tap-cirros" } },
                     { type: "pulumi-nodejs:dynamic/dvrlab:FlowEntry", outputs: { connection: conn("a"), bridge: "br-int" } },
                 ],
             },
@@ -95,6 +107,7 @@ describe("graph: state and host readers", () => {
             { kind: "netns", host: "b", name: "g-vm1", role: "guest" },
             { kind: "netns", host: "a", name: "qdhcp-net1", role: "dhcp" },
             { kind: "port", host: "a", bridge: "br-int", name: "tapnet1", type: "internal", tag: 1, namespace: "qdhcp-net1", address: "192.168.10.2/24" },
+            { kind: "domain", host: "b", name: "e2e1-cirros" },
         ]);
         assert.deepEqual(stateObjects({}), []);
     });
