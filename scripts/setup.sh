@@ -13,7 +13,9 @@ say() { echo "[setup] $*"; }
 pkgs=(openvswitch-switch dnsmasq-base openssh-server qemu-system-x86 qemu-utils libvirt-daemon
       libvirt-daemon-driver-qemu libvirt-clients busybox-static iptables iproute2 ethtool arping
       tcpdump kmod cpio e2fsprogs xz-utils zstd procps psmisc util-linux
-      libxml2-utils) # xmllint: virt-xml-validate (libvirt-clients) needs it; the domain XML unit test runs it
+      libxml2-utils # xmllint: virt-xml-validate (libvirt-clients) needs it; the domain XML unit test runs it
+      graphviz      # dot: `npm run graph` lays out the network with it
+      chromium)     # headless: the graph test renders the page and checks the screenshot (no browser download)
 for f in lab/packages.txt lab/guest/packages.txt; do
     [ -f "$f" ] && while read -r p; do [ -n "$p" ] && [ "${p#\#}" = "$p" ] && pkgs+=("$p"); done < "$f"
 done
